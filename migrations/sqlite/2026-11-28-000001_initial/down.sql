@@ -1,0 +1,10 @@
+DROP TABLE event_participants;
+DROP TABLE event_organisers;
+DROP TABLE event_topics;
+DROP TABLE events;
+DROP TABLE chains;
+DROP TABLE memberships;
+DROP TABLE network_supporters;
+DROP TABLE networks;
+DROP TABLE people;
+DROP TABLE organisations;

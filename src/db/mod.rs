@@ -1,0 +1,194 @@
+//! The database layer: one connection type over SQLite and PostgreSQL, its pool, migrations and
+//! the write-transaction discipline.
+
+pub mod schema;
+pub mod sql_types;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+pub use sql_types::Instant;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// PostgreSQL for `postgres://` and `postgresql://` URLs; anything else is a SQLite path
+    /// (an optional `sqlite://` prefix is removed).
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
+/// Opens connections for the pool, dispatching on the URL scheme itself so a failure reports
+/// its real cause (diesel's derived `establish` only says the URL was not accepted).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &str) -> Self {
+        let backend = Backend::of(url);
+        let url = match backend {
+            Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_owned(),
+            Backend::Postgres => url.to_owned(),
+        };
+        Self { url, backend }
+    }
+
+    pub fn establish(&self) -> Result<AnyConnection, ConnectionError> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.url)
+                .map(AnyConnection::Postgresql),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.url)?;
+                // WAL lets readers run beside the one writer; FULL sync means an acknowledged
+                // write survives power loss; busy_timeout makes writers queue, not fail.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<AnyConnection, ConnectionError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Connects (checking the URL with one real connection first, so start-up fails with the
+    /// database's own message) and builds the pool.
+    pub fn connect(url: &str, pool_size: u32) -> Result<Self, String> {
+        let manager = ConnectionManager::new(url);
+        let backend = manager.backend;
+        manager
+            .establish()
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| format!("cannot build the connection pool: {e}"))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn migrate(&self) -> Result<usize, String> {
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        let applied = match &mut *conn {
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            AnyConnection::Postgresql(c) => {
+                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len())
+            }
+        };
+        applied.map_err(|e| format!("migration failed: {e}"))
+    }
+
+    /// Runs blocking database work off the async workers.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `work` in a write transaction (see [`write_transaction`]).
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run(move |conn| write_transaction(conn, work)).await
+    }
+}
+
+/// A transaction for work that reads and then writes. On SQLite it starts with
+/// `BEGIN IMMEDIATE`, taking the write lock up front: a deferred transaction that upgrades to
+/// a writer fails with SQLITE_BUSY under contention instead of waiting.
+pub fn write_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+{
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
+/// Whether the database answers; for `/readyz`.
+pub fn ping(conn: &mut AnyConnection) -> Result<(), ApiError> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! The one schema for both backends, written by hand: `diesel print-schema` would describe one
+//! backend's native types, while these tables use the portable types of `sql_types`.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    organisations (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        name -> Text,
+        acronym -> Nullable<Text>,
+        kind -> Text,
+        country_code -> Nullable<Text>,
+        parent_id -> Nullable<PortableUuid>,
+        website -> Nullable<Text>,
+        description -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    people (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        full_name -> Text,
+        honorific -> Nullable<Text>,
+        position -> Nullable<Text>,
+        organisation_id -> Nullable<PortableUuid>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    networks (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        name -> Text,
+        acronym -> Nullable<Text>,
+        description -> Nullable<Text>,
+        established_on -> Nullable<Date>,
+        coordinator_id -> Nullable<PortableUuid>,
+        website -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    network_supporters (network_id, organisation_id) {
+        network_id -> PortableUuid,
+        organisation_id -> PortableUuid,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    memberships (id) {
+        id -> PortableUuid,
+        network_id -> PortableUuid,
+        person_id -> Nullable<PortableUuid>,
+        organisation_id -> Nullable<PortableUuid>,
+        role -> Text,
+        country_code -> Nullable<Text>,
+        since -> Nullable<Date>,
+        until -> Nullable<Date>,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    chains (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        max_gap_days -> Integer,
+        same_city -> Bool,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    events (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        title -> Text,
+        kind -> Text,
+        status -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        start_time -> Nullable<Time>,
+        end_time -> Nullable<Time>,
+        timezone -> Text,
+        starts_at -> PortableInstant,
+        ends_at -> PortableInstant,
+        venue -> Nullable<Text>,
+        city -> Nullable<Text>,
+        city_key -> Nullable<Text>,
+        country_code -> Nullable<Text>,
+        address -> Nullable<Text>,
+        attendance_mode -> Text,
+        network_id -> Nullable<PortableUuid>,
+        series_number -> Nullable<Integer>,
+        parent_event_id -> Nullable<PortableUuid>,
+        chain_id -> Nullable<PortableUuid>,
+        description -> Nullable<Text>,
+        topics -> Text,
+        links -> Text,
+        visibility -> Text,
+        search_text -> Text,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    event_topics (event_id, topic_key) {
+        event_id -> PortableUuid,
+        topic_key -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    event_organisers (event_id, organisation_id, role) {
+        event_id -> PortableUuid,
+        organisation_id -> PortableUuid,
+        role -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    event_participants (event_id, position) {
+        event_id -> PortableUuid,
+        position -> Integer,
+        person_id -> Nullable<PortableUuid>,
+        organisation_id -> Nullable<PortableUuid>,
+        role -> Text,
+    }
+}
+
+diesel::joinable!(people -> organisations (organisation_id));
+diesel::joinable!(networks -> organisations (coordinator_id));
+diesel::joinable!(network_supporters -> networks (network_id));
+diesel::joinable!(network_supporters -> organisations (organisation_id));
+diesel::joinable!(memberships -> networks (network_id));
+diesel::joinable!(events -> networks (network_id));
+diesel::joinable!(events -> chains (chain_id));
+diesel::joinable!(event_topics -> events (event_id));
+diesel::joinable!(event_organisers -> events (event_id));
+diesel::joinable!(event_organisers -> organisations (organisation_id));
+diesel::joinable!(event_participants -> events (event_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    people,
+    networks,
+    network_supporters,
+    memberships,
+    chains,
+    events,
+    event_topics,
+    event_organisers,
+    event_participants,
+);

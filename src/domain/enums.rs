@@ -1,0 +1,154 @@
+//! The closed vocabularies of the registry. Each is stored as its snake_case name.
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The stored or query-string form; `None` for anything else.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn expected() -> String {
+                let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                format!("one of {}", names.join(", "))
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What kind of event this is.
+    EventKind {
+        Meeting => "meeting",
+        BoardMeeting => "board_meeting",
+        NetworkMeeting => "network_meeting",
+        CoordinationMeeting => "coordination_meeting",
+        Conference => "conference",
+        Forum => "forum",
+        Workshop => "workshop",
+        Training => "training",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    /// Where the event stands.
+    EventStatus {
+        Scheduled => "scheduled",
+        Tentative => "tentative",
+        Postponed => "postponed",
+        Rescheduled => "rescheduled",
+        Cancelled => "cancelled",
+        MovedOnline => "moved_online",
+    }
+);
+
+text_enum!(
+    /// How people attend.
+    AttendanceMode {
+        InPerson => "in_person",
+        Online => "online",
+        Hybrid => "hybrid",
+    }
+);
+
+text_enum!(
+    /// `internal` records are seen only by token holders.
+    Visibility {
+        Public => "public",
+        Internal => "internal",
+    }
+);
+
+text_enum!(
+    /// An organisation's part in an event.
+    OrganiserRole {
+        Organiser => "organiser",
+        CoOrganiser => "co_organiser",
+        Host => "host",
+        Funder => "funder",
+        Supporter => "supporter",
+        ImplementingPartner => "implementing_partner",
+    }
+);
+
+text_enum!(
+    /// A person's or organisation's part in an event.
+    ParticipantRole {
+        Chair => "chair",
+        CoChair => "co_chair",
+        Speaker => "speaker",
+        Participant => "participant",
+        Observer => "observer",
+        Invitee => "invitee",
+    }
+);
+
+text_enum!(
+    /// What kind of organisation this is.
+    OrganisationKind {
+        EuInstitution => "eu_institution",
+        InternationalOrganisation => "international_organisation",
+        RegionalOrganisation => "regional_organisation",
+        Government => "government",
+        Ministry => "ministry",
+        Embassy => "embassy",
+        Ngo => "ngo",
+        Academic => "academic",
+        Programme => "programme",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    /// A member's part in a network.
+    MembershipRole {
+        Member => "member",
+        Chair => "chair",
+        CoChair => "co_chair",
+        Secretariat => "secretariat",
+        Observer => "observer",
+        LeadPartner => "lead_partner",
+        FocalPoint => "focal_point",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip_and_match_json() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(*kind));
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json.as_str(), Some(kind.as_str()));
+        }
+        for status in EventStatus::ALL {
+            let json = serde_json::to_value(status).unwrap_or_default();
+            assert_eq!(json.as_str(), Some(status.as_str()));
+        }
+        assert_eq!(EventStatus::parse("Cancelled"), None);
+    }
+}

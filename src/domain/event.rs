@@ -1,0 +1,512 @@
+//! An event as clients write it, and the validation that turns it into a [`ValidEvent`].
+
+use chrono::{Datelike, NaiveDate};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::Instant;
+use crate::domain::enums::{
+    AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
+};
+use crate::domain::text::{self, fold};
+use crate::domain::time::{LocalTime, date_serde, event_span, parse_time_zone};
+use crate::domain::{CountryCode, Slug};
+use crate::error::FieldError;
+
+pub const MAX_TITLE: usize = 300;
+pub const MAX_DESCRIPTION: usize = 20_000;
+pub const MAX_TOPICS: usize = 50;
+pub const MAX_LINKS: usize = 50;
+pub const MAX_ORGANISERS: usize = 100;
+pub const MAX_PARTICIPANTS: usize = 500;
+pub const EARLIEST_YEAR: i32 = 1800;
+pub const LATEST_YEAR: i32 = 2200;
+
+/// Where an event takes place.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    #[serde(default)]
+    #[schema(example = "Hotel Tirana International")]
+    pub venue: Option<String>,
+    #[serde(default)]
+    #[schema(example = "Tirana")]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2; `XK` for Kosovo.
+    #[serde(default)]
+    #[schema(example = "AL")]
+    pub country_code: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A link about an event: its page, an agenda, a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    #[schema(example = "Agenda")]
+    pub title: String,
+    /// An absolute http or https URL.
+    #[schema(example = "https://www.rcc.int/")]
+    pub url: String,
+}
+
+/// An organisation's part in an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganiserInput {
+    /// The organisation's id or slug.
+    #[schema(example = "iisg-support-group")]
+    pub organisation_id: String,
+    pub role: OrganiserRole,
+}
+
+/// A person's or an organisation's part in an event: exactly one of `person_id` and
+/// `organisation_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantInput {
+    /// The person's id or slug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "maciej-popowski")]
+    pub person_id: Option<String>,
+    /// The organisation's id or slug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<String>,
+    pub role: ParticipantRole,
+}
+
+/// An event as written by clients (`POST`, the result of a `PATCH` merge, and import).
+/// References (`network_id`, `parent_event_id`, organisers, participants) take an id or a slug.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "3rd Meeting of the Regional Network of National P-CVE Coordinators",
+    "kind": "network_meeting",
+    "start_date": "2019-04-24",
+    "end_date": "2019-04-24",
+    "timezone": "Europe/Tirane",
+    "location": {"city": "Tirana", "country_code": "AL"},
+    "topics": ["p-cve"]
+}))]
+pub struct EventInput {
+    #[schema(example = "4th IISG Board Meeting")]
+    pub title: String,
+    /// Unique; generated from the title when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "iisg-board-4")]
+    pub slug: Option<String>,
+    pub kind: EventKind,
+    /// Default `scheduled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStatus>,
+    /// First day, local to `timezone`.
+    #[schema(example = "2019-11-18")]
+    #[serde(deserialize_with = "date_serde::required")]
+    pub start_date: NaiveDate,
+    /// Last day, inclusive; defaults to `start_date`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "date_serde::optional"
+    )]
+    #[schema(example = "2019-11-18")]
+    pub end_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<LocalTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<LocalTime>,
+    /// IANA time zone of the dates and times.
+    #[schema(example = "Europe/Skopje")]
+    pub timezone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<LocationInput>,
+    /// Default `in_person`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance_mode: Option<AttendanceMode>,
+    /// The network whose meeting this is (id or slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_id: Option<String>,
+    /// The meeting's number in its network's series ("4th meeting"); needs `network_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000)]
+    pub series_number: Option<i32>,
+    /// The event this one is a session of (id or slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_event_id: Option<String>,
+    #[serde(default)]
+    pub organisers: Vec<OrganiserInput>,
+    #[serde(default)]
+    pub participants: Vec<ParticipantInput>,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// Default `public`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+}
+
+/// A participant reference, before it is resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParticipantRef {
+    Person(String),
+    Organisation(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidLocation {
+    pub venue: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<CountryCode>,
+    pub address: Option<String>,
+}
+
+/// An event that passed every rule that needs no database. References are still keys (id or
+/// slug) that the store resolves.
+#[derive(Debug, Clone)]
+pub struct ValidEvent {
+    pub slug: Option<Slug>,
+    pub title: String,
+    pub kind: EventKind,
+    pub status: EventStatus,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub start_time: Option<LocalTime>,
+    pub end_time: Option<LocalTime>,
+    pub timezone: Tz,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
+    pub location: ValidLocation,
+    pub attendance_mode: AttendanceMode,
+    pub network: Option<String>,
+    pub series_number: Option<i32>,
+    pub parent_event: Option<String>,
+    pub organisers: Vec<(String, OrganiserRole)>,
+    pub participants: Vec<(ParticipantRef, ParticipantRole)>,
+    pub topics: Vec<String>,
+    pub description: Option<String>,
+    pub links: Vec<Link>,
+    pub visibility: Visibility,
+}
+
+impl ValidEvent {
+    /// Folded text that `q` searches.
+    pub fn search_text(&self) -> String {
+        let mut parts: Vec<&str> = vec![&self.title];
+        parts.extend(self.location.venue.as_deref());
+        parts.extend(self.location.city.as_deref());
+        parts.extend(self.location.address.as_deref());
+        parts.extend(self.topics.iter().map(String::as_str));
+        parts.extend(self.description.as_deref());
+        fold(&parts.join(" \u{1f} "))
+    }
+
+    pub fn city_key(&self) -> Option<String> {
+        self.location.city.as_deref().map(fold)
+    }
+
+    /// Topics as the filter matches them: folded, without duplicates.
+    pub fn topic_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.topics.iter().map(|t| fold(t)).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
+fn check_date(field: &str, date: NaiveDate, errors: &mut Vec<FieldError>) {
+    if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&date.year()) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"),
+        ));
+    }
+}
+
+fn reference(field: &str, key: &str, errors: &mut Vec<FieldError>) -> String {
+    let key = key.trim();
+    if key.is_empty() || key.len() > 100 {
+        errors.push(FieldError::new(field, "must be an id or a slug"));
+    }
+    key.to_owned()
+}
+
+impl EventInput {
+    /// Checks every rule that needs no database and reports every broken one.
+    pub fn validate(self) -> Result<ValidEvent, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = text::required_line("title", &self.title, MAX_TITLE, &mut errors);
+        let slug = self.slug.as_deref().and_then(|s| match Slug::parse(s) {
+            Ok(slug) => Some(slug),
+            Err(e) => {
+                errors.push(FieldError::new("slug", e));
+                None
+            }
+        });
+
+        let end_date = self.end_date.unwrap_or(self.start_date);
+        check_date("start_date", self.start_date, &mut errors);
+        check_date("end_date", end_date, &mut errors);
+        if end_date < self.start_date {
+            errors.push(FieldError::new(
+                "end_date",
+                format!("must not be before start_date ({})", self.start_date),
+            ));
+        }
+        if self.end_time.is_some() && self.start_time.is_none() {
+            errors.push(FieldError::new("start_time", "is required when end_time is given"));
+        }
+        let timezone = match parse_time_zone(&self.timezone) {
+            Ok(tz) => Some(tz),
+            Err(e) => {
+                errors.push(FieldError::new("timezone", e));
+                None
+            }
+        };
+        let mut span = None;
+        if let Some(tz) = timezone
+            && errors.is_empty()
+        {
+            match event_span(tz, self.start_date, self.start_time, end_date, self.end_time) {
+                Ok((starts_at, ends_at)) if ends_at < starts_at => errors.push(FieldError::new(
+                    "end_time",
+                    "the event must not end before it starts",
+                )),
+                Ok((starts_at, ends_at)) => span = Some((starts_at, ends_at)),
+                Err((field, message)) => errors.push(FieldError::new(field, message)),
+            }
+        }
+
+        let location = self.location.unwrap_or_default();
+        let location = ValidLocation {
+            venue: text::optional_line("location.venue", location.venue.as_deref(), 300, &mut errors),
+            city: text::optional_line("location.city", location.city.as_deref(), 200, &mut errors),
+            country_code: location
+                .country_code
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .and_then(|c| match CountryCode::parse(c) {
+                    Ok(code) => Some(code),
+                    Err(e) => {
+                        errors.push(FieldError::new("location.country_code", e));
+                        None
+                    }
+                }),
+            address: text::optional_line(
+                "location.address",
+                location.address.as_deref(),
+                500,
+                &mut errors,
+            ),
+        };
+
+        let network = self
+            .network_id
+            .as_deref()
+            .map(|key| reference("network_id", key, &mut errors));
+        if let Some(number) = self.series_number {
+            if !(1..=100_000).contains(&number) {
+                errors.push(FieldError::new("series_number", "must be between 1 and 100000"));
+            }
+            if network.is_none() {
+                errors.push(FieldError::new("series_number", "needs network_id"));
+            }
+        }
+        let parent_event = self
+            .parent_event_id
+            .as_deref()
+            .map(|key| reference("parent_event_id", key, &mut errors));
+
+        if self.organisers.len() > MAX_ORGANISERS {
+            errors.push(FieldError::new(
+                "organisers",
+                format!("must have at most {MAX_ORGANISERS} items"),
+            ));
+        }
+        let mut organisers: Vec<(String, OrganiserRole)> = Vec::new();
+        for (i, organiser) in self.organisers.iter().enumerate() {
+            let field = format!("organisers[{i}].organisation_id");
+            let key = reference(&field, &organiser.organisation_id, &mut errors);
+            if organisers.iter().any(|(k, r)| *k == key && *r == organiser.role) {
+                errors.push(FieldError::new(field, "is listed twice with the same role"));
+            }
+            organisers.push((key, organiser.role));
+        }
+
+        if self.participants.len() > MAX_PARTICIPANTS {
+            errors.push(FieldError::new(
+                "participants",
+                format!("must have at most {MAX_PARTICIPANTS} items"),
+            ));
+        }
+        let mut participants = Vec::new();
+        for (i, participant) in self.participants.iter().enumerate() {
+            let field = format!("participants[{i}]");
+            let who = match (&participant.person_id, &participant.organisation_id) {
+                (Some(person), None) => ParticipantRef::Person(reference(
+                    &format!("{field}.person_id"),
+                    person,
+                    &mut errors,
+                )),
+                (None, Some(organisation)) => ParticipantRef::Organisation(reference(
+                    &format!("{field}.organisation_id"),
+                    organisation,
+                    &mut errors,
+                )),
+                _ => {
+                    errors.push(FieldError::new(
+                        field,
+                        "needs exactly one of person_id and organisation_id",
+                    ));
+                    continue;
+                }
+            };
+            participants.push((who, participant.role));
+        }
+
+        if self.topics.len() > MAX_TOPICS {
+            errors.push(FieldError::new("topics", format!("must have at most {MAX_TOPICS} items")));
+        }
+        let topics = self
+            .topics
+            .iter()
+            .enumerate()
+            .map(|(i, topic)| text::required_line(&format!("topics[{i}]"), topic, 100, &mut errors))
+            .collect();
+
+        if self.links.len() > MAX_LINKS {
+            errors.push(FieldError::new("links", format!("must have at most {MAX_LINKS} items")));
+        }
+        let links = self
+            .links
+            .iter()
+            .enumerate()
+            .map(|(i, link)| Link {
+                title: text::required_line(&format!("links[{i}].title"), &link.title, 200, &mut errors),
+                url: text::url(&format!("links[{i}].url"), &link.url, &mut errors),
+            })
+            .collect();
+        let description = text::optional_block(
+            "description",
+            self.description.as_deref(),
+            MAX_DESCRIPTION,
+            &mut errors,
+        );
+
+        match (errors.is_empty(), timezone, span) {
+            (true, Some(timezone), Some((starts_at, ends_at))) => Ok(ValidEvent {
+                slug,
+                title,
+                kind: self.kind,
+                status: self.status.unwrap_or(EventStatus::Scheduled),
+                start_date: self.start_date,
+                end_date,
+                start_time: self.start_time,
+                end_time: self.end_time,
+                timezone,
+                starts_at: Instant::from(starts_at),
+                ends_at: Instant::from(ends_at),
+                location,
+                attendance_mode: self.attendance_mode.unwrap_or(AttendanceMode::InPerson),
+                network,
+                series_number: self.series_number,
+                parent_event,
+                organisers,
+                participants,
+                topics,
+                description,
+                links,
+                visibility: self.visibility.unwrap_or(Visibility::Public),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> EventInput {
+        serde_json::from_value(serde_json::json!({
+            "title": "Regional conference on radicalisation in prisons",
+            "kind": "conference",
+            "start_date": "2019-10-22",
+            "end_date": "2019-10-23",
+            "timezone": "Europe/Sarajevo",
+            "location": {"city": "Sarajevo", "country_code": "ba"}
+        }))
+        .expect("valid input")
+    }
+
+    fn fields(result: Result<ValidEvent, Vec<FieldError>>) -> Vec<String> {
+        match result {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.into_iter().map(|e| e.field).collect(),
+        }
+    }
+
+    #[test]
+    fn a_valid_event_gets_defaults_and_a_utc_span() {
+        let event = input().validate().expect("valid");
+        assert_eq!(event.status, EventStatus::Scheduled);
+        assert_eq!(event.attendance_mode, AttendanceMode::InPerson);
+        assert_eq!(event.location.country_code.map(|c| c.into_string()), Some("BA".into()));
+        assert_eq!(event.starts_at.get().to_rfc3339(), "2019-10-21T22:00:00+00:00");
+        assert_eq!(event.ends_at.get().to_rfc3339(), "2019-10-23T22:00:00+00:00");
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_with_its_field() {
+        let mut bad = input();
+        bad.title = " ".into();
+        bad.end_date = NaiveDate::from_ymd_opt(2019, 10, 1);
+        bad.timezone = "Mars/Olympus".into();
+        bad.location = Some(LocationInput {
+            country_code: Some("XX".into()),
+            ..Default::default()
+        });
+        bad.links = vec![Link {
+            title: "x".into(),
+            url: "ftp://example.org".into(),
+        }];
+        bad.series_number = Some(3);
+        assert_eq!(
+            fields(bad.validate()),
+            ["title", "end_date", "timezone", "location.country_code", "series_number", "links[0].url"]
+        );
+    }
+
+    #[test]
+    fn end_time_before_start_time_on_the_same_day_is_refused() {
+        let mut bad = input();
+        bad.end_date = None;
+        bad.start_time = LocalTime::parse("14:00").ok();
+        bad.end_time = LocalTime::parse("09:00").ok();
+        assert_eq!(fields(bad.validate()), ["end_time"]);
+    }
+
+    #[test]
+    fn participants_name_exactly_one_party() {
+        let mut bad = input();
+        bad.participants = vec![ParticipantInput {
+            person_id: Some("a".into()),
+            organisation_id: Some("b".into()),
+            role: ParticipantRole::Chair,
+        }];
+        assert_eq!(fields(bad.validate()), ["participants[0]"]);
+    }
+
+    #[test]
+    fn search_text_is_folded() {
+        let mut event = input();
+        event.title = "Sastanak u Tiranë".into();
+        event.description = Some("Chaired by Bećirević".into());
+        let text = event.validate().map(|e| e.search_text()).unwrap_or_default();
+        assert!(text.contains("tirane") && text.contains("becirevic"), "{text}");
+    }
+}

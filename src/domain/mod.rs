@@ -1,0 +1,11 @@
+//! Validated types and the registry's rules: pure, no HTTP and no SQL.
+
+pub mod country;
+pub mod enums;
+pub mod event;
+pub mod slug;
+pub mod text;
+pub mod time;
+
+pub use country::CountryCode;
+pub use slug::Slug;

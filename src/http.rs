@@ -1,0 +1,213 @@
+//! HTTP mechanics every resource shares: JSON bodies and their errors, merge patches, ETags
+//! and conditional requests.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, FieldError};
+
+/// Bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 256 * 1024;
+/// JSON nested deeper than this is refused (serde_json stops at 128 on its own).
+const MAX_DEPTH: usize = 32;
+
+/// The JSON value of a write's body: 415 unless the body is declared JSON (for `PATCH` also
+/// `application/merge-patch+json`), 400 when it is not well-formed JSON.
+pub fn json_body(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let accepted = essence == "application/json"
+        || (req.method() == Method::PATCH && essence == "application/merge-patch+json");
+    if !accepted {
+        let expected = if req.method() == Method::PATCH {
+            "application/merge-patch+json or application/json"
+        } else {
+            "application/json"
+        };
+        let got = if content_type.is_empty() { "none" } else { content_type };
+        return Err(ApiError::UnsupportedMediaType {
+            detail: format!("send the body as {expected} (Content-Type was {got})"),
+        });
+    }
+    if body.len() > BODY_LIMIT {
+        return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if depth(&value) > MAX_DEPTH {
+        return Err(ApiError::bad_request(format!(
+            "the body nests deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    Ok(value)
+}
+
+fn depth(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        serde_json::Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Reads a request shape from JSON; a wrong type, unknown field or missing field is a 422
+/// naming the field.
+pub fn parse_input<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::invalid("", "the body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        ApiError::Validation(vec![FieldError::new(field_of(&path, &message), message)])
+    })
+}
+
+/// serde reports a missing or unknown field at its parent; name the field itself.
+fn field_of(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(name) = rest.split('`').next()
+            && !parent.ends_with(name)
+        {
+            return if parent.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{parent}.{name}")
+            };
+        }
+    }
+    parent.to_owned()
+}
+
+/// Applies an RFC 7396 JSON Merge Patch; the patch itself must be an object.
+pub fn merge_patch(
+    current: &impl Serialize,
+    patch: &serde_json::Value,
+) -> Result<serde_json::Value, ApiError> {
+    if !patch.is_object() {
+        return Err(ApiError::invalid("", "a merge patch must be a JSON object"));
+    }
+    let mut document = serde_json::to_value(current).map_err(ApiError::internal)?;
+    json_patch::merge(&mut document, patch);
+    Ok(document)
+}
+
+/// A strong ETag over the exact representation.
+pub fn etag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("\"{}\"", hex::encode(&digest[..12]))
+}
+
+fn header_lists(req: &HttpRequest, name: header::HeaderName) -> Option<Vec<String>> {
+    let values: Vec<String> = req
+        .headers()
+        .get_all(name)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    (!values.is_empty()).then_some(values)
+}
+
+/// The `If-Match` of a write, taken from the request so it can travel to the database thread.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Option<Vec<String>>);
+
+impl IfMatch {
+    pub fn of(req: &HttpRequest) -> Self {
+        Self(header_lists(req, header::IF_MATCH))
+    }
+
+    /// 412 unless the header is absent, `*`, or names the current representation.
+    pub fn check(&self, current_etag: &str) -> Result<(), ApiError> {
+        match &self.0 {
+            None => Ok(()),
+            Some(tags) if tags.iter().any(|t| t == "*" || t == current_etag) => Ok(()),
+            Some(_) => Err(ApiError::PreconditionFailed),
+        }
+    }
+}
+
+/// A single-resource JSON response with its ETag; 304 when `If-None-Match` names it.
+pub fn single(req: &HttpRequest, status: StatusCode, value: &impl Serialize) -> HttpResponse {
+    let body = match serde_json::to_vec(value) {
+        Ok(body) => body,
+        Err(e) => return actix_web::ResponseError::error_response(&ApiError::internal(e)),
+    };
+    let etag = etag_of(&body);
+    if status == StatusCode::OK
+        && let Some(tags) = header_lists(req, header::IF_NONE_MATCH)
+    {
+        let weak_equal = |t: &String| t.trim_start_matches("W/") == etag;
+        if tags.iter().any(|t| t == "*" || weak_equal(t)) {
+            return HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag))
+                .finish();
+        }
+    }
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag))
+        .content_type("application/json")
+        .body(body)
+}
+
+/// A collection response (no ETag: lists change with every write anywhere).
+pub fn collection(value: &impl Serialize) -> HttpResponse {
+    match serde_json::to_vec(value) {
+        Ok(body) => HttpResponse::Ok().content_type("application/json").body(body),
+        Err(e) => actix_web::ResponseError::error_response(&ApiError::internal(e)),
+    }
+}
+
+/// The 201 response of a create, with `Location`.
+pub fn created(req: &HttpRequest, location: &str, value: &impl Serialize) -> HttpResponse {
+    let mut response = single(req, StatusCode::CREATED, value);
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// The ETag of a representation, for `If-Match` checks before a write.
+pub fn etag_of_value(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_vec(value)
+        .map(|body| etag_of(&body))
+        .map_err(ApiError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_unknown_fields_are_named() {
+        assert_eq!(field_of(".", "missing field `title`"), "title");
+        assert_eq!(field_of("location", "unknown field `town`, expected ..."), "location.town");
+        assert_eq!(field_of("links[0].url", "invalid type: integer"), "links[0].url");
+    }
+
+    #[test]
+    fn nesting_depth_is_measured() {
+        let deep: serde_json::Value =
+            serde_json::from_str(&format!("{}1{}", "[".repeat(40), "]".repeat(40)))
+                .unwrap_or_default();
+        assert_eq!(depth(&deep), 40);
+        assert_eq!(depth(&serde_json::json!({"a": [1]})), 2);
+    }
+}

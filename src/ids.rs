@@ -1,0 +1,128 @@
+//! Typed ids: an organisation id cannot be passed where an event id is expected.
+//!
+//! Every id is a UUIDv7 (time-ordered, so new rows land at the end of the primary-key index),
+//! stored as a native `uuid` on PostgreSQL and as text on SQLite.
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
+            diesel::expression::AsExpression,
+            diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = crate::db::sql_types::PortableUuid)]
+        #[serde(transparent)]
+        pub struct $name(pub uuid::Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id.
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Uuid,
+                    )))
+                    .examples(["01936f6e-6c2a-7cc1-9a51-3f4b1c2d9e10"])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
+        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                crate::db::sql_types::uuid_to_pg(&self.0, out)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, diesel::pg::Pg> for $name {
+            fn from_sql(
+                bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                crate::db::sql_types::uuid_from_pg(bytes).map(Self)
+            }
+        }
+
+        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, diesel::sqlite::Sqlite> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+            ) -> diesel::serialize::Result {
+                out.set_value(self.to_string());
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, diesel::sqlite::Sqlite> for $name {
+            fn from_sql(
+                bytes: <diesel::sqlite::Sqlite as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                crate::db::sql_types::uuid_from_sqlite(bytes).map(Self)
+            }
+        }
+
+        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, crate::db::MultiBackend> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, crate::db::MultiBackend>,
+            ) -> diesel::serialize::Result {
+                out.set_value((crate::db::sql_types::PortableUuid, self));
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, crate::db::MultiBackend> for $name {
+            fn from_sql(
+                bytes: <crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                bytes.from_sql::<Self, crate::db::sql_types::PortableUuid>()
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Id of an event.
+    EventId
+);
+id_type!(
+    /// Id of an organisation.
+    OrganisationId
+);
+id_type!(
+    /// Id of a person.
+    PersonId
+);
+id_type!(
+    /// Id of a network.
+    NetworkId
+);
+id_type!(
+    /// Id of a chain of back-to-back events.
+    ChainId
+);

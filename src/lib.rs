@@ -1,0 +1,13 @@
+//! meeting-registry: the registry of record for institutional meetings and events.
+
+pub mod configuration;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

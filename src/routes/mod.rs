@@ -1,0 +1,95 @@
+//! HTTP routes, one module per resource. Every handler is registered once, in [`configure`],
+//! and that one registration yields both the router and the OpenAPI document.
+
+pub mod events;
+pub mod health;
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::error::ApiError;
+use crate::store::Viewer;
+
+/// Registers every documented route.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz).service(
+        utoipa_actix_web::scope::scope("/api/v1").configure(|api| {
+            events::configure(api);
+        }),
+    );
+}
+
+/// The caller of a request, as far as access decisions go.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    sees_internal: bool,
+}
+
+impl Caller {
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            sees_internal: self.sees_internal,
+        }
+    }
+
+    /// The viewer of a write. Writers see every record they change.
+    pub fn viewer_for_write(&self) -> Result<Viewer, ApiError> {
+        Ok(Viewer { sees_internal: true })
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(_req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(Ok(Caller::default()))
+    }
+}
+
+/// Which methods each documented path answers; tells 405 from 404 for requests no route took.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(actix_router::ResourceDef, Vec<Method>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                let operations = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ];
+                for (method, present) in operations {
+                    if present {
+                        methods.push(method);
+                    }
+                }
+                if methods.contains(&Method::GET) {
+                    methods.push(Method::HEAD);
+                }
+                (actix_router::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods allowed at `path`, if any route has that shape.
+    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
+        self.routes
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.as_slice())
+    }
+}

@@ -1,0 +1,196 @@
+//! Building and running the server; shared by `main.rs` and the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::configuration::Settings;
+use crate::db::Database;
+use crate::error::ApiError;
+use crate::http::BODY_LIMIT;
+use crate::openapi;
+use crate::routes::{self, RouteTable};
+
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations and binds the listener.
+    pub fn build(settings: Settings) -> Result<Self, String> {
+        let db = Database::connect(&settings.database.database_url, settings.database.pool_size)?;
+        db.migrate()?;
+        let listener = TcpListener::bind(settings.server.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.server.bind))?;
+        Self::with_listener(settings, db, listener)
+    }
+
+    pub fn with_listener(
+        settings: Settings,
+        db: Database,
+        listener: TcpListener,
+    ) -> Result<Self, String> {
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let doc = openapi::document();
+        let routes = RouteTable::from_openapi(&doc);
+        let cors_origins = settings.server.cors_origins.clone();
+        let db = web::Data::new(db);
+        let routes = web::Data::new(routes);
+        let doc = Arc::new(doc);
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .split_for_parts();
+            app.app_data(db.clone())
+                .app_data(routes.clone())
+                .app_data(web::PayloadConfig::new(BODY_LIMIT))
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    ApiError::bad_request(format!("bad query string: {error}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|error, _| {
+                    ApiError::bad_request(format!("bad path: {error}")).into()
+                }))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*doc).clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(no_route))
+                .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
+                .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+                .wrap(actix_web::middleware::from_fn(request_id_header))
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .shutdown_timeout(20);
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            server: server.run(),
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (graceful shutdown is
+    /// actix's own signal handling).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
+/// Requests no route took: 405 with `Allow` when the path exists, else 404.
+async fn no_route(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
+    match routes.allowed(req.path()) {
+        Some(methods) => {
+            let allow: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+            let mut response = ApiError::MethodNotAllowed.error_response();
+            if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
+        None => ApiError::NoRoute.error_response(),
+    }
+}
+
+/// Turns errors produced by actix itself (payload limits, CORS refusals…) into problem JSON.
+fn problem_for_framework_errors<B>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = res
+        .response()
+        .error()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let error = match status.as_u16() {
+        400 => ApiError::bad_request(detail),
+        404 => ApiError::NoRoute,
+        405 => ApiError::MethodNotAllowed,
+        413 => ApiError::PayloadTooLarge { limit: BODY_LIMIT },
+        415 => ApiError::UnsupportedMediaType { detail },
+        503 => ApiError::Unavailable { cause: detail },
+        s if s >= 500 => ApiError::internal(detail),
+        _ => ApiError::bad_request(detail),
+    };
+    let mut problem = error.error_response();
+    *problem.status_mut() = status;
+    let (req, _) = res.into_parts();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, problem).map_into_right_body(),
+    ))
+}
+
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let request_id = req.extensions().get::<RequestId>().copied();
+    let mut res = next.call(req).await?.map_into_boxed_body().map_into_left_body();
+    if let Some(id) = request_id
+        && let Ok(value) = HeaderValue::from_str(&id.to_string())
+    {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}

@@ -1,0 +1,1058 @@
+//! Events: storage, the rules that need the database, and the read model a page needs.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{
+    chains, event_organisers, event_participants, event_topics, events, networks, organisations,
+    people,
+};
+use crate::db::{AnyConnection, Instant};
+use crate::domain::Slug;
+use crate::domain::enums::{
+    AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
+};
+use crate::domain::event::{Link, ParticipantRef, ValidEvent};
+use crate::domain::text::{fold, like_pattern};
+use crate::domain::time::LocalTime;
+use crate::error::{ApiError, FieldError};
+use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+use crate::store::pagination::{Cursor, split_page};
+use crate::store::{Summary, Viewer, lookup};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: EventId,
+    pub slug: String,
+    pub title: String,
+    pub kind: String,
+    pub status: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub start_time: Option<NaiveTime>,
+    pub end_time: Option<NaiveTime>,
+    pub timezone: String,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
+    pub venue: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<String>,
+    pub address: Option<String>,
+    pub attendance_mode: String,
+    pub network_id: Option<NetworkId>,
+    pub series_number: Option<i32>,
+    pub parent_event_id: Option<EventId>,
+    pub chain_id: Option<ChainId>,
+    pub description: Option<String>,
+    pub topics: String,
+    pub links: String,
+    pub visibility: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
+    pub version: i32,
+}
+
+/// The columns a write sets; `None` clears a column.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+struct EventColumns {
+    slug: String,
+    title: String,
+    kind: &'static str,
+    status: &'static str,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    start_time: Option<NaiveTime>,
+    end_time: Option<NaiveTime>,
+    timezone: String,
+    starts_at: Instant,
+    ends_at: Instant,
+    venue: Option<String>,
+    city: Option<String>,
+    city_key: Option<String>,
+    country_code: Option<String>,
+    address: Option<String>,
+    attendance_mode: &'static str,
+    network_id: Option<NetworkId>,
+    series_number: Option<i32>,
+    parent_event_id: Option<EventId>,
+    description: Option<String>,
+    topics: String,
+    links: String,
+    visibility: &'static str,
+    search_text: String,
+    updated_at: Instant,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+struct NewEventRow {
+    id: EventId,
+    created_at: Instant,
+    #[diesel(embed)]
+    columns: EventColumns,
+}
+
+/// Where an event takes place.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Location {
+    pub venue: Option<String>,
+    #[schema(example = "Tirana")]
+    pub city: Option<String>,
+    #[schema(example = "AL")]
+    pub country_code: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A short summary of an event another record refers to.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EventSummary {
+    pub id: EventId,
+    pub slug: String,
+    pub title: String,
+    pub start_date: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrganiserResponse {
+    pub organisation_id: OrganisationId,
+    pub role: OrganiserRole,
+    pub organisation: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ParticipantResponse {
+    pub person_id: Option<PersonId>,
+    pub organisation_id: Option<OrganisationId>,
+    pub role: ParticipantRole,
+    /// The person, or the organisation, taking part.
+    pub participant: Summary,
+}
+
+/// An event's place in its chain of back-to-back events.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ChainPosition {
+    pub chain_id: ChainId,
+    pub slug: String,
+    pub title: String,
+    /// 1-based position, by start.
+    pub position: i32,
+    pub previous_event_id: Option<EventId>,
+    pub next_event_id: Option<EventId>,
+}
+
+/// An event with everything a page about it needs.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EventResponse {
+    pub id: EventId,
+    #[schema(example = "iisg-board-4")]
+    pub slug: String,
+    #[schema(example = "4th IISG Board Meeting")]
+    pub title: String,
+    pub kind: EventKind,
+    pub status: EventStatus,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub start_time: Option<LocalTime>,
+    pub end_time: Option<LocalTime>,
+    #[schema(example = "Europe/Skopje")]
+    pub timezone: String,
+    /// Derived: the start in UTC.
+    pub starts_at: DateTime<Utc>,
+    /// Derived: the end in UTC (for date-only events, the midnight after the last day).
+    pub ends_at: DateTime<Utc>,
+    pub location: Location,
+    pub attendance_mode: AttendanceMode,
+    pub network_id: Option<NetworkId>,
+    pub network: Option<Summary>,
+    pub series_number: Option<i32>,
+    pub parent_event_id: Option<EventId>,
+    pub parent_event: Option<EventSummary>,
+    pub organisers: Vec<OrganiserResponse>,
+    pub participants: Vec<ParticipantResponse>,
+    pub topics: Vec<String>,
+    pub description: Option<String>,
+    pub links: Vec<Link>,
+    pub visibility: Visibility,
+    pub chain: Option<ChainPosition>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incremented by every write.
+    pub version: i32,
+}
+
+/// How a list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventSort {
+    Start,
+    StartDescending,
+    Updated,
+}
+
+impl EventSort {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "start" => Some(Self::Start),
+            "-start" => Some(Self::StartDescending),
+            "updated" => Some(Self::Updated),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::StartDescending => "-start",
+            Self::Updated => "updated",
+        }
+    }
+}
+
+/// The filters of `GET /events`, parsed.
+#[derive(Debug, Clone)]
+pub struct EventFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub kinds: Vec<EventKind>,
+    pub statuses: Vec<EventStatus>,
+    pub topic: Option<String>,
+    pub q: Option<String>,
+    pub updated_since: Option<Instant>,
+    pub network: Option<String>,
+    pub organisation: Option<String>,
+    pub person: Option<String>,
+    pub chain: Option<String>,
+    pub sort: EventSort,
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+/// A page of events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    pub items: Vec<EventResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The event with this id or slug, as `viewer` may see it.
+pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
+    let row = find_row(conn, key, viewer)?;
+    let mut details = load_details(conn, vec![row], viewer)?;
+    details.pop().ok_or_else(|| ApiError::not_found("event", key))
+}
+
+fn find_row(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventRow, ApiError> {
+    let mut query = events::table.select(EventRow::as_select()).into_boxed();
+    query = match lookup::Key::parse(key) {
+        lookup::Key::Id(id) => query.filter(events::id.eq(EventId(id))),
+        lookup::Key::Slug(slug) => query.filter(events::slug.eq(slug.to_owned())),
+    };
+    if !viewer.sees_internal {
+        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    }
+    query
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("event", key))
+}
+
+/// One page of events matching `filter`.
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &EventFilter,
+    viewer: Viewer,
+) -> Result<EventPage, ApiError> {
+    let mut query = events::table.select(EventRow::as_select()).into_boxed();
+    if !viewer.sees_internal {
+        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(events::end_date.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(events::start_date.le(to));
+    }
+    if let Some(city) = &filter.city {
+        query = query.filter(events::city_key.eq(fold(city)));
+    }
+    if let Some(country) = &filter.country {
+        query = query.filter(events::country_code.eq(country.clone()));
+    }
+    if !filter.kinds.is_empty() {
+        let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+        query = query.filter(events::kind.eq_any(kinds));
+    }
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        query = query.filter(events::status.eq_any(statuses));
+    }
+    if let Some(topic) = &filter.topic {
+        query = query.filter(
+            events::id.eq_any(
+                event_topics::table
+                    .filter(event_topics::topic_key.eq(fold(topic)))
+                    .select(event_topics::event_id),
+            ),
+        );
+    }
+    if let Some(q) = &filter.q {
+        let folded = fold(q);
+        if !folded.is_empty() {
+            query = query.filter(events::search_text.like(like_pattern(&folded)).escape('\\'));
+        }
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(events::updated_at.ge(since));
+    }
+    // A reference filter that names nothing matches nothing (rather than 404): a list is a
+    // search, and an empty answer is the truthful one.
+    if let Some(key) = &filter.network {
+        let id = lookup::network_id(conn, key)?;
+        query = query.filter(events::network_id.eq(id));
+    }
+    if let Some(key) = &filter.chain {
+        let id = lookup::chain_id(conn, key)?;
+        query = query.filter(events::chain_id.eq(id));
+    }
+    if let Some(key) = &filter.organisation {
+        let id = lookup::organisation_id(conn, key)?;
+        query = query.filter(
+            events::id
+                .eq_any(
+                    event_organisers::table
+                        .filter(event_organisers::organisation_id.nullable().eq(id))
+                        .select(event_organisers::event_id),
+                )
+                .or(events::id.eq_any(
+                    event_participants::table
+                        .filter(event_participants::organisation_id.eq(id))
+                        .select(event_participants::event_id),
+                )),
+        );
+    }
+    if let Some(key) = &filter.person {
+        let id = lookup::person_id(conn, key)?;
+        query = query.filter(
+            events::id.eq_any(
+                event_participants::table
+                    .filter(event_participants::person_id.eq(id))
+                    .select(event_participants::event_id),
+            ),
+        );
+    }
+
+    let sort = filter.sort;
+    if let Some(text) = &filter.cursor {
+        let cursor = Cursor::<String>::decode(text, sort.name())?;
+        let key = Instant::parse_sortable(&cursor.key)
+            .ok_or_else(|| ApiError::bad_parameter("cursor", "is not a cursor this list issued"))?;
+        let id = EventId(cursor.id);
+        query = match sort {
+            EventSort::Start => query.filter(
+                events::starts_at
+                    .gt(key)
+                    .or(events::starts_at.eq(key).and(events::id.gt(id))),
+            ),
+            EventSort::StartDescending => query.filter(
+                events::starts_at
+                    .lt(key)
+                    .or(events::starts_at.eq(key).and(events::id.lt(id))),
+            ),
+            EventSort::Updated => query.filter(
+                events::updated_at
+                    .gt(key)
+                    .or(events::updated_at.eq(key).and(events::id.gt(id))),
+            ),
+        };
+    }
+    query = match sort {
+        EventSort::Start => query.order((events::starts_at.asc(), events::id.asc())),
+        EventSort::StartDescending => query.order((events::starts_at.desc(), events::id.desc())),
+        EventSort::Updated => query.order((events::updated_at.asc(), events::id.asc())),
+    };
+    let rows: Vec<EventRow> = query.limit(filter.limit + 1).load(conn)?;
+    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
+        let key = match sort {
+            EventSort::Start | EventSort::StartDescending => row.starts_at,
+            EventSort::Updated => row.updated_at,
+        };
+        Cursor {
+            sort: sort.name().to_owned(),
+            key: key.to_sortable_string(),
+            id: row.id.0,
+        }
+        .encode()
+    });
+    let items = load_details(conn, rows, viewer)?;
+    Ok(EventPage { items, next_cursor })
+}
+
+/// Fills the read model of `rows` with a fixed number of queries, whatever the page size.
+pub fn load_details(
+    conn: &mut AnyConnection,
+    rows: Vec<EventRow>,
+    viewer: Viewer,
+) -> Result<Vec<EventResponse>, ApiError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<EventId> = rows.iter().map(|r| r.id).collect();
+
+    let mut organisers: HashMap<EventId, Vec<OrganiserResponse>> = HashMap::new();
+    let organiser_rows: Vec<(EventId, String, OrganisationId, String, String, Option<String>)> =
+        event_organisers::table
+            .inner_join(organisations::table)
+            .filter(event_organisers::event_id.eq_any(&ids))
+            .order((event_organisers::event_id, event_organisers::position))
+            .select((
+                event_organisers::event_id,
+                event_organisers::role,
+                organisations::id,
+                organisations::slug,
+                organisations::name,
+                organisations::acronym,
+            ))
+            .load(conn)?;
+    for (event_id, role, id, slug, name, acronym) in organiser_rows {
+        organisers.entry(event_id).or_default().push(OrganiserResponse {
+            organisation_id: id,
+            role: OrganiserRole::parse(&role).ok_or_else(|| stored("organiser role", &role))?,
+            organisation: Summary {
+                id: id.0,
+                slug,
+                name,
+                acronym,
+            },
+        });
+    }
+
+    let mut participants: HashMap<EventId, Vec<(i32, ParticipantResponse)>> = HashMap::new();
+    let person_rows: Vec<(EventId, i32, String, PersonId, String, String)> =
+        event_participants::table
+            .inner_join(people::table.on(event_participants::person_id.eq(people::id.nullable())))
+            .filter(event_participants::event_id.eq_any(&ids))
+            .select((
+                event_participants::event_id,
+                event_participants::position,
+                event_participants::role,
+                people::id,
+                people::slug,
+                people::full_name,
+            ))
+            .load(conn)?;
+    for (event_id, position, role, id, slug, name) in person_rows {
+        let role = ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
+        participants.entry(event_id).or_default().push((
+            position,
+            ParticipantResponse {
+                person_id: Some(id),
+                organisation_id: None,
+                role,
+                participant: Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym: None,
+                },
+            },
+        ));
+    }
+    type OrganisationParticipantRow =
+        (EventId, i32, String, OrganisationId, String, String, Option<String>);
+    let organisation_rows: Vec<OrganisationParticipantRow> =
+        event_participants::table
+            .inner_join(
+                organisations::table
+                    .on(event_participants::organisation_id.eq(organisations::id.nullable())),
+            )
+            .filter(event_participants::event_id.eq_any(&ids))
+            .select((
+                event_participants::event_id,
+                event_participants::position,
+                event_participants::role,
+                organisations::id,
+                organisations::slug,
+                organisations::name,
+                organisations::acronym,
+            ))
+            .load(conn)?;
+    for (event_id, position, role, id, slug, name, acronym) in organisation_rows {
+        let role = ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
+        participants.entry(event_id).or_default().push((
+            position,
+            ParticipantResponse {
+                person_id: None,
+                organisation_id: Some(id),
+                role,
+                participant: Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym,
+                },
+            },
+        ));
+    }
+
+    let network_ids: Vec<NetworkId> = rows.iter().filter_map(|r| r.network_id).collect();
+    let networks: HashMap<NetworkId, Summary> = if network_ids.is_empty() {
+        HashMap::new()
+    } else {
+        networks::table
+            .filter(networks::id.eq_any(&network_ids))
+            .select((networks::id, networks::slug, networks::name, networks::acronym))
+            .load::<(NetworkId, String, String, Option<String>)>(conn)?
+            .into_iter()
+            .map(|(id, slug, name, acronym)| {
+                (
+                    id,
+                    Summary {
+                        id: id.0,
+                        slug,
+                        name,
+                        acronym,
+                    },
+                )
+            })
+            .collect()
+    };
+
+    let parent_ids: Vec<EventId> = rows.iter().filter_map(|r| r.parent_event_id).collect();
+    let parents: HashMap<EventId, EventSummary> = if parent_ids.is_empty() {
+        HashMap::new()
+    } else {
+        let mut query = events::table
+            .filter(events::id.eq_any(&parent_ids))
+            .select((events::id, events::slug, events::title, events::start_date))
+            .into_boxed();
+        if !viewer.sees_internal {
+            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+        }
+        query
+            .load::<(EventId, String, String, NaiveDate)>(conn)?
+            .into_iter()
+            .map(|(id, slug, title, start_date)| {
+                (
+                    id,
+                    EventSummary {
+                        id,
+                        slug,
+                        title,
+                        start_date,
+                    },
+                )
+            })
+            .collect()
+    };
+
+    let chain_positions = chain_positions(conn, &rows, viewer)?;
+
+    rows.into_iter()
+        .map(|row| {
+            let id = row.id;
+            let mut these_participants = participants.remove(&id).unwrap_or_default();
+            these_participants.sort_by_key(|(position, _)| *position);
+            let parent_event = row.parent_event_id.and_then(|p| parents.get(&p).cloned());
+            Ok(EventResponse {
+                id,
+                kind: EventKind::parse(&row.kind).ok_or_else(|| stored("kind", &row.kind))?,
+                status: EventStatus::parse(&row.status)
+                    .ok_or_else(|| stored("status", &row.status))?,
+                start_time: row.start_time.map(LocalTime::from),
+                end_time: row.end_time.map(LocalTime::from),
+                starts_at: row.starts_at.get(),
+                ends_at: row.ends_at.get(),
+                location: Location {
+                    venue: row.venue,
+                    city: row.city,
+                    country_code: row.country_code,
+                    address: row.address,
+                },
+                attendance_mode: AttendanceMode::parse(&row.attendance_mode)
+                    .ok_or_else(|| stored("attendance mode", &row.attendance_mode))?,
+                network: row.network_id.and_then(|n| networks.get(&n).cloned()),
+                network_id: row.network_id,
+                series_number: row.series_number,
+                // An internal parent does not exist for those who may not see it.
+                parent_event_id: parent_event.as_ref().map(|p| p.id),
+                parent_event,
+                organisers: organisers.remove(&id).unwrap_or_default(),
+                participants: these_participants.into_iter().map(|(_, p)| p).collect(),
+                topics: serde_json::from_str(&row.topics).map_err(ApiError::internal)?,
+                description: row.description,
+                links: serde_json::from_str(&row.links).map_err(ApiError::internal)?,
+                visibility: Visibility::parse(&row.visibility)
+                    .ok_or_else(|| stored("visibility", &row.visibility))?,
+                chain: chain_positions.get(&id).cloned(),
+                created_at: row.created_at.get(),
+                updated_at: row.updated_at.get(),
+                version: row.version,
+                slug: row.slug,
+                title: row.title,
+                start_date: row.start_date,
+                end_date: row.end_date,
+                timezone: row.timezone,
+            })
+        })
+        .collect()
+}
+
+/// Each event's position in its chain, computed from the chain's members in start order.
+fn chain_positions(
+    conn: &mut AnyConnection,
+    rows: &[EventRow],
+    viewer: Viewer,
+) -> Result<HashMap<EventId, ChainPosition>, ApiError> {
+    let chain_ids: Vec<ChainId> = rows.iter().filter_map(|r| r.chain_id).collect();
+    if chain_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let chain_info: HashMap<ChainId, (String, String)> = chains::table
+        .filter(chains::id.eq_any(&chain_ids))
+        .select((chains::id, chains::slug, chains::title))
+        .load::<(ChainId, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, slug, title)| (id, (slug, title)))
+        .collect();
+    let mut query = events::table
+        .filter(events::chain_id.eq_any(chain_ids.iter().map(|c| Some(*c)).collect::<Vec<_>>()))
+        .order((events::starts_at.asc(), events::id.asc()))
+        .select((events::id, events::chain_id))
+        .into_boxed();
+    if !viewer.sees_internal {
+        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    }
+    let members: Vec<(EventId, Option<ChainId>)> = query.load(conn)?;
+    let mut by_chain: HashMap<ChainId, Vec<EventId>> = HashMap::new();
+    for (event_id, chain_id) in members {
+        if let Some(chain_id) = chain_id {
+            by_chain.entry(chain_id).or_default().push(event_id);
+        }
+    }
+    let mut positions = HashMap::new();
+    for (chain_id, members) in by_chain {
+        let Some((slug, title)) = chain_info.get(&chain_id) else {
+            continue;
+        };
+        for (i, event_id) in members.iter().enumerate() {
+            positions.insert(
+                *event_id,
+                ChainPosition {
+                    chain_id,
+                    slug: slug.clone(),
+                    title: title.clone(),
+                    position: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                    previous_event_id: i.checked_sub(1).map(|p| members[p]),
+                    next_event_id: members.get(i + 1).copied(),
+                },
+            );
+        }
+    }
+    Ok(positions)
+}
+
+#[track_caller]
+fn stored(what: &str, value: &str) -> ApiError {
+    ApiError::internal(format!("stored {what} {value:?} is not known"))
+}
+
+/// References of an event, resolved to ids.
+struct Resolved {
+    network_id: Option<NetworkId>,
+    parent_event_id: Option<EventId>,
+    organisers: Vec<(OrganisationId, OrganiserRole)>,
+    participants: Vec<(Option<PersonId>, Option<OrganisationId>, ParticipantRole)>,
+}
+
+fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Resolved, ApiError> {
+    let mut errors = Vec::new();
+    fn missing(errors: &mut Vec<FieldError>, field: String, what: &str, key: &str) {
+        errors.push(FieldError::new(field, format!("no {what} {key:?}")));
+    }
+    let network_id = match &event.network {
+        Some(key) => {
+            let found = lookup::network_id(conn, key)?;
+            if found.is_none() {
+                missing(&mut errors, "network_id".into(), "network", key);
+            }
+            found
+        }
+        None => None,
+    };
+    let parent_event_id = match &event.parent_event {
+        Some(key) => {
+            let found = lookup::event_id(conn, key)?;
+            if found.is_none() {
+                missing(&mut errors, "parent_event_id".into(), "event", key);
+            }
+            found
+        }
+        None => None,
+    };
+    let mut organisers = Vec::new();
+    for (i, (key, role)) in event.organisers.iter().enumerate() {
+        match lookup::organisation_id(conn, key)? {
+            Some(id) if organisers.contains(&(id, *role)) => errors.push(FieldError::new(
+                format!("organisers[{i}].organisation_id"),
+                "is listed twice with the same role",
+            )),
+            Some(id) => organisers.push((id, *role)),
+            None => missing(&mut errors,
+format!("organisers[{i}].organisation_id"), "organisation", key),
+        }
+    }
+    let mut participants = Vec::new();
+    for (i, (who, role)) in event.participants.iter().enumerate() {
+        match who {
+            ParticipantRef::Person(key) => match lookup::person_id(conn, key)? {
+                Some(id) => participants.push((Some(id), None, *role)),
+                None => missing(&mut errors,
+format!("participants[{i}].person_id"), "person", key),
+            },
+            ParticipantRef::Organisation(key) => match lookup::organisation_id(conn, key)? {
+                Some(id) => participants.push((None, Some(id), *role)),
+                None => missing(&mut errors,
+                    format!("participants[{i}].organisation_id"),
+                    "organisation",
+                    key,
+                ),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(Resolved {
+            network_id,
+            parent_event_id,
+            organisers,
+            participants,
+        })
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// The slug to store: the one given (409 when another event has it), or one made from the
+/// title with a numeric suffix when needed.
+fn choose_slug(
+    conn: &mut AnyConnection,
+    given: Option<&Slug>,
+    title: &str,
+    this: EventId,
+) -> Result<String, ApiError> {
+    let taken = |conn: &mut AnyConnection, slug: &str| -> Result<bool, ApiError> {
+        Ok(diesel::select(diesel::dsl::exists(
+            events::table.filter(events::slug.eq(slug)).filter(events::id.ne(this)),
+        ))
+        .get_result(conn)?)
+    };
+    if let Some(slug) = given {
+        if taken(conn, slug.as_str())? {
+            return Err(ApiError::rule(
+                "slug_unique",
+                vec![slug.to_string()],
+                format!("another event has the slug {:?}", slug.as_str()),
+            ));
+        }
+        return Ok(slug.to_string());
+    }
+    let base = Slug::from_title(title);
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while taken(conn, candidate.as_str())? {
+        candidate = base.with_suffix(n);
+        n += 1;
+    }
+    Ok(candidate.into_string())
+}
+
+/// `(network, series_number)` is unique, and series numbers rise with start dates.
+fn check_series(
+    conn: &mut AnyConnection,
+    this: EventId,
+    network_id: NetworkId,
+    number: i32,
+    starts_at: Instant,
+) -> Result<(), ApiError> {
+    let others: Vec<(EventId, i32, Instant, String)> = events::table
+        .filter(events::network_id.eq(network_id))
+        .filter(events::id.ne(this))
+        .filter(events::series_number.is_not_null())
+        .select((
+            events::id,
+            events::series_number.assume_not_null(),
+            events::starts_at,
+            events::slug,
+        ))
+        .load(conn)?;
+    if let Some((id, _, _, slug)) = others.iter().find(|(_, n, _, _)| *n == number) {
+        return Err(ApiError::rule(
+            "series_unique",
+            vec![id.to_string()],
+            format!("event {slug:?} is already number {number} of this network's series"),
+        ));
+    }
+    let out_of_order = others.iter().find(|(_, n, starts, _)| {
+        (*n < number && *starts > starts_at) || (*n > number && *starts < starts_at)
+    });
+    if let Some((id, n, _, slug)) = out_of_order {
+        return Err(ApiError::rule(
+            "series_order",
+            vec![id.to_string()],
+            format!(
+                "number {number} would {} number {n} ({slug:?}); series numbers rise with start dates",
+                if *n < number { "start before" } else { "start after" }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A parent may not be the event itself or one of its own sessions.
+fn check_parent(conn: &mut AnyConnection, this: EventId, parent: EventId) -> Result<(), ApiError> {
+    let mut current = Some(parent);
+    let mut steps = 0;
+    while let Some(id) = current {
+        if id == this {
+            return Err(ApiError::rule(
+                "parent_cycle",
+                vec![this.to_string(), parent.to_string()],
+                "an event cannot be a session of itself or of one of its own sessions",
+            ));
+        }
+        steps += 1;
+        if steps > 64 {
+            return Err(ApiError::rule(
+                "parent_depth",
+                vec![parent.to_string()],
+                "events nest at most 64 levels deep",
+            ));
+        }
+        current = events::table
+            .filter(events::id.eq(id))
+            .select(events::parent_event_id)
+            .first::<Option<EventId>>(conn)
+            .optional()?
+            .flatten();
+    }
+    Ok(())
+}
+
+fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Instant) -> EventColumns {
+    EventColumns {
+        slug,
+        title: event.title.clone(),
+        kind: event.kind.as_str(),
+        status: event.status.as_str(),
+        start_date: event.start_date,
+        end_date: event.end_date,
+        start_time: event.start_time.map(LocalTime::get),
+        end_time: event.end_time.map(LocalTime::get),
+        timezone: event.timezone.name().to_owned(),
+        starts_at: event.starts_at,
+        ends_at: event.ends_at,
+        venue: event.location.venue.clone(),
+        city: event.location.city.clone(),
+        city_key: event.city_key(),
+        country_code: event.location.country_code.as_ref().map(|c| c.to_string()),
+        address: event.location.address.clone(),
+        attendance_mode: event.attendance_mode.as_str(),
+        network_id: refs.network_id,
+        series_number: event.series_number,
+        parent_event_id: refs.parent_event_id,
+        description: event.description.clone(),
+        topics: serde_json::to_string(&event.topics).unwrap_or_else(|_| "[]".into()),
+        links: serde_json::to_string(&event.links).unwrap_or_else(|_| "[]".into()),
+        visibility: event.visibility.as_str(),
+        search_text: event.search_text(),
+        updated_at: now,
+    }
+}
+
+fn check_rules(
+    conn: &mut AnyConnection,
+    id: EventId,
+    event: &ValidEvent,
+) -> Result<(Resolved, String), ApiError> {
+    let refs = resolve(conn, event)?;
+    let slug = choose_slug(conn, event.slug.as_ref(), &event.title, id)?;
+    if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
+        check_series(conn, id, network_id, number, event.starts_at)?;
+    }
+    if let Some(parent) = refs.parent_event_id {
+        check_parent(conn, id, parent)?;
+    }
+    Ok((refs, slug))
+}
+
+fn write_relations(
+    conn: &mut AnyConnection,
+    id: EventId,
+    event: &ValidEvent,
+    refs: &Resolved,
+) -> Result<(), ApiError> {
+    diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id))).execute(conn)?;
+    diesel::delete(event_organisers::table.filter(event_organisers::event_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(event_participants::table.filter(event_participants::event_id.eq(id)))
+        .execute(conn)?;
+    // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
+    for topic in event.topic_keys() {
+        diesel::insert_into(event_topics::table)
+            .values((event_topics::event_id.eq(id), event_topics::topic_key.eq(topic)))
+            .execute(conn)?;
+    }
+    for (position, (organisation_id, role)) in refs.organisers.iter().enumerate() {
+        diesel::insert_into(event_organisers::table)
+            .values((
+                event_organisers::event_id.eq(id),
+                event_organisers::organisation_id.eq(*organisation_id),
+                event_organisers::role.eq(role.as_str()),
+                event_organisers::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+            ))
+            .execute(conn)?;
+    }
+    for (position, (person_id, organisation_id, role)) in refs.participants.iter().enumerate() {
+        diesel::insert_into(event_participants::table)
+            .values((
+                event_participants::event_id.eq(id),
+                event_participants::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                event_participants::person_id.eq(*person_id),
+                event_participants::organisation_id.eq(*organisation_id),
+                event_participants::role.eq(role.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Stores a new event; call inside a write transaction.
+pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, ApiError> {
+    let id = EventId::generate();
+    let now = Instant::now();
+    let (refs, slug) = check_rules(conn, id, event)?;
+    diesel::insert_into(events::table)
+        .values(NewEventRow {
+            id,
+            created_at: now,
+            columns: columns(event, slug, &refs, now),
+        })
+        .execute(conn)?;
+    write_relations(conn, id, event, &refs)?;
+    Ok(id)
+}
+
+/// The stored row, for a write: internal events included (writers see everything).
+pub fn row_for_write(conn: &mut AnyConnection, key: &str) -> Result<EventRow, ApiError> {
+    find_row(conn, key, Viewer { sees_internal: true })
+}
+
+/// Replaces an event's content if it is still at `version`; call inside a write transaction.
+pub fn update(
+    conn: &mut AnyConnection,
+    id: EventId,
+    version: i32,
+    event: &ValidEvent,
+) -> Result<(), ApiError> {
+    let now = Instant::now();
+    let (refs, slug) = check_rules(conn, id, event)?;
+    let changed = diesel::update(
+        events::table
+            .filter(events::id.eq(id))
+            .filter(events::version.eq(version)),
+    )
+    .set((columns(event, slug, &refs, now), events::version.eq(events::version + 1)))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    write_relations(conn, id, event, &refs)
+}
+
+/// Deletes an event nothing refers to; call inside a write transaction.
+pub fn delete(conn: &mut AnyConnection, row: &EventRow) -> Result<(), ApiError> {
+    let sessions: Vec<(EventId, String)> = events::table
+        .filter(events::parent_event_id.eq(row.id))
+        .select((events::id, events::slug))
+        .limit(20)
+        .load(conn)?;
+    if !sessions.is_empty() {
+        let slugs: Vec<&str> = sessions.iter().map(|(_, s)| s.as_str()).collect();
+        return Err(ApiError::rule(
+            "still_referenced",
+            sessions.iter().map(|(id, _)| id.to_string()).collect(),
+            format!("sessions of this event refer to it: {}", slugs.join(", ")),
+        ));
+    }
+    if let Some(chain_id) = row.chain_id {
+        return Err(ApiError::rule(
+            "still_referenced",
+            vec![chain_id.to_string()],
+            "the event is in a chain; remove it from the chain first",
+        ));
+    }
+    let deleted = diesel::delete(
+        events::table
+            .filter(events::id.eq(row.id))
+            .filter(events::version.eq(row.version)),
+    )
+    .execute(conn)?;
+    if deleted == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    Ok(())
+}
+
+/// The current state of an event in the shape clients write, the base a merge patch applies to.
+pub fn as_input(event: &EventResponse) -> crate::domain::event::EventInput {
+    use crate::domain::event::{EventInput, LocationInput, OrganiserInput, ParticipantInput};
+    EventInput {
+        title: event.title.clone(),
+        slug: Some(event.slug.clone()),
+        kind: event.kind,
+        status: Some(event.status),
+        start_date: event.start_date,
+        end_date: Some(event.end_date),
+        start_time: event.start_time,
+        end_time: event.end_time,
+        timezone: event.timezone.clone(),
+        location: Some(LocationInput {
+            venue: event.location.venue.clone(),
+            city: event.location.city.clone(),
+            country_code: event.location.country_code.clone(),
+            address: event.location.address.clone(),
+        }),
+        attendance_mode: Some(event.attendance_mode),
+        network_id: event.network_id.map(|id| id.to_string()),
+        series_number: event.series_number,
+        parent_event_id: event.parent_event_id.map(|id| id.to_string()),
+        organisers: event
+            .organisers
+            .iter()
+            .map(|o| OrganiserInput {
+                organisation_id: o.organisation_id.to_string(),
+                role: o.role,
+            })
+            .collect(),
+        participants: event
+            .participants
+            .iter()
+            .map(|p| ParticipantInput {
+                person_id: p.person_id.map(|id| id.to_string()),
+                organisation_id: p.organisation_id.map(|id| id.to_string()),
+                role: p.role,
+            })
+            .collect(),
+        topics: event.topics.clone(),
+        description: event.description.clone(),
+        links: event.links.clone(),
+        visibility: Some(event.visibility),
+    }
+}

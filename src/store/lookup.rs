@@ -1,0 +1,51 @@
+//! "Id or slug": every `{id}` in a path, and every reference in a body, accepts either.
+
+use diesel::prelude::*;
+
+use crate::db::AnyConnection;
+use crate::db::schema::{chains, events, networks, organisations, people};
+use crate::error::ApiError;
+use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+
+/// A key from a path or a body: a UUID is an id, anything else a slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key<'a> {
+    Id(uuid::Uuid),
+    Slug(&'a str),
+}
+
+impl<'a> Key<'a> {
+    pub fn parse(text: &'a str) -> Self {
+        match uuid::Uuid::parse_str(text) {
+            Ok(id) => Key::Id(id),
+            Err(_) => Key::Slug(text),
+        }
+    }
+}
+
+macro_rules! resolver {
+    ($fn_name:ident, $table:ident, $id:ident) => {
+        /// The id of the record with this id or slug, if it exists.
+        pub fn $fn_name(conn: &mut AnyConnection, key: &str) -> Result<Option<$id>, ApiError> {
+            let found = match Key::parse(key) {
+                Key::Id(id) => $table::table
+                    .filter($table::id.eq($id(id)))
+                    .select($table::id)
+                    .first::<$id>(conn)
+                    .optional()?,
+                Key::Slug(slug) => $table::table
+                    .filter($table::slug.eq(slug))
+                    .select($table::id)
+                    .first::<$id>(conn)
+                    .optional()?,
+            };
+            Ok(found)
+        }
+    };
+}
+
+resolver!(event_id, events, EventId);
+resolver!(organisation_id, organisations, OrganisationId);
+resolver!(person_id, people, PersonId);
+resolver!(network_id, networks, NetworkId);
+resolver!(chain_id, chains, ChainId);

@@ -1,0 +1,392 @@
+use awc::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, event_body};
+use crate::on_both_backends;
+
+async fn titles(app: &TestApp, query: &str) -> Vec<String> {
+    let page = app.get(&format!("/api/v1/events?{query}")).await.expect(200).json();
+    page["items"]
+        .as_array()
+        .map(|items| items.iter().map(|e| e["title"].as_str().unwrap_or("").to_owned()).collect())
+        .unwrap_or_default()
+}
+
+async fn create_returns_the_event_with_location_and_etag(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("4th IISG Board Meeting", "2019-11-18");
+    body["kind"] = json!("board_meeting");
+    body["timezone"] = json!("Europe/Skopje");
+    body["start_time"] = json!("14:00");
+    body["end_time"] = json!("18:00");
+    body["location"] = json!({"city": "Skopje", "country_code": "mk", "venue": "Government building"});
+    body["topics"] = json!(["IISG", "Terms of Reference"]);
+    body["links"] = json!([{"title": "IISG", "url": "https://wbcti.wb-iisg.com/"}]);
+    let response = app.post("/api/v1/events", &body).await.expect(201);
+    let created = response.json();
+    let location = response.header("location").expect("Location header");
+    assert_eq!(location, format!("/api/v1/events/{}", created["id"].as_str().unwrap_or("")));
+    assert!(response.header("etag").is_some());
+    assert_eq!(created["slug"], "4th-iisg-board-meeting");
+    assert_eq!(created["location"]["country_code"], "MK");
+    assert_eq!(created["status"], "scheduled");
+    assert_eq!(created["attendance_mode"], "in_person");
+    assert_eq!(created["visibility"], "public");
+    assert_eq!(created["starts_at"], "2019-11-18T13:00:00Z");
+    assert_eq!(created["ends_at"], "2019-11-18T17:00:00Z");
+    assert_eq!(created["start_time"], "14:00");
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["chain"], Value::Null);
+
+    let fetched = app.get(&location).await.expect(200);
+    assert_eq!(fetched.json(), created);
+    assert_eq!(fetched.header("etag"), response.header("etag"));
+    let by_slug = app.get("/api/v1/events/4th-iisg-board-meeting").await.expect(200);
+    assert_eq!(by_slug.json()["id"], created["id"]);
+}
+
+async fn date_only_events_span_their_local_days(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("Regional conference on radicalisation in prisons", "2019-10-22");
+    body["end_date"] = json!("2019-10-23");
+    body["timezone"] = json!("Europe/Sarajevo");
+    let created = app.create("/api/v1/events", body).await;
+    assert_eq!(created["starts_at"], "2019-10-21T22:00:00Z");
+    assert_eq!(created["ends_at"], "2019-10-23T22:00:00Z");
+}
+
+async fn invalid_events_name_every_field_and_store_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let body = json!({
+        "title": "",
+        "kind": "meeting",
+        "start_date": "2019-10-22",
+        "end_date": "2019-10-21",
+        "timezone": "Europe/Atlantis",
+        "location": {"country_code": "QQ"},
+        "slug": "Not A Slug",
+        "links": [{"title": "x", "url": "javascript:alert(1)"}],
+    });
+    let problem = app.post("/api/v1/events", &body).await.problem(422);
+    let mut fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["end_date", "links[0].url", "location.country_code", "slug", "timezone", "title"]
+    );
+    assert!(titles(&app, "").await.is_empty());
+}
+
+async fn json_type_errors_name_the_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (body, field) in [
+        (json!({"title": 5, "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC"}), "title"),
+        (json!({"title": "x", "kind": "party", "start_date": "2019-01-01", "timezone": "UTC"}), "kind"),
+        (json!({"title": "x", "kind": "meeting", "start_date": "2019-02-30", "timezone": "UTC"}), "start_date"),
+        (json!({"title": "x", "kind": "meeting", "timezone": "UTC"}), "start_date"),
+        (json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "titel": "y"}), "titel"),
+        (json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "start_time": "9am"}), "start_time"),
+        (json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "location": {"town": "Tirana"}}), "location.town"),
+    ] {
+        let problem = app.post("/api/v1/events", &body).await.problem(422);
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    assert!(titles(&app, "").await.is_empty());
+}
+
+async fn skipped_local_times_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("Night meeting", "2019-03-31");
+    body["timezone"] = json!("Europe/Vienna");
+    body["start_time"] = json!("02:30");
+    let problem = app.post("/api/v1/events", &body).await.problem(422);
+    assert_eq!(problem["errors"][0]["field"], "start_time");
+}
+
+async fn slugs_are_unique_and_generated_without_clashes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.create("/api/v1/events", event_body("RNNC meeting", "2019-04-24")).await;
+    let second = app.create("/api/v1/events", event_body("RNNC meeting", "2019-09-24")).await;
+    assert_eq!(first["slug"], "rnnc-meeting");
+    assert_eq!(second["slug"], "rnnc-meeting-2");
+
+    let mut taken = event_body("Another", "2019-05-01");
+    taken["slug"] = json!("rnnc-meeting");
+    let problem = app.post("/api/v1/events", &taken).await.problem(409);
+    assert_eq!(problem["violations"][0]["rule"], "slug_unique");
+    let conflict = app
+        .patch(&format!("/api/v1/events/{}", second["id"].as_str().unwrap_or("")), &json!({"slug": "rnnc-meeting"}))
+        .await;
+    conflict.problem(409);
+    assert_eq!(titles(&app, "").await, ["RNNC meeting", "RNNC meeting"]);
+    assert_eq!(app.get("/api/v1/events/rnnc-meeting-2").await.expect(200).json(), second);
+}
+
+async fn merge_patch_changes_only_what_it_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("7th NFP Group meeting", "2019-04-23");
+    body["start_time"] = json!("09:00");
+    body["end_time"] = json!("17:00");
+    body["location"]["venue"] = json!("Hotel Tirana International");
+    body["topics"] = json!(["p-cve"]);
+    let created = app.post("/api/v1/events", &body).await.expect(201);
+    let etag = created.header("etag").unwrap_or_default();
+    let id = created.json()["id"].as_str().unwrap_or("").to_owned();
+
+    let patched = app
+        .patch(
+            &format!("/api/v1/events/{id}"),
+            &json!({"status": "postponed", "start_time": null, "end_time": null, "location": {"venue": null}}),
+        )
+        .await
+        .expect(200);
+    assert_ne!(patched.header("etag").unwrap_or_default(), etag);
+    let event = patched.json();
+    assert_eq!(event["status"], "postponed");
+    assert_eq!(event["start_time"], Value::Null);
+    assert_eq!(event["location"]["venue"], Value::Null);
+    assert_eq!(event["location"]["city"], "Tirana");
+    assert_eq!(event["topics"], json!(["p-cve"]));
+    assert_eq!(event["title"], "7th NFP Group meeting");
+    assert_eq!(event["version"], 2);
+    assert_eq!(event["starts_at"], "2019-04-22T22:00:00Z");
+    assert_eq!(event["created_at"], created.json()["created_at"]);
+
+    // application/json is accepted for merge patches too.
+    let plain = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/events/{id}"),
+            &[],
+            Some(("application/json", br#"{"title": "7th Meeting of the NFP Group"}"#.to_vec())),
+        )
+        .await
+        .expect(200);
+    assert_eq!(plain.json()["title"], "7th Meeting of the NFP Group");
+    assert_eq!(plain.json()["slug"], event["slug"]);
+}
+
+async fn a_patch_that_breaks_a_rule_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app.create("/api/v1/events", event_body("Workshop", "2019-04-23")).await;
+    let path = format!("/api/v1/events/{}", created["slug"].as_str().unwrap_or(""));
+    for patch in [
+        json!({"end_date": "2019-04-01"}),
+        json!({"title": null}),
+        json!({"timezone": "Nowhere/Town"}),
+        json!({"id": "01936f6e-6c2a-7cc1-9a51-3f4b1c2d9e10"}),
+        json!({"location": {"country_code": "ZZ"}}),
+    ] {
+        app.patch(&path, &patch).await.problem(422);
+    }
+    app.patch(&path, &json!(["not", "an", "object"])).await.problem(422);
+    assert_eq!(app.get(&path).await.expect(200).json(), created);
+}
+
+async fn conditional_requests_use_the_etag(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app.post("/api/v1/events", &event_body("Board", "2019-11-18")).await.expect(201);
+    let etag = created.header("etag").unwrap_or_default();
+    let path = created.header("location").unwrap_or_default();
+
+    let not_modified = app.request(Method::GET, &path, &[("if-none-match", &etag)], None).await;
+    assert_eq!(not_modified.status.as_u16(), 304);
+    assert!(not_modified.body.is_empty());
+
+    let patch = br#"{"title": "Board meeting"}"#.to_vec();
+    let stale = app
+        .request(Method::PATCH, &path, &[("if-match", "\"stale\"")], Some(("application/json", patch.clone())))
+        .await;
+    stale.problem(412);
+    assert_eq!(app.get(&path).await.json()["title"], "Board");
+
+    let fresh = app
+        .request(Method::PATCH, &path, &[("if-match", &etag)], Some(("application/json", patch)))
+        .await
+        .expect(200);
+    let new_etag = fresh.header("etag").unwrap_or_default();
+    // The old ETag is now stale for DELETE too.
+    app.request(Method::DELETE, &path, &[("if-match", &etag)], None).await.problem(412);
+    app.get(&path).await.expect(200);
+    app.request(Method::DELETE, &path, &[("if-match", &new_etag)], None).await.expect(204);
+    app.get(&path).await.problem(404);
+}
+
+async fn deleting_an_event_removes_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app.create("/api/v1/events", event_body("Forum", "2018-10-04")).await;
+    let path = format!("/api/v1/events/{}", created["id"].as_str().unwrap_or(""));
+    app.delete(&path).await.expect(204);
+    app.get(&path).await.problem(404);
+    app.delete(&path).await.problem(404);
+    assert!(titles(&app, "").await.is_empty());
+}
+
+async fn unknown_events_are_404_problems(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.get("/api/v1/events/01936f6e-6c2a-7cc1-9a51-3f4b1c2d9e10").await.problem(404);
+    app.get("/api/v1/events/no-such-slug").await.problem(404);
+    app.patch("/api/v1/events/no-such-slug", &json!({"title": "x"})).await.problem(404);
+}
+
+async fn date_filters_find_overlapping_events(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut conference = event_body("Prisons conference", "2019-10-22");
+    conference["end_date"] = json!("2019-10-23");
+    app.create("/api/v1/events", conference).await;
+    app.create("/api/v1/events", event_body("Board", "2019-11-18")).await;
+    app.create("/api/v1/events", event_body("Forum", "2018-10-04")).await;
+
+    assert_eq!(titles(&app, "from=2019-10-23").await, ["Prisons conference", "Board"]);
+    assert_eq!(titles(&app, "to=2019-10-22").await, ["Forum", "Prisons conference"]);
+    assert_eq!(titles(&app, "from=2019-10-24&to=2019-11-17").await, Vec::<String>::new());
+    assert_eq!(titles(&app, "from=2019-01-01&to=2019-12-31&sort=-start").await, ["Board", "Prisons conference"]);
+}
+
+async fn field_filters_select_events(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut tirana = event_body("3rd RNNC meeting", "2019-04-24");
+    tirana["kind"] = json!("network_meeting");
+    tirana["topics"] = json!(["P-CVE", "strategies"]);
+    tirana["location"] = json!({"city": "Tiranë", "country_code": "AL"});
+    app.create("/api/v1/events", tirana).await;
+    let mut sarajevo = event_body("Prisons conference", "2019-10-22");
+    sarajevo["kind"] = json!("conference");
+    sarajevo["status"] = json!("cancelled");
+    sarajevo["timezone"] = json!("Europe/Sarajevo");
+    sarajevo["location"] = json!({"city": "Sarajevo", "country_code": "BA"});
+    sarajevo["description"] = json!("Opened by Prof. Bećirević of the University of Sarajevo.");
+    app.create("/api/v1/events", sarajevo).await;
+    let mut pristina = event_body("Coordination meeting", "2019-05-10");
+    pristina["location"] = json!({"city": "Pristina", "country_code": "XK"});
+    app.create("/api/v1/events", pristina).await;
+
+    assert_eq!(titles(&app, "city=tirane").await, ["3rd RNNC meeting"]);
+    assert_eq!(titles(&app, "city=SARAJEVO").await, ["Prisons conference"]);
+    assert_eq!(titles(&app, "country=ba").await, ["Prisons conference"]);
+    assert_eq!(titles(&app, "country=XK").await, ["Coordination meeting"]);
+    assert_eq!(titles(&app, "kind=conference,network_meeting").await, ["3rd RNNC meeting", "Prisons conference"]);
+    assert_eq!(titles(&app, "status=cancelled").await, ["Prisons conference"]);
+    assert_eq!(titles(&app, "topic=p-cve").await, ["3rd RNNC meeting"]);
+    assert_eq!(titles(&app, "q=becirevic").await, ["Prisons conference"]);
+    assert_eq!(titles(&app, "q=tirane").await, ["3rd RNNC meeting"]);
+    assert_eq!(titles(&app, "q=TIRAN%C3%8B").await, ["3rd RNNC meeting"]);
+    assert_eq!(titles(&app, "q=%25").await, Vec::<String>::new());
+    assert_eq!(titles(&app, "q=rnnc&kind=conference").await, Vec::<String>::new());
+}
+
+async fn updated_since_and_sort_updated_support_sync(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.create("/api/v1/events", event_body("First", "2019-01-01")).await;
+    let second = app.create("/api/v1/events", event_body("Second", "2018-01-01")).await;
+    let since = second["updated_at"].as_str().unwrap_or("").to_owned();
+    assert_eq!(titles(&app, &format!("updated_since={since}&sort=updated")).await, ["Second"]);
+    app.patch(&format!("/api/v1/events/{}", first["id"].as_str().unwrap_or("")), &json!({"description": "changed"}))
+        .await
+        .expect(200);
+    assert_eq!(titles(&app, &format!("updated_since={since}&sort=updated")).await, ["Second", "First"]);
+    assert_eq!(titles(&app, "sort=updated").await, ["Second", "First"]);
+}
+
+async fn cursors_walk_every_event_once_in_a_stable_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        // Equal start dates: the id breaks the tie.
+        let date = if i < 5 { "2019-04-24" } else { "2019-04-25" };
+        let created = app.create("/api/v1/events", event_body(&format!("Event {i}"), date)).await;
+        expected.push(created["id"].as_str().unwrap_or("").to_owned());
+    }
+    for (sort, reverse) in [("start", false), ("-start", true)] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut path = format!("/api/v1/events?limit=3&sort={sort}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = app.get(&path).await.expect(200).json();
+            pages += 1;
+            for item in page["items"].as_array().into_iter().flatten() {
+                seen.push(item["id"].as_str().unwrap_or("").to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+            // A row written behind the cursor must not shift the pages.
+            if pages == 1 {
+                app.create("/api/v1/events", event_body("Late", "2000-01-01")).await;
+            }
+            assert!(pages < 10, "pagination does not end");
+        }
+        let mut wanted = expected.clone();
+        if reverse {
+            wanted.reverse();
+        }
+        seen.retain(|id| wanted.contains(id));
+        assert_eq!(seen, wanted, "sort={sort}");
+    }
+    let problem = app.get("/api/v1/events?sort=-start&cursor=eyJzIjoic3RhcnQiLCJrIjoieCIsImkiOiIwMTkzNmY2ZS02YzJhLTdjYzEtOWE1MS0zZjRiMWMyZDllMTAifQ").await.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "cursor");
+}
+
+async fn bad_query_parameters_are_named(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (query, field) in [
+        ("from=2019-02-30", "from"),
+        ("to=yesterday", "to"),
+        ("from=2019-05-01&to=2019-04-01", "to"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+        ("sort=title", "sort"),
+        ("cursor=%21%21", "cursor"),
+        ("country=XX", "country"),
+        ("kind=party", "kind"),
+        ("status=done", "status"),
+        ("updated_since=2019-13-01", "updated_since"),
+    ] {
+        let problem = app.get(&format!("/api/v1/events?{query}")).await.problem(400);
+        assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
+    }
+    let long = "a".repeat(201);
+    app.get(&format!("/api/v1/events?q={long}")).await.problem(400);
+    let problem = app.get("/api/v1/events?form=2019-01-01").await.problem(400);
+    assert!(problem["detail"].as_str().unwrap_or("").contains("form"), "{problem}");
+}
+
+async fn internal_events_are_hidden_from_anonymous_readers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("Closed preparatory meeting", "2019-04-22");
+    body["visibility"] = json!("internal");
+    let created = app.create("/api/v1/events", body).await;
+    app.create("/api/v1/events", event_body("Open meeting", "2019-04-23")).await;
+    app.get(&format!("/api/v1/events/{}", created["id"].as_str().unwrap_or(""))).await.problem(404);
+    assert_eq!(titles(&app, "").await, ["Open meeting"]);
+    assert_eq!(titles(&app, "q=preparatory").await, Vec::<String>::new());
+}
+
+on_both_backends!(
+    create_returns_the_event_with_location_and_etag,
+    date_only_events_span_their_local_days,
+    invalid_events_name_every_field_and_store_nothing,
+    json_type_errors_name_the_field,
+    skipped_local_times_are_refused,
+    slugs_are_unique_and_generated_without_clashes,
+    merge_patch_changes_only_what_it_names,
+    a_patch_that_breaks_a_rule_changes_nothing,
+    conditional_requests_use_the_etag,
+    deleting_an_event_removes_it,
+    unknown_events_are_404_problems,
+    date_filters_find_overlapping_events,
+    field_filters_select_events,
+    updated_since_and_sort_updated_support_sync,
+    cursors_walk_every_event_once_in_a_stable_order,
+    bad_query_parameters_are_named,
+    internal_events_are_hidden_from_anonymous_readers,
+);

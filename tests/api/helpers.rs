@@ -1,0 +1,258 @@
+//! A real server per test, over a fresh database: a SQLite file in a temporary folder, or a
+//! new PostgreSQL database (dropped when the test ends) on `TEST_DATABASE_URL`.
+
+use std::net::TcpListener;
+
+use awc::Client;
+use awc::http::{Method, StatusCode};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use meeting_registry::configuration::{DatabaseSettings, ServerSettings, Settings};
+use meeting_registry::db::Database;
+use meeting_registry::startup::Application;
+use serde_json::Value;
+
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The body-running test functions, generated once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// What a test owns: the server and its database. Dropping it stops both.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    #[allow(dead_code)]
+    pub database_url: String,
+    handle: actix_web::dev::ServerHandle,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {} body is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status and returns it.
+    #[track_caller]
+    pub fn problem(self, status: u16) -> Value {
+        let this = self.expect(status);
+        assert_eq!(
+            this.header("content-type").as_deref(),
+            Some("application/problem+json")
+        );
+        let problem = this.json();
+        assert_eq!(problem["status"], status);
+        assert!(problem["title"].is_string() && problem["detail"].is_string());
+        problem
+    }
+}
+
+pub fn test_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            meeting_registry::telemetry::init(false);
+        }
+        let (database_url, dir, postgres) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let url = dir.path().join("registry.db").display().to_string();
+                (url, Some(dir), None)
+            }
+            Backend::Postgres => {
+                let admin_url = test_database_url();
+                let name = format!("registry_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {admin_url} is needed for the postgres tests: {e}")
+                });
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                let url = match admin_url.rfind('/') {
+                    Some(i) => format!("{}/{name}", &admin_url[..i]),
+                    None => panic!("TEST_DATABASE_URL has no database name: {admin_url}"),
+                };
+                (url, None, Some((admin_url, name)))
+            }
+        };
+        let settings = Settings {
+            database: DatabaseSettings {
+                database_url: database_url.clone(),
+                pool_size: 4,
+            },
+            server: ServerSettings {
+                workers: Some(1),
+                ..ServerSettings::default()
+            },
+        };
+        let db = Database::connect(&database_url, 4).expect("connect");
+        db.migrate().expect("migrate");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let app = Application::with_listener(settings, db, listener).expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        actix_web::rt::spawn(app.into_server());
+        Self {
+            address,
+            client: Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .finish(),
+            database_url,
+            handle,
+            _dir: dir,
+            postgres,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Any request; `body` is sent as `content_type` when given.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> TestResponse {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let sent = match body {
+            Some((content_type, bytes)) => {
+                request
+                    .insert_header(("content-type", content_type))
+                    .send_body(bytes)
+                    .await
+            }
+            None => request.send().await,
+        };
+        let mut response = sent.unwrap_or_else(|e| panic!("request to {path} failed: {e}"));
+        let body = response
+            .body()
+            .limit(64 * 1024 * 1024)
+            .await
+            .unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        TestResponse {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: body.to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
+        self.request(Method::POST, path, &[], Some(("application/json", body.to_string().into_bytes())))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        self.request(
+            Method::PATCH,
+            path,
+            &[],
+            Some(("application/merge-patch+json", body.to_string().into_bytes())),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.request(Method::DELETE, path, &[], None).await
+    }
+
+    /// Creates a record and returns its body, failing the test unless it was created.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        self.post(path, &body).await.expect(201).json()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting connections; the database goes with FORCE below.
+        drop(self.handle.stop(false));
+        if let Some((admin_url, name)) = self.postgres.take()
+            && let Ok(mut admin) = PgConnection::establish(&admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+/// A valid event body to start from.
+pub fn event_body(title: &str, start_date: &str) -> Value {
+    serde_json::json!({
+        "title": title,
+        "kind": "meeting",
+        "start_date": start_date,
+        "timezone": "Europe/Tirane",
+        "location": {"city": "Tirana", "country_code": "AL"},
+    })
+}

@@ -1,0 +1,8 @@
+//! Integration tests: real HTTP against a real server, each test body run on SQLite and on
+//! PostgreSQL.
+
+mod helpers;
+
+mod errors;
+mod events;
+mod openapi;

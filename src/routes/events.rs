@@ -1,6 +1,5 @@
 //! `/api/v1/events`: meetings and events.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -12,8 +11,8 @@ use crate::domain::enums::{EventKind, EventStatus};
 use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
 use crate::http;
-use crate::routes::Caller;
-use crate::store::events::{self as store, EventFilter, EventPage, EventResponse, EventSort};
+use crate::routes::{Caller, rest};
+use crate::store::events::{self as store, EventFilter, EventPage, EventResponse, EventSort, Events};
 use crate::store::pagination;
 
 /// Filters and paging of the event list. Dates are local to each event.
@@ -209,16 +208,7 @@ pub async fn create_event(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer_for_write()?;
-    let input: EventInput = http::parse_input(http::json_body(&req, &body)?)?;
-    let event = input.validate().map_err(ApiError::Validation)?;
-    let created = db
-        .write(move |conn| {
-            let id = store::create(conn, &event)?;
-            store::get(conn, &id.to_string(), viewer)
-        })
-        .await?;
-    Ok(http::created(&req, &format!("/api/v1/events/{}", created.id), &created))
+    rest::create::<Events>(req, db, body, caller).await
 }
 
 /// One event, by id or slug.
@@ -240,10 +230,7 @@ pub async fn get_event(
     path: web::Path<String>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let key = path.into_inner();
-    let viewer = caller.viewer();
-    let event = db.run(move |conn| store::get(conn, &key, viewer)).await?;
-    Ok(http::single(&req, StatusCode::OK, &event))
+    rest::get::<Events>(req, db, path.into_inner(), caller).await
 }
 
 /// Change an event with a JSON Merge Patch (RFC 7396): fields present replace, `null` clears.
@@ -276,26 +263,7 @@ pub async fn update_event(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer_for_write()?;
-    let patch = http::json_body(&req, &body)?;
-    let key = path.into_inner();
-    let if_match = http::IfMatch::of(&req);
-    let updated = db
-        .write(move |conn| {
-            let row = store::row_for_write(conn, &key)?;
-            let (id, version) = (row.id, row.version);
-            let current = store::load_details(conn, vec![row], viewer)?
-                .pop()
-                .ok_or_else(|| ApiError::not_found("event", &key))?;
-            if_match.check(&http::etag_of_value(&current)?)?;
-            let merged = http::merge_patch(&store::as_input(&current), &patch)?;
-            let input: EventInput = http::parse_input(merged)?;
-            let event = input.validate().map_err(ApiError::Validation)?;
-            store::update(conn, id, version, &event)?;
-            store::get(conn, &id.to_string(), viewer)
-        })
-        .await?;
-    Ok(http::single(&req, StatusCode::OK, &updated))
+    rest::update::<Events>(req, db, path.into_inner(), body, caller).await
 }
 
 /// Delete an event nothing refers to.
@@ -321,19 +289,7 @@ pub async fn delete_event(
     path: web::Path<String>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer_for_write()?;
-    let key = path.into_inner();
-    let if_match = http::IfMatch::of(&req);
-    db.write(move |conn| {
-        let row = store::row_for_write(conn, &key)?;
-        let current = store::load_details(conn, vec![row.clone()], viewer)?
-            .pop()
-            .ok_or_else(|| ApiError::not_found("event", &key))?;
-        if_match.check(&http::etag_of_value(&current)?)?;
-        store::delete(conn, &row)
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    rest::delete::<Events>(req, db, path.into_inner(), caller).await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

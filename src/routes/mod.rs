@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod health;
+pub mod rest;
 
 use std::future::{Ready, ready};
 

@@ -16,12 +16,15 @@ use crate::domain::Slug;
 use crate::domain::enums::{
     AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
 };
-use crate::domain::event::{Link, ParticipantRef, ValidEvent};
+use crate::domain::event::{
+    EventInput, Link, LocationInput, OrganiserInput, ParticipantInput, ParticipantRef, ValidEvent,
+};
 use crate::domain::text::{fold, like_pattern};
 use crate::domain::time::LocalTime;
 use crate::error::{ApiError, FieldError};
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
+use crate::store::resource::Resource;
 use crate::store::{Summary, Viewer, lookup};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -949,11 +952,6 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
     Ok(id)
 }
 
-/// The stored row, for a write: internal events included (writers see everything).
-pub fn row_for_write(conn: &mut AnyConnection, key: &str) -> Result<EventRow, ApiError> {
-    find_row(conn, key, Viewer { sees_internal: true })
-}
-
 /// Replaces an event's content if it is still at `version`; call inside a write transaction.
 pub fn update(
     conn: &mut AnyConnection,
@@ -977,9 +975,9 @@ pub fn update(
 }
 
 /// Deletes an event nothing refers to; call inside a write transaction.
-pub fn delete(conn: &mut AnyConnection, row: &EventRow) -> Result<(), ApiError> {
+pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {
     let sessions: Vec<(EventId, String)> = events::table
-        .filter(events::parent_event_id.eq(row.id))
+        .filter(events::parent_event_id.eq(id))
         .select((events::id, events::slug))
         .limit(20)
         .load(conn)?;
@@ -991,7 +989,11 @@ pub fn delete(conn: &mut AnyConnection, row: &EventRow) -> Result<(), ApiError> 
             format!("sessions of this event refer to it: {}", slugs.join(", ")),
         ));
     }
-    if let Some(chain_id) = row.chain_id {
+    let chain: Option<ChainId> = events::table
+        .filter(events::id.eq(id))
+        .select(events::chain_id)
+        .first(conn)?;
+    if let Some(chain_id) = chain {
         return Err(ApiError::rule(
             "still_referenced",
             vec![chain_id.to_string()],
@@ -1000,8 +1002,8 @@ pub fn delete(conn: &mut AnyConnection, row: &EventRow) -> Result<(), ApiError> 
     }
     let deleted = diesel::delete(
         events::table
-            .filter(events::id.eq(row.id))
-            .filter(events::version.eq(row.version)),
+            .filter(events::id.eq(id))
+            .filter(events::version.eq(version)),
     )
     .execute(conn)?;
     if deleted == 0 {
@@ -1010,9 +1012,60 @@ pub fn delete(conn: &mut AnyConnection, row: &EventRow) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// Events as a [`Resource`].
+pub struct Events;
+
+impl Resource for Events {
+    const NAME: &'static str = "event";
+    const COLLECTION: &'static str = "/api/v1/events";
+    type Input = EventInput;
+    type Valid = ValidEvent;
+    type Response = EventResponse;
+
+    fn validate(input: EventInput) -> Result<ValidEvent, Vec<FieldError>> {
+        input.validate()
+    }
+
+    fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
+        get(conn, key, viewer)
+    }
+
+    fn create(conn: &mut AnyConnection, valid: &ValidEvent) -> Result<uuid::Uuid, ApiError> {
+        create(conn, valid).map(|id| id.0)
+    }
+
+    fn update(
+        conn: &mut AnyConnection,
+        id: uuid::Uuid,
+        version: i32,
+        valid: &ValidEvent,
+    ) -> Result<(), ApiError> {
+        update(conn, EventId(id), version, valid)
+    }
+
+    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        delete(conn, EventId(id), version)
+    }
+
+    fn as_input(response: &EventResponse) -> EventInput {
+        as_input(response)
+    }
+
+    fn id(response: &EventResponse) -> uuid::Uuid {
+        response.id.0
+    }
+
+    fn slug(response: &EventResponse) -> &str {
+        &response.slug
+    }
+
+    fn version(response: &EventResponse) -> i32 {
+        response.version
+    }
+}
+
 /// The current state of an event in the shape clients write, the base a merge patch applies to.
-pub fn as_input(event: &EventResponse) -> crate::domain::event::EventInput {
-    use crate::domain::event::{EventInput, LocationInput, OrganiserInput, ParticipantInput};
+pub fn as_input(event: &EventResponse) -> EventInput {
     EventInput {
         title: event.title.clone(),
         slug: Some(event.slug.clone()),
@@ -1030,14 +1083,14 @@ pub fn as_input(event: &EventResponse) -> crate::domain::event::EventInput {
             address: event.location.address.clone(),
         }),
         attendance_mode: Some(event.attendance_mode),
-        network_id: event.network_id.map(|id| id.to_string()),
+        network_id: event.network.as_ref().map(|n| n.slug.clone()),
         series_number: event.series_number,
-        parent_event_id: event.parent_event_id.map(|id| id.to_string()),
+        parent_event_id: event.parent_event.as_ref().map(|p| p.slug.clone()),
         organisers: event
             .organisers
             .iter()
             .map(|o| OrganiserInput {
-                organisation_id: o.organisation_id.to_string(),
+                organisation_id: o.organisation.slug.clone(),
                 role: o.role,
             })
             .collect(),
@@ -1045,8 +1098,8 @@ pub fn as_input(event: &EventResponse) -> crate::domain::event::EventInput {
             .participants
             .iter()
             .map(|p| ParticipantInput {
-                person_id: p.person_id.map(|id| id.to_string()),
-                organisation_id: p.organisation_id.map(|id| id.to_string()),
+                person_id: p.person_id.map(|_| p.participant.slug.clone()),
+                organisation_id: p.organisation_id.map(|_| p.participant.slug.clone()),
                 role: p.role,
             })
             .collect(),

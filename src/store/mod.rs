@@ -4,6 +4,7 @@
 pub mod events;
 pub mod lookup;
 pub mod pagination;
+pub mod resource;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,0 +1,42 @@
+//! What every top-level resource provides, so the HTTP mechanics of create / read / merge-patch /
+//! delete (and import) are written once.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::db::AnyConnection;
+use crate::error::{ApiError, FieldError};
+use crate::store::Viewer;
+
+pub trait Resource: 'static {
+    /// Singular name, for messages: `event`.
+    const NAME: &'static str;
+    /// Collection path: `/api/v1/events`.
+    const COLLECTION: &'static str;
+    /// The shape clients write (and export/import use).
+    type Input: DeserializeOwned + Serialize + Send + 'static;
+    /// An input that passed every rule needing no database.
+    type Valid: Send + 'static;
+    /// The read model.
+    type Response: Serialize + Send + 'static;
+
+    fn validate(input: Self::Input) -> Result<Self::Valid, Vec<FieldError>>;
+    fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<Self::Response, ApiError>;
+    /// Stores a new record; returns its id. Runs inside a write transaction.
+    fn create(conn: &mut AnyConnection, valid: &Self::Valid) -> Result<uuid::Uuid, ApiError>;
+    /// Replaces a record if it is still at `version` (else 412).
+    fn update(
+        conn: &mut AnyConnection,
+        id: uuid::Uuid,
+        version: i32,
+        valid: &Self::Valid,
+    ) -> Result<(), ApiError>;
+    /// Deletes a record nothing refers to (else 409), if still at `version` (else 412).
+    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError>;
+    /// The record in the shape clients write, with references as slugs: the base of a merge
+    /// patch, and the export format.
+    fn as_input(response: &Self::Response) -> Self::Input;
+    fn id(response: &Self::Response) -> uuid::Uuid;
+    fn slug(response: &Self::Response) -> &str;
+    fn version(response: &Self::Response) -> i32;
+}

@@ -126,3 +126,7 @@ id_type!(
     /// Id of a chain of back-to-back events.
     ChainId
 );
+id_type!(
+    /// Id of a network membership.
+    MembershipId
+);

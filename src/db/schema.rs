@@ -8,6 +8,7 @@ diesel::table! {
     organisations (id) {
         id -> PortableUuid,
         slug -> Text,
+        sort_key -> Text,
         name -> Text,
         acronym -> Nullable<Text>,
         kind -> Text,
@@ -29,6 +30,7 @@ diesel::table! {
     people (id) {
         id -> PortableUuid,
         slug -> Text,
+        sort_key -> Text,
         full_name -> Text,
         honorific -> Nullable<Text>,
         position -> Nullable<Text>,
@@ -49,6 +51,7 @@ diesel::table! {
     networks (id) {
         id -> PortableUuid,
         slug -> Text,
+        sort_key -> Text,
         name -> Text,
         acronym -> Nullable<Text>,
         description -> Nullable<Text>,
@@ -98,6 +101,7 @@ diesel::table! {
     chains (id) {
         id -> PortableUuid,
         slug -> Text,
+        sort_key -> Text,
         title -> Text,
         description -> Nullable<Text>,
         max_gap_days -> Integer,

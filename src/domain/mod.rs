@@ -3,6 +3,7 @@
 pub mod country;
 pub mod enums;
 pub mod event;
+pub mod organisation;
 pub mod slug;
 pub mod text;
 pub mod time;

@@ -1,19 +1,16 @@
 //! `/api/v1/events`: meetings and events.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDate;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::db::{Database, Instant};
-use crate::domain::CountryCode;
 use crate::domain::enums::{EventKind, EventStatus};
 use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
 use crate::http;
-use crate::routes::{Caller, rest};
+use crate::routes::{Caller, params, rest};
 use crate::store::events::{self as store, EventFilter, EventPage, EventResponse, EventSort, Events};
-use crate::store::pagination;
 
 /// Filters and paging of the event list. Dates are local to each event.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -67,62 +64,16 @@ pub struct EventListQuery {
     limit: Option<String>,
 }
 
-const MAX_QUERY_TEXT: usize = 200;
-
-fn text_param(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(v) if v.chars().count() > MAX_QUERY_TEXT => Err(ApiError::bad_parameter(
-            name,
-            format!("must be at most {MAX_QUERY_TEXT} characters"),
-        )),
-        Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => Ok(Some(v.trim().to_owned())),
-        None => Ok(None),
-    }
-}
-
-fn date_param(name: &str, value: Option<String>) -> Result<Option<NaiveDate>, ApiError> {
-    value
-        .map(|v| {
-            crate::domain::time::parse_date(&v).map_err(|e| ApiError::bad_parameter(name, e))
-        })
-        .transpose()
-}
-
-fn list_param<T: Copy>(
-    name: &str,
-    value: Option<String>,
-    parse: impl Fn(&str) -> Option<T>,
-    expected: String,
-) -> Result<Vec<T>, ApiError> {
-    let Some(value) = value else {
-        return Ok(Vec::new());
-    };
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .take(20)
-        .map(|v| {
-            parse(v).ok_or_else(|| ApiError::bad_parameter(name, format!("{v:?} is not {expected}")))
-        })
-        .collect()
-}
-
 impl EventListQuery {
-    fn into_filter(self) -> Result<EventFilter, ApiError> {
-        let from = date_param("from", self.from)?;
-        let to = date_param("to", self.to)?;
+    pub fn into_filter(self) -> Result<EventFilter, ApiError> {
+        let from = params::date("from", self.from)?;
+        let to = params::date("to", self.to)?;
         if let (Some(from), Some(to)) = (from, to)
             && to < from
         {
             return Err(ApiError::bad_parameter("to", "must not be before from"));
         }
-        let country = self
-            .country
-            .map(|c| CountryCode::parse(&c).map_err(|e| ApiError::bad_parameter("country", e)))
-            .transpose()?
-            .map(CountryCode::into_string);
+        let country = params::country("country", self.country)?;
         let updated_since = self
             .updated_since
             .map(|v| {
@@ -137,27 +88,23 @@ impl EventListQuery {
                 ApiError::bad_parameter("sort", "must be start, -start or updated")
             })?,
         };
-        let limit = self
-            .limit
-            .map(|l| l.parse::<i64>().map_err(|_| ApiError::bad_parameter("limit", "must be a whole number")))
-            .transpose()?;
         Ok(EventFilter {
             from,
             to,
-            city: text_param("city", self.city)?,
+            city: params::text("city", self.city)?,
             country,
-            kinds: list_param("kind", self.kind, EventKind::parse, EventKind::expected())?,
-            statuses: list_param("status", self.status, EventStatus::parse, EventStatus::expected())?,
-            topic: text_param("topic", self.topic)?,
-            q: text_param("q", self.q)?,
+            kinds: params::list("kind", self.kind, EventKind::parse, EventKind::expected())?,
+            statuses: params::list("status", self.status, EventStatus::parse, EventStatus::expected())?,
+            topic: params::text("topic", self.topic)?,
+            q: params::text("q", self.q)?,
             updated_since,
-            network: text_param("network", self.network)?,
-            organisation: text_param("organisation", self.organisation)?,
-            person: text_param("person", self.person)?,
-            chain: text_param("chain", self.chain)?,
+            network: params::text("network", self.network)?,
+            organisation: params::text("organisation", self.organisation)?,
+            person: params::text("person", self.person)?,
+            chain: params::text("chain", self.chain)?,
             sort,
             cursor: self.cursor,
-            limit: pagination::limit(limit)?,
+            limit: params::limit(self.limit)?,
         })
     }
 }
@@ -185,111 +132,15 @@ pub async fn list_events(
     Ok(http::collection(&page))
 }
 
-/// Create an event.
-#[utoipa::path(
-    tag = "events",
-    request_body(content = EventInput, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created; `Location` names the new event", body = EventResponse,
-         headers(("Location" = String), ("ETag" = String))),
-        responses::BadRequest,
-        responses::Conflict,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-        responses::TooManyRequests,
-        responses::Unavailable,
-    )
-)]
-#[post("/events")]
-pub async fn create_event(
-    req: HttpRequest,
-    db: web::Data<Database>,
-    body: web::Bytes,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    rest::create::<Events>(req, db, body, caller).await
-}
-
-/// One event, by id or slug.
-#[utoipa::path(
-    tag = "events",
-    params(("id" = String, Path, description = "Event id or slug")),
-    responses(
-        (status = 200, description = "The event", body = EventResponse, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (`If-None-Match`)"),
-        responses::NotFound,
-        responses::TooManyRequests,
-        responses::Unavailable,
-    )
-)]
-#[get("/events/{id}")]
-pub async fn get_event(
-    req: HttpRequest,
-    db: web::Data<Database>,
-    path: web::Path<String>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    rest::get::<Events>(req, db, path.into_inner(), caller).await
-}
-
-/// Change an event with a JSON Merge Patch (RFC 7396): fields present replace, `null` clears.
-#[utoipa::path(
-    tag = "events",
-    params(
-        ("id" = String, Path, description = "Event id or slug"),
-        ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
-    ),
-    request_body(content = serde_json::Value, description = "A merge patch of the event's fields",
-        content_type = "application/merge-patch+json"),
-    responses(
-        (status = 200, description = "The changed event", body = EventResponse, headers(("ETag" = String))),
-        responses::BadRequest,
-        responses::NotFound,
-        responses::Conflict,
-        responses::PreconditionFailed,
-        responses::PayloadTooLarge,
-        responses::UnsupportedMediaType,
-        responses::Unprocessable,
-        responses::TooManyRequests,
-        responses::Unavailable,
-    )
-)]
-#[patch("/events/{id}")]
-pub async fn update_event(
-    req: HttpRequest,
-    db: web::Data<Database>,
-    path: web::Path<String>,
-    body: web::Bytes,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    rest::update::<Events>(req, db, path.into_inner(), body, caller).await
-}
-
-/// Delete an event nothing refers to.
-#[utoipa::path(
-    tag = "events",
-    params(
-        ("id" = String, Path, description = "Event id or slug"),
-        ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on"),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        responses::NotFound,
-        responses::Conflict,
-        responses::PreconditionFailed,
-        responses::TooManyRequests,
-        responses::Unavailable,
-    )
-)]
-#[delete("/events/{id}")]
-pub async fn delete_event(
-    req: HttpRequest,
-    db: web::Data<Database>,
-    path: web::Path<String>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    rest::delete::<Events>(req, db, path.into_inner(), caller).await
+rest::crud_handlers! {
+    resource: Events,
+    tag: "events",
+    collection: "/events",
+    item: "/events/{id}",
+    input: EventInput,
+    response: EventResponse,
+    summaries: ["Create an event", "One event, by id or slug", "Change an event", "Delete an event nothing refers to"],
+    handlers: [create_event, get_event, update_event, delete_event],
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -3,6 +3,9 @@
 
 pub mod events;
 pub mod health;
+pub mod networks;
+pub mod organisations;
+pub mod params;
 pub mod rest;
 
 use std::future::{Ready, ready};
@@ -19,6 +22,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz).service(
         utoipa_actix_web::scope::scope("/api/v1").configure(|api| {
             events::configure(api);
+            organisations::configure(api);
+            networks::configure(api);
         }),
     );
 }

@@ -80,3 +80,129 @@ pub async fn delete<R: Resource>(
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// The four thin handlers of a resource (create, get, merge-patch, delete), each carrying its
+/// OpenAPI annotation and calling the shared mechanics above. The caller imports actix's
+/// `get`, `post`, `patch` and `delete` route macros (utoipa recognises them by name).
+macro_rules! crud_handlers {
+    (
+        resource: $resource:ty,
+        tag: $tag:literal,
+        collection: $collection:literal,
+        item: $item:literal,
+        input: $input:ty,
+        response: $response:ty,
+        summaries: [$create_summary:literal, $get_summary:literal, $update_summary:literal, $delete_summary:literal],
+        handlers: [$create:ident, $get:ident, $update:ident, $delete:ident] $(,)?
+    ) => {
+        #[utoipa::path(
+            tag = $tag,
+            summary = $create_summary,
+            request_body(content = $input, content_type = "application/json"),
+            responses(
+                (status = 201, description = "Created; `Location` names the new record", body = $response,
+                 headers(("Location" = String), ("ETag" = String))),
+                $crate::error::responses::BadRequest,
+                $crate::error::responses::Conflict,
+                $crate::error::responses::PayloadTooLarge,
+                $crate::error::responses::UnsupportedMediaType,
+                $crate::error::responses::Unprocessable,
+                $crate::error::responses::TooManyRequests,
+                $crate::error::responses::Unavailable,
+            )
+        )]
+        #[post($collection)]
+        pub async fn $create(
+            req: actix_web::HttpRequest,
+            db: actix_web::web::Data<$crate::db::Database>,
+            body: actix_web::web::Bytes,
+            caller: $crate::routes::Caller,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::rest::create::<$resource>(req, db, body, caller).await
+        }
+
+        #[utoipa::path(
+            tag = $tag,
+            summary = $get_summary,
+            params(("id" = String, Path, description = "Id or slug")),
+            responses(
+                (status = 200, description = "The record", body = $response, headers(("ETag" = String))),
+                (status = 304, description = "Not modified (`If-None-Match`)"),
+                $crate::error::responses::NotFound,
+                $crate::error::responses::TooManyRequests,
+                $crate::error::responses::Unavailable,
+            )
+        )]
+        #[get($item)]
+        pub async fn $get(
+            req: actix_web::HttpRequest,
+            db: actix_web::web::Data<$crate::db::Database>,
+            path: actix_web::web::Path<String>,
+            caller: $crate::routes::Caller,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::rest::get::<$resource>(req, db, path.into_inner(), caller).await
+        }
+
+        #[utoipa::path(
+            tag = $tag,
+            summary = $update_summary,
+            description = "A JSON Merge Patch (RFC 7396): fields present replace, `null` clears.",
+            params(
+                ("id" = String, Path, description = "Id or slug"),
+                ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
+            ),
+            request_body(content = serde_json::Value, description = "A merge patch of the record's fields",
+                content_type = "application/merge-patch+json"),
+            responses(
+                (status = 200, description = "The changed record", body = $response, headers(("ETag" = String))),
+                $crate::error::responses::BadRequest,
+                $crate::error::responses::NotFound,
+                $crate::error::responses::Conflict,
+                $crate::error::responses::PreconditionFailed,
+                $crate::error::responses::PayloadTooLarge,
+                $crate::error::responses::UnsupportedMediaType,
+                $crate::error::responses::Unprocessable,
+                $crate::error::responses::TooManyRequests,
+                $crate::error::responses::Unavailable,
+            )
+        )]
+        #[patch($item)]
+        pub async fn $update(
+            req: actix_web::HttpRequest,
+            db: actix_web::web::Data<$crate::db::Database>,
+            path: actix_web::web::Path<String>,
+            body: actix_web::web::Bytes,
+            caller: $crate::routes::Caller,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::rest::update::<$resource>(req, db, path.into_inner(), body, caller).await
+        }
+
+        #[utoipa::path(
+            tag = $tag,
+            summary = $delete_summary,
+            params(
+                ("id" = String, Path, description = "Id or slug"),
+                ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on"),
+            ),
+            responses(
+                (status = 204, description = "Deleted"),
+                $crate::error::responses::NotFound,
+                $crate::error::responses::Conflict,
+                $crate::error::responses::PreconditionFailed,
+                $crate::error::responses::TooManyRequests,
+                $crate::error::responses::Unavailable,
+            )
+        )]
+        #[delete($item)]
+        pub async fn $delete(
+            req: actix_web::HttpRequest,
+            db: actix_web::web::Data<$crate::db::Database>,
+            path: actix_web::web::Path<String>,
+            caller: $crate::routes::Caller,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            $crate::routes::rest::delete::<$resource>(req, db, path.into_inner(), caller).await
+        }
+    };
+}
+
+pub(crate) use crud_handlers;

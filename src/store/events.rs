@@ -12,7 +12,6 @@ use crate::db::schema::{
     people,
 };
 use crate::db::{AnyConnection, Instant};
-use crate::domain::Slug;
 use crate::domain::enums::{
     AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
 };
@@ -25,7 +24,7 @@ use crate::error::{ApiError, FieldError};
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::Resource;
-use crate::store::{Summary, Viewer, lookup};
+use crate::store::{Summary, Viewer, choose_slug, lookup};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
@@ -742,40 +741,6 @@ format!("participants[{i}].person_id"), "person", key),
     }
 }
 
-/// The slug to store: the one given (409 when another event has it), or one made from the
-/// title with a numeric suffix when needed.
-fn choose_slug(
-    conn: &mut AnyConnection,
-    given: Option<&Slug>,
-    title: &str,
-    this: EventId,
-) -> Result<String, ApiError> {
-    let taken = |conn: &mut AnyConnection, slug: &str| -> Result<bool, ApiError> {
-        Ok(diesel::select(diesel::dsl::exists(
-            events::table.filter(events::slug.eq(slug)).filter(events::id.ne(this)),
-        ))
-        .get_result(conn)?)
-    };
-    if let Some(slug) = given {
-        if taken(conn, slug.as_str())? {
-            return Err(ApiError::rule(
-                "slug_unique",
-                vec![slug.to_string()],
-                format!("another event has the slug {:?}", slug.as_str()),
-            ));
-        }
-        return Ok(slug.to_string());
-    }
-    let base = Slug::from_title(title);
-    let mut candidate = base.clone();
-    let mut n = 2;
-    while taken(conn, candidate.as_str())? {
-        candidate = base.with_suffix(n);
-        n += 1;
-    }
-    Ok(candidate.into_string())
-}
-
 /// `(network, series_number)` is unique, and series numbers rise with start dates.
 fn check_series(
     conn: &mut AnyConnection,
@@ -885,7 +850,12 @@ fn check_rules(
     event: &ValidEvent,
 ) -> Result<(Resolved, String), ApiError> {
     let refs = resolve(conn, event)?;
-    let slug = choose_slug(conn, event.slug.as_ref(), &event.title, id)?;
+    let slug = choose_slug(conn, "event", event.slug.as_ref(), &event.title, |conn, slug| {
+        Ok(diesel::select(diesel::dsl::exists(
+            events::table.filter(events::slug.eq(slug)).filter(events::id.ne(id)),
+        ))
+        .get_result(conn)?)
+    })?;
     if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
         check_series(conn, id, network_id, number, event.starts_at)?;
     }

@@ -2,12 +2,19 @@
 //! transaction the caller opened; handlers never build SQL.
 
 pub mod events;
+pub mod networks;
+pub mod organisations;
+pub mod people;
 pub mod lookup;
 pub mod pagination;
 pub mod resource;
 
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::db::AnyConnection;
+use crate::domain::Slug;
+use crate::error::ApiError;
 
 /// A short summary of a record another record refers to, embedded so a page needs one request.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -26,3 +33,61 @@ pub struct Summary {
 pub struct Viewer {
     pub sees_internal: bool,
 }
+
+impl Viewer {
+    /// Writers see every record they change.
+    pub const WRITER: Viewer = Viewer { sees_internal: true };
+}
+
+/// The slug to store: the one given (409 when another record of the kind has it), or one made
+/// from `title` with a numeric suffix when needed.
+pub fn choose_slug(
+    conn: &mut AnyConnection,
+    resource: &str,
+    given: Option<&Slug>,
+    title: &str,
+    taken: impl Fn(&mut AnyConnection, &str) -> Result<bool, ApiError>,
+) -> Result<String, ApiError> {
+    if let Some(slug) = given {
+        if taken(conn, slug.as_str())? {
+            return Err(ApiError::rule(
+                "slug_unique",
+                vec![slug.to_string()],
+                format!("another {resource} has the slug {:?}", slug.as_str()),
+            ));
+        }
+        return Ok(slug.to_string());
+    }
+    let base = Slug::from_title(title);
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while taken(conn, candidate.as_str())? {
+        candidate = base.with_suffix(n);
+        n += 1;
+    }
+    Ok(candidate.into_string())
+}
+
+/// 409 when any of `references` (what refers, how many, some ids) is non-empty.
+pub fn refuse_if_referenced(
+    resource: &str,
+    references: Vec<(&str, Vec<String>)>,
+) -> Result<(), ApiError> {
+    let found: Vec<(&str, Vec<String>)> =
+        references.into_iter().filter(|(_, ids)| !ids.is_empty()).collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    let what: Vec<String> = found
+        .iter()
+        .map(|(what, ids)| format!("{} {what}", ids.len()))
+        .collect();
+    Err(ApiError::rule(
+        "still_referenced",
+        found.into_iter().flat_map(|(_, ids)| ids).collect(),
+        format!("this {resource} is still referred to by {}", what.join(", ")),
+    ))
+}
+
+/// One summary per id, for embedding.
+pub type Summaries<Id> = std::collections::HashMap<Id, Summary>;

@@ -1,10 +1,12 @@
 -- The registry's graph: organisations, people, networks and their members, chains, events.
+-- sort_key columns hold the folded name lists are ordered by (byte order on both backends);
 -- search_text columns hold folded (lowercase, accent-free) text so `q` behaves the same on
 -- PostgreSQL and SQLite.
 
 CREATE TABLE organisations (
     id text PRIMARY KEY,
     slug text NOT NULL UNIQUE,
+    sort_key text NOT NULL,
     name text NOT NULL,
     acronym text,
     kind text NOT NULL,
@@ -18,11 +20,12 @@ CREATE TABLE organisations (
     version integer NOT NULL DEFAULT 1
 );
 CREATE INDEX organisations_parent_idx ON organisations (parent_id);
-CREATE INDEX organisations_name_idx ON organisations (name, id);
+CREATE INDEX organisations_sort_idx ON organisations (sort_key, id);
 
 CREATE TABLE people (
     id text PRIMARY KEY,
     slug text NOT NULL UNIQUE,
+    sort_key text NOT NULL,
     full_name text NOT NULL,
     honorific text,
     position text,
@@ -35,11 +38,12 @@ CREATE TABLE people (
     version integer NOT NULL DEFAULT 1
 );
 CREATE INDEX people_organisation_idx ON people (organisation_id);
-CREATE INDEX people_name_idx ON people (full_name, id);
+CREATE INDEX people_sort_idx ON people (sort_key, id);
 
 CREATE TABLE networks (
     id text PRIMARY KEY,
     slug text NOT NULL UNIQUE,
+    sort_key text NOT NULL,
     name text NOT NULL,
     acronym text,
     description text,
@@ -52,6 +56,7 @@ CREATE TABLE networks (
     version integer NOT NULL DEFAULT 1
 );
 CREATE INDEX networks_coordinator_idx ON networks (coordinator_id);
+CREATE INDEX networks_sort_idx ON networks (sort_key, id);
 
 CREATE TABLE network_supporters (
     network_id text NOT NULL REFERENCES networks (id) ON DELETE CASCADE,
@@ -81,6 +86,7 @@ CREATE INDEX memberships_organisation_idx ON memberships (organisation_id);
 CREATE TABLE chains (
     id text PRIMARY KEY,
     slug text NOT NULL UNIQUE,
+    sort_key text NOT NULL,
     title text NOT NULL,
     description text,
     max_gap_days integer NOT NULL DEFAULT 1,
@@ -89,6 +95,7 @@ CREATE TABLE chains (
     updated_at text NOT NULL,
     version integer NOT NULL DEFAULT 1
 );
+CREATE INDEX chains_sort_idx ON chains (sort_key, id);
 
 CREATE TABLE events (
     id text PRIMARY KEY,

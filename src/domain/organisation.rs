@@ -1,0 +1,398 @@
+//! Organisations, people and networks as clients write them, and their validation.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::enums::{MembershipRole, OrganisationKind};
+use crate::domain::text::{self, fold};
+use crate::domain::time::date_serde;
+use crate::domain::{CountryCode, Slug};
+use crate::error::FieldError;
+
+/// An organiser, host, funder or partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Directorate-General for Neighbourhood and Enlargement Negotiations",
+    "acronym": "DG NEAR",
+    "kind": "eu_institution",
+    "parent_id": "european-commission",
+    "website": "https://neighbourhood-enlargement.ec.europa.eu/"
+}))]
+pub struct OrganisationInput {
+    pub name: String,
+    /// Unique; generated from the name (or acronym) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acronym: Option<String>,
+    pub kind: OrganisationKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// The organisation this one is part of (id or slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidOrganisation {
+    pub name: String,
+    pub slug: Option<Slug>,
+    pub acronym: Option<String>,
+    pub kind: OrganisationKind,
+    pub country_code: Option<CountryCode>,
+    pub parent: Option<String>,
+    pub website: Option<String>,
+    pub description: Option<String>,
+}
+
+impl ValidOrganisation {
+    pub fn search_text(&self) -> String {
+        let parts = [Some(self.name.as_str()), self.acronym.as_deref(), self.description.as_deref()];
+        fold(&parts.into_iter().flatten().collect::<Vec<_>>().join(" \u{1f} "))
+    }
+}
+
+/// A chair, speaker or coordinator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "full_name": "Maciej Popowski",
+    "honorific": "Mr",
+    "position": "Deputy Director-General, DG NEAR",
+    "organisation_id": "dg-near"
+}))]
+pub struct PersonInput {
+    pub full_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub honorific: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    /// Affiliation (id or slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<String>,
+    /// Seen only by token holders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Seen only by token holders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidPerson {
+    pub full_name: String,
+    pub slug: Option<Slug>,
+    pub honorific: Option<String>,
+    pub position: Option<String>,
+    pub organisation: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl ValidPerson {
+    pub fn search_text(&self) -> String {
+        let parts = [Some(self.full_name.as_str()), self.position.as_deref()];
+        fold(&parts.into_iter().flatten().collect::<Vec<_>>().join(" \u{1f} "))
+    }
+}
+
+/// A standing body or network: the IISG Board, the RNNC, the NFP Group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Regional Network of National P-CVE Coordinators",
+    "acronym": "RNNC",
+    "established_on": "2018-06-01",
+    "coordinator_id": "iisg-support-group",
+    "supporter_ids": ["european-union"]
+}))]
+pub struct NetworkInput {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acronym: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "date_serde::optional"
+    )]
+    pub established_on: Option<NaiveDate>,
+    /// The coordinating organisation (id or slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinator_id: Option<String>,
+    /// Supporting organisations (ids or slugs).
+    #[serde(default)]
+    pub supporter_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidNetwork {
+    pub name: String,
+    pub slug: Option<Slug>,
+    pub acronym: Option<String>,
+    pub description: Option<String>,
+    pub established_on: Option<NaiveDate>,
+    pub coordinator: Option<String>,
+    pub supporters: Vec<String>,
+    pub website: Option<String>,
+}
+
+impl ValidNetwork {
+    pub fn search_text(&self) -> String {
+        let parts = [Some(self.name.as_str()), self.acronym.as_deref(), self.description.as_deref()];
+        fold(&parts.into_iter().flatten().collect::<Vec<_>>().join(" \u{1f} "))
+    }
+}
+
+/// A dated membership of a network: exactly one of `person_id` and `organisation_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "person_id": "maciej-popowski",
+    "role": "chair",
+    "since": "2017-09-08"
+}))]
+pub struct MembershipInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<String>,
+    pub role: MembershipRole,
+    /// The country the member represents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// First day of the membership, if known.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "date_serde::optional"
+    )]
+    pub since: Option<NaiveDate>,
+    /// Last day of the membership (inclusive); absent while it lasts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "date_serde::optional"
+    )]
+    pub until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub enum MemberRef {
+    Person(String),
+    Organisation(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidMembership {
+    pub member: MemberRef,
+    pub role: MembershipRole,
+    pub country_code: Option<CountryCode>,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+fn slug(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Slug> {
+    value.and_then(|s| match Slug::parse(s) {
+        Ok(slug) => Some(slug),
+        Err(e) => {
+            errors.push(FieldError::new("slug", e));
+            None
+        }
+    })
+}
+
+pub fn country(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<CountryCode> {
+    value.filter(|c| !c.trim().is_empty()).and_then(|c| match CountryCode::parse(c) {
+        Ok(code) => Some(code),
+        Err(e) => {
+            errors.push(FieldError::new(field, e));
+            None
+        }
+    })
+}
+
+pub fn reference(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let key = value?.trim();
+    if key.is_empty() || key.len() > 100 {
+        errors.push(FieldError::new(field, "must be an id or a slug"));
+    }
+    Some(key.to_owned())
+}
+
+fn website(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    value
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| text::url("website", w, errors))
+}
+
+fn finish<T>(value: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
+    if errors.is_empty() { Ok(value) } else { Err(errors) }
+}
+
+impl OrganisationInput {
+    pub fn validate(self) -> Result<ValidOrganisation, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let valid = ValidOrganisation {
+            name: text::required_line("name", &self.name, 300, &mut errors),
+            slug: slug(self.slug.as_deref(), &mut errors),
+            acronym: text::optional_line("acronym", self.acronym.as_deref(), 50, &mut errors),
+            kind: self.kind,
+            country_code: country("country_code", self.country_code.as_deref(), &mut errors),
+            parent: reference("parent_id", self.parent_id.as_deref(), &mut errors),
+            website: website(self.website.as_deref(), &mut errors),
+            description: text::optional_block("description", self.description.as_deref(), 20_000, &mut errors),
+        };
+        finish(valid, errors)
+    }
+}
+
+impl PersonInput {
+    pub fn validate(self) -> Result<ValidPerson, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let email = text::optional_line("email", self.email.as_deref(), 254, &mut errors);
+        if let Some(email) = &email {
+            let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+            });
+            if !well_formed {
+                errors.push(FieldError::new("email", "is not an email address"));
+            }
+        }
+        let phone = text::optional_line("phone", self.phone.as_deref(), 50, &mut errors);
+        if let Some(phone) = &phone
+            && !phone.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+        {
+            errors.push(FieldError::new("phone", "may hold only digits, spaces and + - ( ) . /"));
+        }
+        let valid = ValidPerson {
+            full_name: text::required_line("full_name", &self.full_name, 200, &mut errors),
+            slug: slug(self.slug.as_deref(), &mut errors),
+            honorific: text::optional_line("honorific", self.honorific.as_deref(), 50, &mut errors),
+            position: text::optional_line("position", self.position.as_deref(), 300, &mut errors),
+            organisation: reference("organisation_id", self.organisation_id.as_deref(), &mut errors),
+            email,
+            phone,
+        };
+        finish(valid, errors)
+    }
+}
+
+impl NetworkInput {
+    pub fn validate(self) -> Result<ValidNetwork, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.supporter_ids.len() > 100 {
+            errors.push(FieldError::new("supporter_ids", "must have at most 100 items"));
+        }
+        let mut supporters: Vec<String> = Vec::new();
+        for (i, key) in self.supporter_ids.iter().enumerate() {
+            let field = format!("supporter_ids[{i}]");
+            if let Some(key) = reference(&field, Some(key), &mut errors) {
+                if supporters.contains(&key) {
+                    errors.push(FieldError::new(field, "is listed twice"));
+                }
+                supporters.push(key);
+            }
+        }
+        let valid = ValidNetwork {
+            name: text::required_line("name", &self.name, 300, &mut errors),
+            slug: slug(self.slug.as_deref(), &mut errors),
+            acronym: text::optional_line("acronym", self.acronym.as_deref(), 50, &mut errors),
+            description: text::optional_block("description", self.description.as_deref(), 20_000, &mut errors),
+            established_on: self.established_on,
+            coordinator: reference("coordinator_id", self.coordinator_id.as_deref(), &mut errors),
+            supporters,
+            website: website(self.website.as_deref(), &mut errors),
+        };
+        finish(valid, errors)
+    }
+}
+
+impl MembershipInput {
+    pub fn validate(self) -> Result<ValidMembership, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let member = match (
+            reference("person_id", self.person_id.as_deref(), &mut errors),
+            reference("organisation_id", self.organisation_id.as_deref(), &mut errors),
+        ) {
+            (Some(person), None) => Some(MemberRef::Person(person)),
+            (None, Some(organisation)) => Some(MemberRef::Organisation(organisation)),
+            _ => {
+                errors.push(FieldError::new(
+                    "person_id",
+                    "exactly one of person_id and organisation_id is required",
+                ));
+                None
+            }
+        };
+        if let (Some(since), Some(until)) = (self.since, self.until)
+            && until < since
+        {
+            errors.push(FieldError::new("until", format!("must not be before since ({since})")));
+        }
+        let country_code = country("country_code", self.country_code.as_deref(), &mut errors);
+        match member {
+            Some(member) if errors.is_empty() => Ok(ValidMembership {
+                member,
+                role: self.role,
+                country_code,
+                since: self.since,
+                until: self.until,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisations_need_a_name_and_real_country() {
+        let input: OrganisationInput = serde_json::from_value(serde_json::json!({
+            "name": " ", "kind": "ngo", "country_code": "QQ", "website": "mailto:x@y.z"
+        }))
+        .expect("shape");
+        let fields: Vec<String> = input.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name", "country_code", "website"]);
+    }
+
+    #[test]
+    fn people_contact_fields_are_checked() {
+        let input: PersonInput = serde_json::from_value(serde_json::json!({
+            "full_name": "Anes Rizvo", "email": "not-an-email", "phone": "call me"
+        }))
+        .expect("shape");
+        let fields: Vec<String> = input.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["email", "phone"]);
+    }
+
+    #[test]
+    fn memberships_name_exactly_one_member_and_ordered_dates() {
+        let both: MembershipInput = serde_json::from_value(serde_json::json!({
+            "person_id": "a", "organisation_id": "b", "role": "member"
+        }))
+        .expect("shape");
+        assert!(both.validate().is_err());
+        let backwards: MembershipInput = serde_json::from_value(serde_json::json!({
+            "person_id": "a", "role": "member", "since": "2019-01-01", "until": "2018-01-01"
+        }))
+        .expect("shape");
+        let fields: Vec<String> = backwards.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["until"]);
+    }
+}

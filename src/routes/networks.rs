@@ -1,0 +1,298 @@
+//! `/api/v1/networks`: standing bodies, their dated members and their meetings.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::db::Database;
+use crate::domain::enums::MembershipRole;
+use crate::domain::organisation::{MembershipInput, NetworkInput};
+use crate::error::{ApiError, responses};
+use crate::http;
+use crate::routes::events::EventListQuery;
+use crate::routes::{Caller, params, rest};
+use crate::store::events::{self as event_store, EventPage, EventSort};
+use crate::store::networks::{
+    self as store, MembershipFilter, MembershipPage, MembershipResponse, NetworkFilter, NetworkPage,
+    NetworkResponse, Networks,
+};
+
+rest::crud_handlers! {
+    resource: Networks,
+    tag: "networks",
+    collection: "/networks",
+    item: "/networks/{id}",
+    input: NetworkInput,
+    response: NetworkResponse,
+    summaries: ["Create a network", "One network, by id or slug", "Change a network", "Delete a network with no meetings"],
+    handlers: [create_network, get_network, update_network, delete_network],
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NetworkListQuery {
+    /// Free text over name, acronym and description.
+    q: Option<String>,
+    cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+/// List networks by name.
+#[utoipa::path(
+    tag = "networks",
+    params(NetworkListQuery),
+    responses(
+        (status = 200, description = "A page of networks", body = NetworkPage),
+        responses::BadRequest,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/networks")]
+pub async fn list_networks(
+    db: web::Data<Database>,
+    query: web::Query<NetworkListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let filter = NetworkFilter {
+        q: params::text("q", query.q)?,
+        cursor: query.cursor,
+        limit: params::limit(query.limit)?,
+    };
+    let page = db.run(move |conn| store::list(conn, &filter)).await?;
+    Ok(http::collection(&page))
+}
+
+/// The network's meetings in series order (series numbers rise with start dates).
+#[utoipa::path(
+    tag = "networks",
+    params(("id" = String, Path, description = "Network id or slug"), EventListQuery),
+    responses(
+        (status = 200, description = "The network's meetings, oldest first", body = EventPage),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/networks/{id}/meetings")]
+pub async fn network_meetings(
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    query: web::Query<EventListQuery>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let mut filter = query.into_inner().into_filter()?;
+    let key = path.into_inner();
+    let viewer = caller.viewer();
+    let page = db
+        .run(move |conn| {
+            filter.network = Some(store::network_id(conn, &key)?.to_string());
+            if filter.sort == EventSort::Updated {
+                filter.sort = EventSort::Start;
+            }
+            event_store::list(conn, &filter, viewer)
+        })
+        .await?;
+    Ok(http::collection(&page))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MemberListQuery {
+    /// Only memberships that cover this date: "who were the members on that day".
+    #[param(value_type = Option<String>, format = Date, example = "2019-04-24")]
+    as_of: Option<String>,
+    #[param(value_type = Option<MembershipRole>)]
+    role: Option<String>,
+    cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+/// The network's members (people and organisations) with their roles and dates.
+#[utoipa::path(
+    tag = "networks",
+    params(("id" = String, Path, description = "Network id or slug"), MemberListQuery),
+    responses(
+        (status = 200, description = "A page of memberships", body = MembershipPage),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/networks/{id}/members")]
+pub async fn list_members(
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    query: web::Query<MemberListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let filter = MembershipFilter {
+        as_of: params::date("as_of", query.as_of)?,
+        role: params::one("role", query.role, MembershipRole::parse, MembershipRole::expected())?,
+        cursor: query.cursor,
+        limit: params::limit(query.limit)?,
+    };
+    let key = path.into_inner();
+    let page = db.run(move |conn| store::list_members(conn, &key, &filter)).await?;
+    Ok(http::collection(&page))
+}
+
+/// Add a member.
+#[utoipa::path(
+    tag = "networks",
+    params(("id" = String, Path, description = "Network id or slug")),
+    request_body(content = MembershipInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = MembershipResponse, headers(("Location" = String), ("ETag" = String))),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[post("/networks/{id}/members")]
+pub async fn add_member(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    body: web::Bytes,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.viewer_for_write()?;
+    let input: MembershipInput = http::parse_input(http::json_body(&req, &body)?)?;
+    let valid = input.validate().map_err(ApiError::Validation)?;
+    let key = path.into_inner();
+    let created = db.write(move |conn| store::add_member(conn, &key, &valid)).await?;
+    let location = format!("/api/v1/networks/{}/members/{}", created.network_id, created.id);
+    Ok(http::created(&req, &location, &created))
+}
+
+/// One membership.
+#[utoipa::path(
+    tag = "networks",
+    params(
+        ("id" = String, Path, description = "Network id or slug"),
+        ("membership_id" = uuid::Uuid, Path, description = "Membership id"),
+    ),
+    responses(
+        (status = 200, description = "The membership", body = MembershipResponse, headers(("ETag" = String))),
+        responses::NotFound,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/networks/{id}/members/{membership_id}")]
+pub async fn get_member(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, id) = path.into_inner();
+    let member = db.run(move |conn| store::get_member(conn, &key, &id)).await?;
+    Ok(http::single(&req, StatusCode::OK, &member))
+}
+
+/// Change a membership (JSON Merge Patch), e.g. set `until` when it ends.
+#[utoipa::path(
+    tag = "networks",
+    params(
+        ("id" = String, Path, description = "Network id or slug"),
+        ("membership_id" = uuid::Uuid, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
+    ),
+    request_body(content = serde_json::Value, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed membership", body = MembershipResponse, headers(("ETag" = String))),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::PreconditionFailed,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[patch("/networks/{id}/members/{membership_id}")]
+pub async fn update_member(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.viewer_for_write()?;
+    let patch = http::json_body(&req, &body)?;
+    let if_match = http::IfMatch::of(&req);
+    let (key, id) = path.into_inner();
+    let updated = db
+        .write(move |conn| {
+            let current = store::get_member(conn, &key, &id)?;
+            if_match.check(&http::etag_of_value(&current)?)?;
+            let merged = http::merge_patch(&store::member_as_input(&current), &patch)?;
+            let input: MembershipInput = http::parse_input(merged)?;
+            let valid = input.validate().map_err(ApiError::Validation)?;
+            store::update_member(conn, &key, &id, &valid)
+        })
+        .await?;
+    Ok(http::single(&req, StatusCode::OK, &updated))
+}
+
+/// Remove a membership (to record that it ended, set `until` instead).
+#[utoipa::path(
+    tag = "networks",
+    params(
+        ("id" = String, Path, description = "Network id or slug"),
+        ("membership_id" = uuid::Uuid, Path, description = "Membership id"),
+        ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        responses::NotFound,
+        responses::PreconditionFailed,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[delete("/networks/{id}/members/{membership_id}")]
+pub async fn remove_member(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<(String, String)>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.viewer_for_write()?;
+    let if_match = http::IfMatch::of(&req);
+    let (key, id) = path.into_inner();
+    db.write(move |conn| {
+        let current = store::get_member(conn, &key, &id)?;
+        if_match.check(&http::etag_of_value(&current)?)?;
+        store::remove_member(conn, &key, &id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_networks)
+        .service(create_network)
+        .service(get_network)
+        .service(update_network)
+        .service(delete_network)
+        .service(network_meetings)
+        .service(list_members)
+        .service(add_member)
+        .service(get_member)
+        .service(update_member)
+        .service(remove_member);
+}

@@ -1,0 +1,562 @@
+//! Networks (standing bodies) and their dated memberships.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{events, memberships, network_supporters, networks, organisations, people};
+use crate::db::{AnyConnection, Instant};
+use crate::domain::enums::MembershipRole;
+use crate::domain::organisation::{MemberRef, MembershipInput, NetworkInput, ValidMembership, ValidNetwork};
+use crate::domain::text::{fold, like_pattern};
+use crate::error::{ApiError, FieldError};
+use crate::ids::{EventId, MembershipId, NetworkId, OrganisationId, PersonId};
+use crate::store::pagination::{Cursor, split_page};
+use crate::store::resource::Resource;
+use crate::store::{Summary, Viewer, choose_slug, lookup, organisations as organisation_store, refuse_if_referenced};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = networks)]
+struct NetworkRow {
+    id: NetworkId,
+    slug: String,
+    sort_key: String,
+    name: String,
+    acronym: Option<String>,
+    description: Option<String>,
+    established_on: Option<NaiveDate>,
+    coordinator_id: Option<OrganisationId>,
+    website: Option<String>,
+    created_at: Instant,
+    updated_at: Instant,
+    version: i32,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = networks, treat_none_as_null = true)]
+struct NetworkColumns {
+    slug: String,
+    sort_key: String,
+    name: String,
+    acronym: Option<String>,
+    description: Option<String>,
+    established_on: Option<NaiveDate>,
+    coordinator_id: Option<OrganisationId>,
+    website: Option<String>,
+    search_text: String,
+    updated_at: Instant,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = networks)]
+struct NewNetwork {
+    id: NetworkId,
+    created_at: Instant,
+    #[diesel(embed)]
+    columns: NetworkColumns,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct NetworkResponse {
+    pub id: NetworkId,
+    #[schema(example = "rnnc")]
+    pub slug: String,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub description: Option<String>,
+    pub established_on: Option<NaiveDate>,
+    pub coordinator_id: Option<OrganisationId>,
+    pub coordinator: Option<Summary>,
+    pub supporter_ids: Vec<OrganisationId>,
+    pub supporters: Vec<Summary>,
+    pub website: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NetworkPage {
+    pub items: Vec<NetworkResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NetworkFilter {
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+const SORT: &str = "name";
+
+fn respond(conn: &mut AnyConnection, rows: Vec<NetworkRow>) -> Result<Vec<NetworkResponse>, ApiError> {
+    let ids: Vec<NetworkId> = rows.iter().map(|r| r.id).collect();
+    let mut supporters: HashMap<NetworkId, Vec<(OrganisationId, Summary)>> = HashMap::new();
+    if !ids.is_empty() {
+        let supporter_rows: Vec<(NetworkId, OrganisationId, String, String, Option<String>)> = network_supporters::table
+            .inner_join(organisations::table)
+            .filter(network_supporters::network_id.eq_any(&ids))
+            .order((network_supporters::network_id, network_supporters::position))
+            .select((
+                network_supporters::network_id,
+                organisations::id,
+                organisations::slug,
+                organisations::name,
+                organisations::acronym,
+            ))
+            .load(conn)?;
+        for (network_id, id, slug, name, acronym) in supporter_rows {
+            supporters
+                .entry(network_id)
+                .or_default()
+                .push((id, Summary { id: id.0, slug, name, acronym }));
+        }
+    }
+    let coordinator_ids: Vec<OrganisationId> = rows.iter().filter_map(|r| r.coordinator_id).collect();
+    let coordinators = organisation_store::summaries(conn, &coordinator_ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (supporter_ids, supporters) = supporters.remove(&row.id).unwrap_or_default().into_iter().unzip();
+            NetworkResponse {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                acronym: row.acronym,
+                description: row.description,
+                established_on: row.established_on,
+                coordinator: row.coordinator_id.and_then(|c| coordinators.get(&c).cloned()),
+                coordinator_id: row.coordinator_id,
+                supporter_ids,
+                supporters,
+                website: row.website,
+                created_at: row.created_at.get(),
+                updated_at: row.updated_at.get(),
+                version: row.version,
+            }
+        })
+        .collect())
+}
+
+fn find_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiError> {
+    lookup::network_id(conn, key)?.ok_or_else(|| ApiError::not_found("network", key))
+}
+
+pub fn get(conn: &mut AnyConnection, key: &str) -> Result<NetworkResponse, ApiError> {
+    let id = find_id(conn, key)?;
+    let row = networks::table.filter(networks::id.eq(id)).select(NetworkRow::as_select()).first(conn)?;
+    respond(conn, vec![row])?.pop().ok_or_else(|| ApiError::not_found("network", key))
+}
+
+pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkPage, ApiError> {
+    let mut query = networks::table.select(NetworkRow::as_select()).into_boxed();
+    if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
+        query = query.filter(networks::search_text.like(like_pattern(&q)).escape('\\'));
+    }
+    if let Some(text) = &filter.cursor {
+        let cursor = Cursor::<String>::decode(text, SORT)?;
+        let id = NetworkId(cursor.id);
+        query = query.filter(
+            networks::sort_key
+                .gt(cursor.key.clone())
+                .or(networks::sort_key.eq(cursor.key).and(networks::id.gt(id))),
+        );
+    }
+    let rows: Vec<NetworkRow> = query
+        .order((networks::sort_key.asc(), networks::id.asc()))
+        .limit(filter.limit + 1)
+        .load(conn)?;
+    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
+        Cursor { sort: SORT.to_owned(), key: row.sort_key.clone(), id: row.id.0 }.encode()
+    });
+    Ok(NetworkPage { items: respond(conn, rows)?, next_cursor })
+}
+
+fn resolve_organisation(
+    conn: &mut AnyConnection,
+    field: &str,
+    key: &str,
+) -> Result<OrganisationId, ApiError> {
+    lookup::organisation_id(conn, key)?
+        .ok_or_else(|| ApiError::Validation(vec![FieldError::new(field, format!("no organisation {key:?}"))]))
+}
+
+fn write(
+    conn: &mut AnyConnection,
+    id: NetworkId,
+    valid: &ValidNetwork,
+) -> Result<NetworkColumns, ApiError> {
+    let coordinator_id = match &valid.coordinator {
+        Some(key) => Some(resolve_organisation(conn, "coordinator_id", key)?),
+        None => None,
+    };
+    let mut supporters = Vec::new();
+    for (i, key) in valid.supporters.iter().enumerate() {
+        let supporter = resolve_organisation(conn, &format!("supporter_ids[{i}]"), key)?;
+        if supporters.contains(&supporter) {
+            return Err(ApiError::invalid(format!("supporter_ids[{i}]"), "is listed twice"));
+        }
+        supporters.push(supporter);
+    }
+    let title = valid.acronym.as_deref().unwrap_or(&valid.name);
+    let slug = choose_slug(conn, "network", valid.slug.as_ref(), title, |conn, slug| {
+        Ok(diesel::select(diesel::dsl::exists(
+            networks::table.filter(networks::slug.eq(slug)).filter(networks::id.ne(id)),
+        ))
+        .get_result(conn)?)
+    })?;
+    let columns = NetworkColumns {
+        slug,
+        sort_key: fold(&valid.name),
+        name: valid.name.clone(),
+        acronym: valid.acronym.clone(),
+        description: valid.description.clone(),
+        established_on: valid.established_on,
+        coordinator_id,
+        website: valid.website.clone(),
+        search_text: valid.search_text(),
+        updated_at: Instant::now(),
+    };
+    Ok(columns)
+}
+
+fn write_supporters(conn: &mut AnyConnection, id: NetworkId, valid: &ValidNetwork) -> Result<(), ApiError> {
+    diesel::delete(network_supporters::table.filter(network_supporters::network_id.eq(id))).execute(conn)?;
+    for (position, key) in valid.supporters.iter().enumerate() {
+        let supporter = resolve_organisation(conn, &format!("supporter_ids[{position}]"), key)?;
+        diesel::insert_into(network_supporters::table)
+            .values((
+                network_supporters::network_id.eq(id),
+                network_supporters::organisation_id.eq(supporter),
+                network_supporters::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Networks as a [`Resource`].
+pub struct Networks;
+
+impl Resource for Networks {
+    const NAME: &'static str = "network";
+    const COLLECTION: &'static str = "/api/v1/networks";
+    type Input = NetworkInput;
+    type Valid = ValidNetwork;
+    type Response = NetworkResponse;
+
+    fn validate(input: NetworkInput) -> Result<ValidNetwork, Vec<FieldError>> {
+        input.validate()
+    }
+
+    fn get(conn: &mut AnyConnection, key: &str, _viewer: Viewer) -> Result<NetworkResponse, ApiError> {
+        get(conn, key)
+    }
+
+    fn create(conn: &mut AnyConnection, valid: &ValidNetwork) -> Result<uuid::Uuid, ApiError> {
+        let id = NetworkId::generate();
+        let columns = write(conn, id, valid)?;
+        diesel::insert_into(networks::table)
+            .values(NewNetwork { id, created_at: columns.updated_at, columns })
+            .execute(conn)?;
+        write_supporters(conn, id, valid)?;
+        Ok(id.0)
+    }
+
+    fn update(conn: &mut AnyConnection, id: uuid::Uuid, version: i32, valid: &ValidNetwork) -> Result<(), ApiError> {
+        let id = NetworkId(id);
+        let columns = write(conn, id, valid)?;
+        let changed = diesel::update(networks::table.filter(networks::id.eq(id)).filter(networks::version.eq(version)))
+            .set((columns, networks::version.eq(networks::version + 1)))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(ApiError::PreconditionFailed);
+        }
+        write_supporters(conn, id, valid)
+    }
+
+    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        let id = NetworkId(id);
+        let meetings: Vec<EventId> = events::table
+            .filter(events::network_id.eq(Some(id)))
+            .select(events::id)
+            .limit(20)
+            .load(conn)?;
+        refuse_if_referenced(
+            "network",
+            vec![("events (its meetings)", meetings.iter().map(ToString::to_string).collect())],
+        )?;
+        // Memberships and supporter links belong to the network and go with it.
+        let deleted = diesel::delete(networks::table.filter(networks::id.eq(id)).filter(networks::version.eq(version)))
+            .execute(conn)?;
+        if deleted == 0 {
+            return Err(ApiError::PreconditionFailed);
+        }
+        Ok(())
+    }
+
+    fn as_input(response: &NetworkResponse) -> NetworkInput {
+        NetworkInput {
+            name: response.name.clone(),
+            slug: Some(response.slug.clone()),
+            acronym: response.acronym.clone(),
+            description: response.description.clone(),
+            established_on: response.established_on,
+            coordinator_id: response.coordinator.as_ref().map(|c| c.slug.clone()),
+            supporter_ids: response.supporters.iter().map(|s| s.slug.clone()).collect(),
+            website: response.website.clone(),
+        }
+    }
+
+    fn id(response: &NetworkResponse) -> uuid::Uuid {
+        response.id.0
+    }
+
+    fn slug(response: &NetworkResponse) -> &str {
+        &response.slug
+    }
+
+    fn version(response: &NetworkResponse) -> i32 {
+        response.version
+    }
+}
+
+// ---- memberships ----
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = memberships)]
+struct MembershipRow {
+    id: MembershipId,
+    network_id: NetworkId,
+    person_id: Option<PersonId>,
+    organisation_id: Option<OrganisationId>,
+    role: String,
+    country_code: Option<String>,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    created_at: Instant,
+    updated_at: Instant,
+}
+
+/// A dated membership of a network.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MembershipResponse {
+    pub id: MembershipId,
+    pub network_id: NetworkId,
+    pub person_id: Option<PersonId>,
+    pub organisation_id: Option<OrganisationId>,
+    /// The person or organisation that is a member.
+    pub member: Summary,
+    pub role: MembershipRole,
+    pub country_code: Option<String>,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipPage {
+    pub items: Vec<MembershipResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MembershipFilter {
+    pub as_of: Option<NaiveDate>,
+    pub role: Option<MembershipRole>,
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+fn membership_responses(
+    conn: &mut AnyConnection,
+    rows: Vec<MembershipRow>,
+) -> Result<Vec<MembershipResponse>, ApiError> {
+    let person_ids: Vec<PersonId> = rows.iter().filter_map(|r| r.person_id).collect();
+    let persons: HashMap<PersonId, Summary> = if person_ids.is_empty() {
+        HashMap::new()
+    } else {
+        people::table
+            .filter(people::id.eq_any(&person_ids))
+            .select((people::id, people::slug, people::full_name))
+            .load::<(PersonId, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, slug, name)| (id, Summary { id: id.0, slug, name, acronym: None }))
+            .collect()
+    };
+    let organisation_ids: Vec<OrganisationId> = rows.iter().filter_map(|r| r.organisation_id).collect();
+    let organisations = organisation_store::summaries(conn, &organisation_ids)?;
+    rows.into_iter()
+        .map(|row| {
+            let member = match (row.person_id, row.organisation_id) {
+                (Some(p), _) => persons.get(&p).cloned(),
+                (None, Some(o)) => organisations.get(&o).cloned(),
+                (None, None) => None,
+            }
+            .ok_or_else(|| ApiError::internal("membership without a member"))?;
+            Ok(MembershipResponse {
+                id: row.id,
+                network_id: row.network_id,
+                person_id: row.person_id,
+                organisation_id: row.organisation_id,
+                member,
+                role: MembershipRole::parse(&row.role)
+                    .ok_or_else(|| ApiError::internal(format!("stored role {:?}", row.role)))?,
+                country_code: row.country_code,
+                since: row.since,
+                until: row.until,
+                created_at: row.created_at.get(),
+                updated_at: row.updated_at.get(),
+            })
+        })
+        .collect()
+}
+
+/// A network's members, optionally those whose membership covers `as_of`.
+pub fn list_members(
+    conn: &mut AnyConnection,
+    network_key: &str,
+    filter: &MembershipFilter,
+) -> Result<MembershipPage, ApiError> {
+    let network_id = find_id(conn, network_key)?;
+    let mut query = memberships::table
+        .filter(memberships::network_id.eq(network_id))
+        .select(MembershipRow::as_select())
+        .into_boxed();
+    if let Some(day) = filter.as_of {
+        query = query
+            .filter(memberships::since.is_null().or(memberships::since.le(day)))
+            .filter(memberships::until.is_null().or(memberships::until.ge(day)));
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(memberships::role.eq(role.as_str()));
+    }
+    if let Some(text) = &filter.cursor {
+        let cursor = Cursor::<String>::decode(text, "created")?;
+        query = query.filter(memberships::id.gt(MembershipId(cursor.id)));
+    }
+    let rows: Vec<MembershipRow> = query
+        .order(memberships::id.asc())
+        .limit(filter.limit + 1)
+        .load(conn)?;
+    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
+        Cursor { sort: "created".to_owned(), key: String::new(), id: row.id.0 }.encode()
+    });
+    Ok(MembershipPage { items: membership_responses(conn, rows)?, next_cursor })
+}
+
+fn membership_row(conn: &mut AnyConnection, network_id: NetworkId, id: &str) -> Result<MembershipRow, ApiError> {
+    let id = uuid::Uuid::parse_str(id)
+        .map(MembershipId)
+        .map_err(|_| ApiError::not_found("membership", id))?;
+    memberships::table
+        .filter(memberships::network_id.eq(network_id))
+        .filter(memberships::id.eq(id))
+        .select(MembershipRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("membership", id.to_string()))
+}
+
+pub fn get_member(conn: &mut AnyConnection, network_key: &str, id: &str) -> Result<MembershipResponse, ApiError> {
+    let network_id = find_id(conn, network_key)?;
+    let row = membership_row(conn, network_id, id)?;
+    membership_responses(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("membership", id))
+}
+
+fn member_ids(
+    conn: &mut AnyConnection,
+    valid: &ValidMembership,
+) -> Result<(Option<PersonId>, Option<OrganisationId>), ApiError> {
+    match &valid.member {
+        MemberRef::Person(key) => Ok((
+            Some(lookup::person_id(conn, key)?.ok_or_else(|| {
+                ApiError::Validation(vec![FieldError::new("person_id", format!("no person {key:?}"))])
+            })?),
+            None,
+        )),
+        MemberRef::Organisation(key) => Ok((None, Some(resolve_organisation(conn, "organisation_id", key)?))),
+    }
+}
+
+/// Adds a membership; call inside a write transaction.
+pub fn add_member(
+    conn: &mut AnyConnection,
+    network_key: &str,
+    valid: &ValidMembership,
+) -> Result<MembershipResponse, ApiError> {
+    let network_id = find_id(conn, network_key)?;
+    let (person_id, organisation_id) = member_ids(conn, valid)?;
+    let id = MembershipId::generate();
+    let now = Instant::now();
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::id.eq(id),
+            memberships::network_id.eq(network_id),
+            memberships::person_id.eq(person_id),
+            memberships::organisation_id.eq(organisation_id),
+            memberships::role.eq(valid.role.as_str()),
+            memberships::country_code.eq(valid.country_code.as_ref().map(|c| c.to_string())),
+            memberships::since.eq(valid.since),
+            memberships::until.eq(valid.until),
+            memberships::created_at.eq(now),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    get_member(conn, &network_id.to_string(), &id.to_string())
+}
+
+/// The membership in the shape clients write, with references as slugs.
+pub fn member_as_input(membership: &MembershipResponse) -> MembershipInput {
+    MembershipInput {
+        person_id: membership.person_id.map(|_| membership.member.slug.clone()),
+        organisation_id: membership.organisation_id.map(|_| membership.member.slug.clone()),
+        role: membership.role,
+        country_code: membership.country_code.clone(),
+        since: membership.since,
+        until: membership.until,
+    }
+}
+
+/// Replaces a membership; call inside a write transaction.
+pub fn update_member(
+    conn: &mut AnyConnection,
+    network_key: &str,
+    id: &str,
+    valid: &ValidMembership,
+) -> Result<MembershipResponse, ApiError> {
+    let network_id = find_id(conn, network_key)?;
+    let row = membership_row(conn, network_id, id)?;
+    let (person_id, organisation_id) = member_ids(conn, valid)?;
+    diesel::update(memberships::table.filter(memberships::id.eq(row.id)))
+        .set((
+            memberships::person_id.eq(person_id),
+            memberships::organisation_id.eq(organisation_id),
+            memberships::role.eq(valid.role.as_str()),
+            memberships::country_code.eq(valid.country_code.as_ref().map(|c| c.to_string())),
+            memberships::since.eq(valid.since),
+            memberships::until.eq(valid.until),
+            memberships::updated_at.eq(Instant::now()),
+        ))
+        .execute(conn)?;
+    get_member(conn, &network_id.to_string(), id)
+}
+
+pub fn remove_member(conn: &mut AnyConnection, network_key: &str, id: &str) -> Result<(), ApiError> {
+    let network_id = find_id(conn, network_key)?;
+    let row = membership_row(conn, network_id, id)?;
+    diesel::delete(memberships::table.filter(memberships::id.eq(row.id))).execute(conn)?;
+    Ok(())
+}
+
+/// The network's id, for listing its meetings (404 when it does not exist).
+pub fn network_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiError> {
+    find_id(conn, key)
+}

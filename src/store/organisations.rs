@@ -1,0 +1,409 @@
+//! Organisations: organisers, hosts, funders and partners.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{
+    event_organisers, event_participants, memberships, network_supporters, networks,
+    organisations, people,
+};
+use crate::db::{AnyConnection, Instant};
+use crate::domain::enums::OrganisationKind;
+use crate::domain::organisation::{OrganisationInput, ValidOrganisation};
+use crate::domain::text::{fold, like_pattern};
+use crate::error::{ApiError, FieldError};
+use crate::ids::OrganisationId;
+use crate::store::pagination::{Cursor, split_page};
+use crate::store::resource::Resource;
+use crate::store::{Summary, Viewer, choose_slug, lookup, refuse_if_referenced};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organisations)]
+struct OrganisationRow {
+    id: OrganisationId,
+    slug: String,
+    sort_key: String,
+    name: String,
+    acronym: Option<String>,
+    kind: String,
+    country_code: Option<String>,
+    parent_id: Option<OrganisationId>,
+    website: Option<String>,
+    description: Option<String>,
+    created_at: Instant,
+    updated_at: Instant,
+    version: i32,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = organisations, treat_none_as_null = true)]
+struct OrganisationColumns {
+    slug: String,
+    sort_key: String,
+    name: String,
+    acronym: Option<String>,
+    kind: &'static str,
+    country_code: Option<String>,
+    parent_id: Option<OrganisationId>,
+    website: Option<String>,
+    description: Option<String>,
+    search_text: String,
+    updated_at: Instant,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = organisations)]
+struct NewOrganisation {
+    id: OrganisationId,
+    created_at: Instant,
+    #[diesel(embed)]
+    columns: OrganisationColumns,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrganisationResponse {
+    pub id: OrganisationId,
+    #[schema(example = "dg-near")]
+    pub slug: String,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub kind: OrganisationKind,
+    pub country_code: Option<String>,
+    pub parent_id: Option<OrganisationId>,
+    /// The organisation this one is part of.
+    pub parent: Option<Summary>,
+    pub website: Option<String>,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationPage {
+    pub items: Vec<OrganisationResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrganisationFilter {
+    pub q: Option<String>,
+    pub kind: Option<OrganisationKind>,
+    pub country: Option<String>,
+    pub parent: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+const SORT: &str = "name";
+
+pub fn summaries(
+    conn: &mut AnyConnection,
+    ids: &[OrganisationId],
+) -> Result<crate::store::Summaries<OrganisationId>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select((organisations::id, organisations::slug, organisations::name, organisations::acronym))
+        .load::<(OrganisationId, String, String, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, slug, name, acronym)| (id, Summary { id: id.0, slug, name, acronym }))
+        .collect())
+}
+
+fn respond(
+    conn: &mut AnyConnection,
+    rows: Vec<OrganisationRow>,
+) -> Result<Vec<OrganisationResponse>, ApiError> {
+    let parent_ids: Vec<OrganisationId> = rows.iter().filter_map(|r| r.parent_id).collect();
+    let parents = summaries(conn, &parent_ids)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(OrganisationResponse {
+                id: row.id,
+                kind: OrganisationKind::parse(&row.kind)
+                    .ok_or_else(|| ApiError::internal(format!("stored kind {:?}", row.kind)))?,
+                parent: row.parent_id.and_then(|p| parents.get(&p).cloned()),
+                parent_id: row.parent_id,
+                slug: row.slug,
+                name: row.name,
+                acronym: row.acronym,
+                country_code: row.country_code,
+                website: row.website,
+                description: row.description,
+                created_at: row.created_at.get(),
+                updated_at: row.updated_at.get(),
+                version: row.version,
+            })
+        })
+        .collect()
+}
+
+pub fn get(conn: &mut AnyConnection, key: &str) -> Result<OrganisationResponse, ApiError> {
+    let id = lookup::organisation_id(conn, key)?
+        .ok_or_else(|| ApiError::not_found("organisation", key))?;
+    let row = organisations::table
+        .filter(organisations::id.eq(id))
+        .select(OrganisationRow::as_select())
+        .first(conn)?;
+    respond(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("organisation", key))
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &OrganisationFilter,
+) -> Result<OrganisationPage, ApiError> {
+    let mut query = organisations::table
+        .select(OrganisationRow::as_select())
+        .into_boxed();
+    if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
+        query = query.filter(organisations::search_text.like(like_pattern(&q)).escape('\\'));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(organisations::kind.eq(kind.as_str()));
+    }
+    if let Some(country) = &filter.country {
+        query = query.filter(organisations::country_code.eq(country.clone()));
+    }
+    if let Some(key) = &filter.parent {
+        let parent = lookup::organisation_id(conn, key)?;
+        query = query.filter(organisations::parent_id.eq(parent));
+    }
+    if let Some(text) = &filter.cursor {
+        let cursor = Cursor::<String>::decode(text, SORT)?;
+        let id = OrganisationId(cursor.id);
+        query = query.filter(
+            organisations::sort_key
+                .gt(cursor.key.clone())
+                .or(organisations::sort_key.eq(cursor.key).and(organisations::id.gt(id))),
+        );
+    }
+    let rows: Vec<OrganisationRow> = query
+        .order((organisations::sort_key.asc(), organisations::id.asc()))
+        .limit(filter.limit + 1)
+        .load(conn)?;
+    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
+        Cursor { sort: SORT.to_owned(), key: row.sort_key.clone(), id: row.id.0 }.encode()
+    });
+    Ok(OrganisationPage { items: respond(conn, rows)?, next_cursor })
+}
+
+fn columns(
+    conn: &mut AnyConnection,
+    id: OrganisationId,
+    valid: &ValidOrganisation,
+) -> Result<OrganisationColumns, ApiError> {
+    let parent_id = match &valid.parent {
+        Some(key) => {
+            let parent = lookup::organisation_id(conn, key)?.ok_or_else(|| {
+                ApiError::Validation(vec![FieldError::new("parent_id", format!("no organisation {key:?}"))])
+            })?;
+            check_parent(conn, id, parent)?;
+            Some(parent)
+        }
+        None => None,
+    };
+    let title = valid.acronym.as_deref().unwrap_or(&valid.name);
+    let slug = choose_slug(conn, "organisation", valid.slug.as_ref(), title, |conn, slug| {
+        Ok(diesel::select(diesel::dsl::exists(
+            organisations::table
+                .filter(organisations::slug.eq(slug))
+                .filter(organisations::id.ne(id)),
+        ))
+        .get_result(conn)?)
+    })?;
+    Ok(OrganisationColumns {
+        slug,
+        sort_key: fold(&valid.name),
+        name: valid.name.clone(),
+        acronym: valid.acronym.clone(),
+        kind: valid.kind.as_str(),
+        country_code: valid.country_code.as_ref().map(|c| c.to_string()),
+        parent_id,
+        website: valid.website.clone(),
+        description: valid.description.clone(),
+        search_text: valid.search_text(),
+        updated_at: Instant::now(),
+    })
+}
+
+/// An organisation cannot be part of itself, directly or through its parents.
+fn check_parent(
+    conn: &mut AnyConnection,
+    this: OrganisationId,
+    parent: OrganisationId,
+) -> Result<(), ApiError> {
+    let mut current = Some(parent);
+    for _ in 0..64 {
+        let Some(id) = current else {
+            return Ok(());
+        };
+        if id == this {
+            return Err(ApiError::rule(
+                "parent_cycle",
+                vec![this.to_string(), parent.to_string()],
+                "an organisation cannot be part of itself or of one of its own parts",
+            ));
+        }
+        current = organisations::table
+            .filter(organisations::id.eq(id))
+            .select(organisations::parent_id)
+            .first::<Option<OrganisationId>>(conn)
+            .optional()?
+            .flatten();
+    }
+    Err(ApiError::rule(
+        "parent_depth",
+        vec![parent.to_string()],
+        "organisations nest at most 64 levels deep",
+    ))
+}
+
+fn ids_of<T: std::fmt::Display>(ids: Vec<T>) -> Vec<String> {
+    ids.into_iter().map(|id| id.to_string()).collect()
+}
+
+/// Organisations as a [`Resource`].
+pub struct Organisations;
+
+impl Resource for Organisations {
+    const NAME: &'static str = "organisation";
+    const COLLECTION: &'static str = "/api/v1/organisations";
+    type Input = OrganisationInput;
+    type Valid = ValidOrganisation;
+    type Response = OrganisationResponse;
+
+    fn validate(input: OrganisationInput) -> Result<ValidOrganisation, Vec<FieldError>> {
+        input.validate()
+    }
+
+    fn get(conn: &mut AnyConnection, key: &str, _viewer: Viewer) -> Result<OrganisationResponse, ApiError> {
+        get(conn, key)
+    }
+
+    fn create(conn: &mut AnyConnection, valid: &ValidOrganisation) -> Result<uuid::Uuid, ApiError> {
+        let id = OrganisationId::generate();
+        let columns = columns(conn, id, valid)?;
+        diesel::insert_into(organisations::table)
+            .values(NewOrganisation { id, created_at: columns.updated_at, columns })
+            .execute(conn)?;
+        Ok(id.0)
+    }
+
+    fn update(
+        conn: &mut AnyConnection,
+        id: uuid::Uuid,
+        version: i32,
+        valid: &ValidOrganisation,
+    ) -> Result<(), ApiError> {
+        let id = OrganisationId(id);
+        let columns = columns(conn, id, valid)?;
+        let changed = diesel::update(
+            organisations::table
+                .filter(organisations::id.eq(id))
+                .filter(organisations::version.eq(version)),
+        )
+        .set((columns, organisations::version.eq(organisations::version + 1)))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(ApiError::PreconditionFailed);
+        }
+        Ok(())
+    }
+
+    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        let id = OrganisationId(id);
+        let opt = Some(id);
+        refuse_if_referenced(
+            "organisation",
+            vec![
+                (
+                    "organisations (parts of it)",
+                    ids_of(organisations::table.filter(organisations::parent_id.eq(opt)).select(organisations::id).limit(20).load::<OrganisationId>(conn)?),
+                ),
+                (
+                    "people (affiliated)",
+                    ids_of(people::table.filter(people::organisation_id.eq(opt)).select(people::id).limit(20).load::<crate::ids::PersonId>(conn)?),
+                ),
+                (
+                    "networks (coordinated or supported)",
+                    ids_of(
+                        networks::table
+                            .filter(networks::coordinator_id.eq(opt).or(networks::id.eq_any(
+                                network_supporters::table
+                                    .filter(network_supporters::organisation_id.eq(id))
+                                    .select(network_supporters::network_id),
+                            )))
+                            .select(networks::id)
+                            .limit(20)
+                            .load::<crate::ids::NetworkId>(conn)?,
+                    ),
+                ),
+                (
+                    "network memberships",
+                    ids_of(memberships::table.filter(memberships::organisation_id.eq(opt)).select(memberships::network_id).limit(20).load::<crate::ids::NetworkId>(conn)?),
+                ),
+                (
+                    "events (as organiser or participant)",
+                    ids_of(
+                        event_organisers::table
+                            .filter(event_organisers::organisation_id.eq(id))
+                            .select(event_organisers::event_id)
+                            .limit(20)
+                            .load::<crate::ids::EventId>(conn)?
+                            .into_iter()
+                            .chain(
+                                event_participants::table
+                                    .filter(event_participants::organisation_id.eq(opt))
+                                    .select(event_participants::event_id)
+                                    .limit(20)
+                                    .load::<crate::ids::EventId>(conn)?,
+                            )
+                            .collect(),
+                    ),
+                ),
+            ],
+        )?;
+        let deleted = diesel::delete(
+            organisations::table
+                .filter(organisations::id.eq(id))
+                .filter(organisations::version.eq(version)),
+        )
+        .execute(conn)?;
+        if deleted == 0 {
+            return Err(ApiError::PreconditionFailed);
+        }
+        Ok(())
+    }
+
+    fn as_input(response: &OrganisationResponse) -> OrganisationInput {
+        OrganisationInput {
+            name: response.name.clone(),
+            slug: Some(response.slug.clone()),
+            acronym: response.acronym.clone(),
+            kind: response.kind,
+            country_code: response.country_code.clone(),
+            parent_id: response.parent.as_ref().map(|p| p.slug.clone()),
+            website: response.website.clone(),
+            description: response.description.clone(),
+        }
+    }
+
+    fn id(response: &OrganisationResponse) -> uuid::Uuid {
+        response.id.0
+    }
+
+    fn slug(response: &OrganisationResponse) -> &str {
+        &response.slug
+    }
+
+    fn version(response: &OrganisationResponse) -> i32 {
+        response.version
+    }
+}

@@ -1,0 +1,278 @@
+//! People: chairs, speakers, coordinators. Contact fields exist only for token holders.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{event_participants, memberships, people};
+use crate::db::{AnyConnection, Instant};
+use crate::domain::organisation::{PersonInput, ValidPerson};
+use crate::domain::text::{fold, like_pattern};
+use crate::error::{ApiError, FieldError};
+use crate::ids::{EventId, NetworkId, OrganisationId, PersonId};
+use crate::store::pagination::{Cursor, split_page};
+use crate::store::resource::Resource;
+use crate::store::{Summary, Viewer, choose_slug, lookup, organisations, refuse_if_referenced};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = people)]
+struct PersonRow {
+    id: PersonId,
+    slug: String,
+    sort_key: String,
+    full_name: String,
+    honorific: Option<String>,
+    position: Option<String>,
+    organisation_id: Option<OrganisationId>,
+    email: Option<String>,
+    phone: Option<String>,
+    created_at: Instant,
+    updated_at: Instant,
+    version: i32,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = people, treat_none_as_null = true)]
+struct PersonColumns {
+    slug: String,
+    sort_key: String,
+    full_name: String,
+    honorific: Option<String>,
+    position: Option<String>,
+    organisation_id: Option<OrganisationId>,
+    email: Option<String>,
+    phone: Option<String>,
+    search_text: String,
+    updated_at: Instant,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = people)]
+struct NewPerson {
+    id: PersonId,
+    created_at: Instant,
+    #[diesel(embed)]
+    columns: PersonColumns,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PersonResponse {
+    pub id: PersonId,
+    #[schema(example = "maciej-popowski")]
+    pub slug: String,
+    pub full_name: String,
+    pub honorific: Option<String>,
+    pub position: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
+    /// The person's affiliation.
+    pub organisation: Option<Summary>,
+    /// Only for token holders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Only for token holders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonPage {
+    pub items: Vec<PersonResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub q: Option<String>,
+    pub organisation: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: i64,
+}
+
+const SORT: &str = "name";
+
+fn respond(
+    conn: &mut AnyConnection,
+    rows: Vec<PersonRow>,
+    viewer: Viewer,
+) -> Result<Vec<PersonResponse>, ApiError> {
+    let organisation_ids: Vec<OrganisationId> = rows.iter().filter_map(|r| r.organisation_id).collect();
+    let organisations = organisations::summaries(conn, &organisation_ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| PersonResponse {
+            id: row.id,
+            slug: row.slug,
+            full_name: row.full_name,
+            honorific: row.honorific,
+            position: row.position,
+            organisation: row.organisation_id.and_then(|o| organisations.get(&o).cloned()),
+            organisation_id: row.organisation_id,
+            email: row.email.filter(|_| viewer.sees_internal),
+            phone: row.phone.filter(|_| viewer.sees_internal),
+            created_at: row.created_at.get(),
+            updated_at: row.updated_at.get(),
+            version: row.version,
+        })
+        .collect())
+}
+
+pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<PersonResponse, ApiError> {
+    let id = lookup::person_id(conn, key)?.ok_or_else(|| ApiError::not_found("person", key))?;
+    let row = people::table
+        .filter(people::id.eq(id))
+        .select(PersonRow::as_select())
+        .first(conn)?;
+    respond(conn, vec![row], viewer)?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("person", key))
+}
+
+pub fn list(conn: &mut AnyConnection, filter: &PersonFilter, viewer: Viewer) -> Result<PersonPage, ApiError> {
+    let mut query = people::table.select(PersonRow::as_select()).into_boxed();
+    if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
+        query = query.filter(people::search_text.like(like_pattern(&q)).escape('\\'));
+    }
+    if let Some(key) = &filter.organisation {
+        let organisation = lookup::organisation_id(conn, key)?;
+        query = query.filter(people::organisation_id.eq(organisation));
+    }
+    if let Some(text) = &filter.cursor {
+        let cursor = Cursor::<String>::decode(text, SORT)?;
+        let id = PersonId(cursor.id);
+        query = query.filter(
+            people::sort_key
+                .gt(cursor.key.clone())
+                .or(people::sort_key.eq(cursor.key).and(people::id.gt(id))),
+        );
+    }
+    let rows: Vec<PersonRow> = query
+        .order((people::sort_key.asc(), people::id.asc()))
+        .limit(filter.limit + 1)
+        .load(conn)?;
+    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
+        Cursor { sort: SORT.to_owned(), key: row.sort_key.clone(), id: row.id.0 }.encode()
+    });
+    Ok(PersonPage { items: respond(conn, rows, viewer)?, next_cursor })
+}
+
+fn columns(conn: &mut AnyConnection, id: PersonId, valid: &ValidPerson) -> Result<PersonColumns, ApiError> {
+    let organisation_id = match &valid.organisation {
+        Some(key) => Some(lookup::organisation_id(conn, key)?.ok_or_else(|| {
+            ApiError::Validation(vec![FieldError::new("organisation_id", format!("no organisation {key:?}"))])
+        })?),
+        None => None,
+    };
+    let slug = choose_slug(conn, "person", valid.slug.as_ref(), &valid.full_name, |conn, slug| {
+        Ok(diesel::select(diesel::dsl::exists(
+            people::table.filter(people::slug.eq(slug)).filter(people::id.ne(id)),
+        ))
+        .get_result(conn)?)
+    })?;
+    Ok(PersonColumns {
+        slug,
+        sort_key: fold(&valid.full_name),
+        full_name: valid.full_name.clone(),
+        honorific: valid.honorific.clone(),
+        position: valid.position.clone(),
+        organisation_id,
+        email: valid.email.clone(),
+        phone: valid.phone.clone(),
+        search_text: valid.search_text(),
+        updated_at: Instant::now(),
+    })
+}
+
+/// People as a [`Resource`].
+pub struct People;
+
+impl Resource for People {
+    const NAME: &'static str = "person";
+    const COLLECTION: &'static str = "/api/v1/people";
+    type Input = PersonInput;
+    type Valid = ValidPerson;
+    type Response = PersonResponse;
+
+    fn validate(input: PersonInput) -> Result<ValidPerson, Vec<FieldError>> {
+        input.validate()
+    }
+
+    fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<PersonResponse, ApiError> {
+        get(conn, key, viewer)
+    }
+
+    fn create(conn: &mut AnyConnection, valid: &ValidPerson) -> Result<uuid::Uuid, ApiError> {
+        let id = PersonId::generate();
+        let columns = columns(conn, id, valid)?;
+        diesel::insert_into(people::table)
+            .values(NewPerson { id, created_at: columns.updated_at, columns })
+            .execute(conn)?;
+        Ok(id.0)
+    }
+
+    fn update(conn: &mut AnyConnection, id: uuid::Uuid, version: i32, valid: &ValidPerson) -> Result<(), ApiError> {
+        let id = PersonId(id);
+        let columns = columns(conn, id, valid)?;
+        let changed = diesel::update(people::table.filter(people::id.eq(id)).filter(people::version.eq(version)))
+            .set((columns, people::version.eq(people::version + 1)))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(ApiError::PreconditionFailed);
+        }
+        Ok(())
+    }
+
+    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        let id = PersonId(id);
+        let events: Vec<EventId> = event_participants::table
+            .filter(event_participants::person_id.eq(Some(id)))
+            .select(event_participants::event_id)
+            .limit(20)
+            .load(conn)?;
+        let networks: Vec<NetworkId> = memberships::table
+            .filter(memberships::person_id.eq(Some(id)))
+            .select(memberships::network_id)
+            .limit(20)
+            .load(conn)?;
+        refuse_if_referenced(
+            "person",
+            vec![
+                ("events (as participant)", events.iter().map(ToString::to_string).collect()),
+                ("network memberships", networks.iter().map(ToString::to_string).collect()),
+            ],
+        )?;
+        let deleted = diesel::delete(people::table.filter(people::id.eq(id)).filter(people::version.eq(version)))
+            .execute(conn)?;
+        if deleted == 0 {
+            return Err(ApiError::PreconditionFailed);
+        }
+        Ok(())
+    }
+
+    fn as_input(response: &PersonResponse) -> PersonInput {
+        PersonInput {
+            full_name: response.full_name.clone(),
+            slug: Some(response.slug.clone()),
+            honorific: response.honorific.clone(),
+            position: response.position.clone(),
+            organisation_id: response.organisation.as_ref().map(|o| o.slug.clone()),
+            email: response.email.clone(),
+            phone: response.phone.clone(),
+        }
+    }
+
+    fn id(response: &PersonResponse) -> uuid::Uuid {
+        response.id.0
+    }
+
+    fn slug(response: &PersonResponse) -> &str {
+        &response.slug
+    }
+
+    fn version(response: &PersonResponse) -> i32 {
+        response.version
+    }
+}

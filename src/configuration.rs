@@ -18,7 +18,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API (the default).
-    Serve,
+    Serve {
+        /// Import this bundle (idempotently) before serving, e.g. data/demo.json.
+        #[arg(long, value_name = "FILE")]
+        import: Option<String>,
+    },
+    /// Import a bundle of records (the format `export` writes), all or nothing.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
+    /// Print the whole registry as a bundle `import` reads.
+    Export,
     /// Apply pending migrations and exit.
     Migrate,
     /// Print the OpenAPI document.

@@ -1,5 +1,6 @@
 //! meeting-registry: the registry of record for institutional meetings and events.
 
+pub mod bulk;
 pub mod configuration;
 pub mod db;
 pub mod domain;

@@ -4,11 +4,11 @@ use clap::Parser;
 use meeting_registry::configuration::{Cli, Command, Settings};
 use meeting_registry::db::Database;
 use meeting_registry::startup::Application;
-use meeting_registry::{openapi, telemetry};
+use meeting_registry::{bulk, openapi, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let result = match cli.command.unwrap_or(Command::Serve { import: None }) {
         Command::Openapi => {
             print!("{}", openapi::document_json());
             Ok(())
@@ -19,13 +19,28 @@ fn main() -> ExitCode {
                 .and_then(|db| db.migrate())
                 .map(|applied| tracing::info!(applied, "migrations applied"))
         }
-        Command::Serve => {
+        Command::Serve { import } => {
             telemetry::init(false);
-            serve(Settings {
+            let settings = Settings {
                 database: cli.database,
                 server: cli.server,
-            })
+            };
+            match import {
+                Some(file) => import_then(&settings, &file).and_then(|()| serve(settings)),
+                None => serve(settings),
+            }
         }
+        Command::Import { file } => {
+            telemetry::init(false);
+            let settings = Settings {
+                database: cli.database,
+                server: cli.server,
+            };
+            import_then(&settings, &file)
+        }
+        Command::Export => open(&cli.database.database_url, cli.database.pool_size)
+            .and_then(|db| bulk::export_json(&db))
+            .map(|json| print!("{json}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,6 +49,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn open(url: &str, pool_size: u32) -> Result<Database, String> {
+    let db = Database::connect(url, pool_size)?;
+    db.migrate()?;
+    Ok(db)
+}
+
+fn import_then(settings: &Settings, file: &str) -> Result<(), String> {
+    let db = open(&settings.database.database_url, settings.database.pool_size)?;
+    let report = bulk::import_file(&db, file)?;
+    eprintln!(
+        "imported {file}: {} created, {} updated, {} unchanged",
+        report.created, report.updated, report.unchanged
+    );
+    Ok(())
 }
 
 fn serve(settings: Settings) -> Result<(), String> {

@@ -138,6 +138,15 @@ impl Database {
         applied.map_err(|e| format!("migration failed: {e}"))
     }
 
+    /// Runs work on one connection, on this thread (for the command-line tools).
+    pub fn with_connection<T>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        work(&mut conn)
+    }
+
     /// Runs blocking database work off the async workers.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where

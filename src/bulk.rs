@@ -17,6 +17,7 @@ use crate::domain::organisation::MembershipInput;
 use crate::error::{ApiError, FieldError};
 use crate::http::parse_input;
 use crate::store::Viewer;
+use crate::store::chains::{self, ChainFilter, Chains};
 use crate::store::events::{self, EventFilter, EventSort, Events};
 use crate::store::networks::{self, MembershipFilter, NetworkFilter, Networks};
 use crate::store::organisations::{self, OrganisationFilter, Organisations};
@@ -24,7 +25,7 @@ use crate::store::people::{self, People, PersonFilter};
 use crate::store::resource::Resource;
 
 /// The sections of a bundle, in the order they are stored (each refers only to earlier ones).
-pub const SECTIONS: [&str; 4] = ["organisations", "people", "networks", "events"];
+pub const SECTIONS: [&str; 5] = ["organisations", "people", "networks", "events", "chains"];
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -331,11 +332,13 @@ pub fn import(conn: &mut AnyConnection, text: &str) -> Result<ImportReport, Impo
     let people = parse_section::<People>("people", take("people")?, "full_name", None, &mut problems);
     let networks = parse_section::<Networks>("networks", take("networks")?, "name", None, &mut problems);
     let events = parse_section::<Events>("events", take("events")?, "title", Some("parent_event_id"), &mut problems);
+    let chains = parse_section::<Chains>("chains", take("chains")?, "title", None, &mut problems);
     let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
     let keys = organisations.iter().map(|i| ("organisations", i.key.as_str(), i.position.as_str()))
         .chain(people.iter().map(|i| ("people", i.key.as_str(), i.position.as_str())))
         .chain(networks.iter().map(|i| ("networks", i.key.as_str(), i.position.as_str())))
-        .chain(events.iter().map(|i| ("events", i.key.as_str(), i.position.as_str())));
+        .chain(events.iter().map(|i| ("events", i.key.as_str(), i.position.as_str())))
+        .chain(chains.iter().map(|i| ("chains", i.key.as_str(), i.position.as_str())));
     for (section, key, position) in keys {
         if let Some(first) = seen.insert((section, key), position) {
             problems.push(ImportProblem {
@@ -355,6 +358,7 @@ pub fn import(conn: &mut AnyConnection, text: &str) -> Result<ImportReport, Impo
         store_section(conn, &networks, &mut report, &mut problems);
         store_members(conn, &networks, &mut problems);
         store_section(conn, &events, &mut report, &mut problems);
+        store_section(conn, &chains, &mut report, &mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -406,6 +410,10 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         let page = events::list(conn, &filter, Viewer::WRITER)?;
         Ok((page.items, page.next_cursor))
     })?;
+    let chains = all(|cursor| {
+        let page = chains::list(conn, &ChainFilter { cursor, limit: 200, ..Default::default() }, Viewer::WRITER)?;
+        Ok((page.items, page.next_cursor))
+    })?;
     let mut network_values = Vec::new();
     for network in &networks {
         let mut value = serde_json::to_value(Networks::as_input(network)).map_err(ApiError::internal)?;
@@ -421,6 +429,7 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         "people": to_values(people.iter().map(|p| serde_json::to_value(People::as_input(p)).unwrap_or(Value::Null)).collect()),
         "networks": Value::Array(network_values),
         "events": to_values(events.iter().map(|e| serde_json::to_value(Events::as_input(e)).unwrap_or(Value::Null)).collect()),
+        "chains": to_values(chains.iter().map(|c| serde_json::to_value(Chains::as_input(c)).unwrap_or(Value::Null)).collect()),
     }))
 }
 

@@ -36,11 +36,26 @@ impl FieldError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RuleViolation {
     /// The rule's name, e.g. `chain_no_overlap`, `series_order`, `still_referenced`.
-    #[schema(example = "series_order")]
+    #[schema(example = "chain_max_gap")]
     pub rule: String,
-    /// The records involved, by id.
+    /// The events involved, by id (rules about events).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_ids: Vec<String>,
+    /// Other records involved, by id or slug (the chain, referring records…).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,
     pub detail: String,
+}
+
+impl RuleViolation {
+    pub fn events(rule: &str, event_ids: Vec<String>, detail: String) -> Self {
+        Self {
+            rule: rule.to_owned(),
+            event_ids,
+            ids: Vec::new(),
+            detail,
+        }
+    }
 }
 
 /// An RFC 9457 problem document.
@@ -159,10 +174,21 @@ impl ApiError {
             detail: format!("rule {rule}: {detail}"),
             violations: vec![RuleViolation {
                 rule: rule.to_owned(),
+                event_ids: Vec::new(),
                 ids,
                 detail,
             }],
         }
+    }
+
+    /// 409 for broken rules about events.
+    pub fn violations(violations: Vec<RuleViolation>) -> Self {
+        let detail = violations
+            .iter()
+            .map(|v| format!("rule {}: {}", v.rule, v.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self::Conflict { detail, violations }
     }
 
     pub fn problem(&self) -> Problem {

@@ -146,11 +146,28 @@ impl IfMatch {
 
 /// A single-resource JSON response with its ETag; 304 when `If-None-Match` names it.
 pub fn single(req: &HttpRequest, status: StatusCode, value: &impl Serialize) -> HttpResponse {
-    let body = match serde_json::to_vec(value) {
+    single_with_warnings(req, status, value, &[])
+}
+
+/// Like [`single`], with `warnings` added to the body of a write's response. The ETag is that
+/// of the representation alone, as a later `GET` returns it.
+pub fn single_with_warnings(
+    req: &HttpRequest,
+    status: StatusCode,
+    value: &impl Serialize,
+    warnings: &[serde_json::Value],
+) -> HttpResponse {
+    let mut body = match serde_json::to_vec(value) {
         Ok(body) => body,
         Err(e) => return actix_web::ResponseError::error_response(&ApiError::internal(e)),
     };
     let etag = etag_of(&body);
+    if !warnings.is_empty() && body.last() == Some(&b'}') {
+        body.pop();
+        body.extend_from_slice(b",\"warnings\":");
+        body.extend_from_slice(&serde_json::to_vec(warnings).unwrap_or_else(|_| b"[]".to_vec()));
+        body.push(b'}');
+    }
     if status == StatusCode::OK
         && let Some(tags) = header_lists(req, header::IF_NONE_MATCH)
     {
@@ -176,8 +193,13 @@ pub fn collection(value: &impl Serialize) -> HttpResponse {
 }
 
 /// The 201 response of a create, with `Location`.
-pub fn created(req: &HttpRequest, location: &str, value: &impl Serialize) -> HttpResponse {
-    let mut response = single(req, StatusCode::CREATED, value);
+pub fn created(
+    req: &HttpRequest,
+    location: &str,
+    value: &impl Serialize,
+    warnings: &[serde_json::Value],
+) -> HttpResponse {
+    let mut response = single_with_warnings(req, StatusCode::CREATED, value, warnings);
     if let Ok(location) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, location);
     }

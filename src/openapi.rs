@@ -17,6 +17,7 @@ record's slug. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
     ),
     tags(
         (name = "events", description = "Meetings and events"),
+        (name = "chains", description = "Chains of events organised back to back in one city"),
         (name = "networks", description = "Standing bodies and networks, their members and meetings"),
         (name = "organisations", description = "Organisers, hosts, funders and partners"),
         (name = "people", description = "Chairs, speakers and coordinators"),

@@ -1,5 +1,6 @@
 //! Validated types and the registry's rules: pure, no HTTP and no SQL.
 
+pub mod chain;
 pub mod country;
 pub mod enums;
 pub mod event;

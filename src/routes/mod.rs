@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource. Every handler is registered once, in [`configure`],
 //! and that one registration yields both the router and the OpenAPI document.
 
+pub mod chains;
 pub mod events;
 pub mod health;
 pub mod networks;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             events::configure(api);
             organisations::configure(api);
             networks::configure(api);
+            chains::configure(api);
         }),
     );
 }

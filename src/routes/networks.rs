@@ -174,7 +174,7 @@ pub async fn add_member(
     let key = path.into_inner();
     let created = db.write(move |conn| store::add_member(conn, &key, &valid)).await?;
     let location = format!("/api/v1/networks/{}/members/{}", created.network_id, created.id);
-    Ok(http::created(&req, &location, &created))
+    Ok(http::created(&req, &location, &created, &[]))
 }
 
 /// One membership.

@@ -19,14 +19,16 @@ pub async fn create<R: Resource>(
     let viewer = caller.viewer_for_write()?;
     let input: R::Input = http::parse_input(http::json_body(&req, &body)?)?;
     let valid = R::validate(input).map_err(ApiError::Validation)?;
-    let created = db
+    let (created, warnings) = db
         .write(move |conn| {
             let id = R::create(conn, &valid)?;
-            R::get(conn, &id.to_string(), viewer)
+            let created = R::get(conn, &id.to_string(), viewer)?;
+            let warnings = R::warnings(conn, &created, viewer)?;
+            Ok((created, warnings))
         })
         .await?;
     let location = format!("{}/{}", R::COLLECTION, R::id(&created));
-    Ok(http::created(&req, &location, &created))
+    Ok(http::created(&req, &location, &created, &warnings))
 }
 
 pub async fn get<R: Resource>(
@@ -58,10 +60,13 @@ pub async fn update<R: Resource>(
             let valid = R::validate(http::parse_input(merged)?).map_err(ApiError::Validation)?;
             let id = R::id(&current);
             R::update(conn, id, R::version(&current), &valid)?;
-            R::get(conn, &id.to_string(), viewer)
+            let updated = R::get(conn, &id.to_string(), viewer)?;
+            let warnings = R::warnings(conn, &updated, viewer)?;
+            Ok((updated, warnings))
         })
         .await?;
-    Ok(http::single(&req, StatusCode::OK, &updated))
+    let (updated, warnings) = updated;
+    Ok(http::single_with_warnings(&req, StatusCode::OK, &updated, &warnings))
 }
 
 pub async fn delete<R: Resource>(

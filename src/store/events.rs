@@ -20,7 +20,7 @@ use crate::domain::event::{
 };
 use crate::domain::text::{fold, like_pattern};
 use crate::domain::time::LocalTime;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::Resource;
@@ -182,6 +182,11 @@ pub struct EventResponse {
     pub links: Vec<Link>,
     pub visibility: Visibility,
     pub chain: Option<ChainPosition>,
+    /// Only in create and update responses: scheduling conflicts this event now has (a
+    /// warning, not a refusal). Absent when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::store::conflicts::Conflict>>)]
+    pub warnings: Option<()>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Incremented by every write.
@@ -594,6 +599,7 @@ pub fn load_details(
                 visibility: Visibility::parse(&row.visibility)
                     .ok_or_else(|| stored("visibility", &row.visibility))?,
                 chain: chain_positions.get(&id).cloned(),
+                warnings: None,
                 created_at: row.created_at.get(),
                 updated_at: row.updated_at.get(),
                 version: row.version,
@@ -761,24 +767,24 @@ fn check_series(
         ))
         .load(conn)?;
     if let Some((id, _, _, slug)) = others.iter().find(|(_, n, _, _)| *n == number) {
-        return Err(ApiError::rule(
+        return Err(ApiError::violations(vec![RuleViolation::events(
             "series_unique",
             vec![id.to_string()],
             format!("event {slug:?} is already number {number} of this network's series"),
-        ));
+        )]));
     }
     let out_of_order = others.iter().find(|(_, n, starts, _)| {
         (*n < number && *starts > starts_at) || (*n > number && *starts < starts_at)
     });
     if let Some((id, n, _, slug)) = out_of_order {
-        return Err(ApiError::rule(
+        return Err(ApiError::violations(vec![RuleViolation::events(
             "series_order",
             vec![id.to_string()],
             format!(
                 "number {number} would {} number {n} ({slug:?}); series numbers rise with start dates",
                 if *n < number { "start before" } else { "start after" }
             ),
-        ));
+        )]));
     }
     Ok(())
 }
@@ -941,7 +947,15 @@ pub fn update(
     if changed == 0 {
         return Err(ApiError::PreconditionFailed);
     }
-    write_relations(conn, id, event, &refs)
+    write_relations(conn, id, event, &refs)?;
+    let chain: Option<ChainId> = events::table
+        .filter(events::id.eq(id))
+        .select(events::chain_id)
+        .first(conn)?;
+    match chain {
+        Some(chain_id) => crate::store::chains::enforce(conn, chain_id),
+        None => Ok(()),
+    }
 }
 
 /// Deletes an event nothing refers to; call inside a write transaction.
@@ -1019,6 +1033,17 @@ impl Resource for Events {
 
     fn as_input(response: &EventResponse) -> EventInput {
         as_input(response)
+    }
+
+    fn warnings(
+        conn: &mut AnyConnection,
+        response: &EventResponse,
+        viewer: Viewer,
+    ) -> Result<Vec<serde_json::Value>, ApiError> {
+        crate::store::conflicts::for_event(conn, response.id, viewer)?
+            .iter()
+            .map(|c| serde_json::to_value(c).map_err(ApiError::internal))
+            .collect()
     }
 
     fn id(response: &EventResponse) -> uuid::Uuid {

@@ -1,6 +1,8 @@
 //! Data access, one module per resource. Functions take a connection and run inside whatever
 //! transaction the caller opened; handlers never build SQL.
 
+pub mod chains;
+pub mod conflicts;
 pub mod events;
 pub mod networks;
 pub mod organisations;

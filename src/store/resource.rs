@@ -36,6 +36,14 @@ pub trait Resource: 'static {
     /// The record in the shape clients write, with references as slugs: the base of a merge
     /// patch, and the export format.
     fn as_input(response: &Self::Response) -> Self::Input;
+    /// Warnings a create or update response carries (e.g. scheduling conflicts); none by default.
+    fn warnings(
+        _conn: &mut AnyConnection,
+        _response: &Self::Response,
+        _viewer: Viewer,
+    ) -> Result<Vec<serde_json::Value>, ApiError> {
+        Ok(Vec::new())
+    }
     fn id(response: &Self::Response) -> uuid::Uuid;
     fn slug(response: &Self::Response) -> &str;
     fn version(response: &Self::Response) -> i32;

@@ -1,0 +1,210 @@
+//! Chains of back-to-back events, and the rules a chain keeps.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::Slug;
+use crate::domain::organisation::reference;
+use crate::domain::text::{self, fold};
+use crate::error::{FieldError, RuleViolation};
+
+pub const MAX_EVENTS: usize = 100;
+
+/// A chain as clients write it: `event_ids` (ids or slugs) are placed in start order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Tirana, April 2019: NFP Group, RNNC and national coordination",
+    "max_gap_days": 1,
+    "same_city": true,
+    "event_ids": ["nfp-group-7", "rnnc-3", "iisg-national-pcve-coordination-albania-1"]
+}))]
+pub struct ChainInput {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Longest gap between one event's end and the next one's start, in days (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31)]
+    pub max_gap_days: Option<i32>,
+    /// Whether every event must be in the same city (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_city: Option<bool>,
+    #[serde(default)]
+    pub event_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidChain {
+    pub title: String,
+    pub slug: Option<Slug>,
+    pub description: Option<String>,
+    pub max_gap_days: i32,
+    pub same_city: bool,
+    pub events: Vec<String>,
+}
+
+impl ChainInput {
+    pub fn validate(self) -> Result<ValidChain, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = text::required_line("title", &self.title, 300, &mut errors);
+        let slug = self.slug.as_deref().and_then(|s| match Slug::parse(s) {
+            Ok(slug) => Some(slug),
+            Err(e) => {
+                errors.push(FieldError::new("slug", e));
+                None
+            }
+        });
+        let description = text::optional_block("description", self.description.as_deref(), 20_000, &mut errors);
+        let max_gap_days = self.max_gap_days.unwrap_or(1);
+        if !(0..=31).contains(&max_gap_days) {
+            errors.push(FieldError::new("max_gap_days", "must be between 0 and 31"));
+        }
+        if self.event_ids.len() > MAX_EVENTS {
+            errors.push(FieldError::new("event_ids", format!("must have at most {MAX_EVENTS} items")));
+        }
+        let mut events: Vec<String> = Vec::new();
+        for (i, key) in self.event_ids.iter().enumerate() {
+            let field = format!("event_ids[{i}]");
+            if let Some(key) = reference(&field, Some(key), &mut errors) {
+                if events.contains(&key) {
+                    errors.push(FieldError::new(field, "is listed twice"));
+                }
+                events.push(key);
+            }
+        }
+        if errors.is_empty() {
+            Ok(ValidChain {
+                title,
+                slug,
+                description,
+                max_gap_days,
+                same_city: self.same_city.unwrap_or(true),
+                events,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// What the rules need to know of a member event.
+#[derive(Debug, Clone)]
+pub struct ChainMember {
+    pub id: String,
+    pub slug: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub city: Option<String>,
+}
+
+/// Checks a chain's members (in any order) against its rules; every broken rule is reported
+/// with the events involved.
+pub fn check(
+    chain: &str,
+    max_gap_days: i32,
+    same_city: bool,
+    members: &[ChainMember],
+) -> Vec<RuleViolation> {
+    let mut members: Vec<&ChainMember> = members.iter().collect();
+    members.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
+    let mut violations = Vec::new();
+    let max_gap = Duration::days(i64::from(max_gap_days));
+    for pair in members.windows(2) {
+        let (before, after) = (pair[0], pair[1]);
+        let ids = vec![before.id.clone(), after.id.clone()];
+        if after.starts_at < before.ends_at {
+            violations.push(RuleViolation::events(
+                "chain_no_overlap",
+                ids,
+                format!(
+                    "in chain {chain:?}, {:?} starts before {:?} ends",
+                    after.slug, before.slug
+                ),
+            ));
+        } else if after.starts_at - before.ends_at > max_gap {
+            let gap = after.starts_at - before.ends_at;
+            violations.push(RuleViolation::events(
+                "chain_max_gap",
+                ids,
+                format!(
+                    "in chain {chain:?}, {:?} starts {} h after {:?} ends; the chain allows at most {max_gap_days} day(s)",
+                    after.slug,
+                    gap.num_hours(),
+                    before.slug
+                ),
+            ));
+        }
+    }
+    if same_city && let Some(first) = members.first() {
+        let city = first.city.as_deref().map(fold);
+        let elsewhere: Vec<&&ChainMember> =
+            members.iter().filter(|m| m.city.as_deref().map(fold) != city).collect();
+        if !elsewhere.is_empty() {
+            let mut ids = vec![first.id.clone()];
+            ids.extend(elsewhere.iter().map(|m| m.id.clone()));
+            violations.push(RuleViolation::events(
+                "chain_same_city",
+                ids,
+                format!(
+                    "chain {chain:?} keeps to one city ({}), but {} {} elsewhere",
+                    first.city.as_deref().unwrap_or("no city"),
+                    elsewhere.iter().map(|m| format!("{:?}", m.slug)).collect::<Vec<_>>().join(", "),
+                    if elsewhere.len() == 1 { "is" } else { "are" }
+                ),
+            ));
+        }
+    }
+    violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn member(id: &str, start: (u32, u32), end: (u32, u32), city: &str) -> ChainMember {
+        let at = |(day, hour): (u32, u32)| Utc.with_ymd_and_hms(2019, 4, day, hour, 0, 0).single().unwrap_or_default();
+        ChainMember {
+            id: id.to_owned(),
+            slug: id.to_owned(),
+            starts_at: at(start),
+            ends_at: at(end),
+            city: Some(city.to_owned()),
+        }
+    }
+
+    fn rules(violations: Vec<RuleViolation>) -> Vec<String> {
+        violations.into_iter().map(|v| v.rule).collect()
+    }
+
+    #[test]
+    fn back_to_back_days_in_one_city_pass() {
+        let members = [
+            member("nfp", (22, 22), (23, 22), "Tirana"),
+            member("rnnc", (23, 22), (24, 22), "tirana"),
+            member("coordination", (24, 22), (25, 22), "Tirana"),
+        ];
+        assert!(check("tirana", 1, true, &members).is_empty());
+    }
+
+    #[test]
+    fn a_gap_is_measured_between_instants() {
+        // Ends 18:00, next starts 09:00 the next day: 15 hours.
+        let members = [member("a", (23, 9), (23, 18), "Tirana"), member("b", (24, 9), (24, 12), "Tirana")];
+        assert!(check("c", 1, true, &members).is_empty());
+        assert_eq!(rules(check("c", 0, true, &members)), ["chain_max_gap"]);
+        let far = [member("a", (20, 9), (20, 18), "Tirana"), member("b", (23, 9), (23, 12), "Tirana")];
+        assert_eq!(rules(check("c", 1, true, &far)), ["chain_max_gap"]);
+    }
+
+    #[test]
+    fn overlaps_and_other_cities_are_violations() {
+        let members = [member("a", (23, 9), (23, 18), "Tirana"), member("b", (23, 17), (23, 20), "Skopje")];
+        assert_eq!(rules(check("c", 1, true, &members)), ["chain_no_overlap", "chain_same_city"]);
+        assert_eq!(rules(check("c", 1, false, &members)), ["chain_no_overlap"]);
+    }
+}

@@ -1,0 +1,201 @@
+//! `/api/v1/chains`: back-to-back chains of events; `/api/v1/conflicts`.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{Days, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::Database;
+use crate::domain::chain::ChainInput;
+use crate::error::{ApiError, responses};
+use crate::http;
+use crate::routes::{Caller, params, rest};
+use crate::store::chains::{self as store, ChainFilter, ChainPage, ChainResponse, Chains};
+use crate::store::conflicts::{self, Conflict};
+
+rest::crud_handlers! {
+    resource: Chains,
+    tag: "chains",
+    collection: "/chains",
+    item: "/chains/{id}",
+    input: ChainInput,
+    response: ChainResponse,
+    summaries: ["Create a chain of back-to-back events", "One chain, its events in order", "Change a chain (`event_ids` replaces the list)", "Delete a chain (its events stay)"],
+    handlers: [create_chain, get_chain, update_chain, delete_chain],
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChainListQuery {
+    /// Text in the title, case- and accent-insensitive.
+    q: Option<String>,
+    cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+/// List chains by title.
+#[utoipa::path(
+    tag = "chains",
+    params(ChainListQuery),
+    responses(
+        (status = 200, description = "A page of chains", body = ChainPage),
+        responses::BadRequest,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/chains")]
+pub async fn list_chains(
+    db: web::Data<Database>,
+    query: web::Query<ChainListQuery>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let filter = ChainFilter {
+        q: params::text("q", query.q)?,
+        cursor: query.cursor,
+        limit: params::limit(query.limit)?,
+    };
+    let viewer = caller.viewer();
+    let page = db.run(move |conn| store::list(conn, &filter, viewer)).await?;
+    Ok(http::collection(&page))
+}
+
+/// The event to add to a chain.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChainEventInput {
+    /// Event id or slug.
+    #[schema(example = "rnnc-3")]
+    pub event_id: String,
+}
+
+/// Add an event to a chain; it is placed by its start. Refused (409) when the chain's rules
+/// would break or the event is in another chain.
+#[utoipa::path(
+    tag = "chains",
+    params(("id" = String, Path, description = "Chain id or slug")),
+    request_body(content = ChainEventInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The chain with the event in place", body = ChainResponse, headers(("ETag" = String))),
+        responses::BadRequest,
+        responses::NotFound,
+        responses::Conflict,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[post("/chains/{id}/events")]
+pub async fn add_chain_event(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    body: web::Bytes,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.viewer_for_write()?;
+    let input: ChainEventInput = http::parse_input(http::json_body(&req, &body)?)?;
+    let key = path.into_inner();
+    let chain = db
+        .write(move |conn| {
+            store::add_event(conn, &key, input.event_id.trim())?;
+            store::get(conn, &key, viewer)
+        })
+        .await?;
+    Ok(http::single(&req, actix_web::http::StatusCode::OK, &chain))
+}
+
+/// Remove an event from a chain (the event stays in the registry).
+#[utoipa::path(
+    tag = "chains",
+    params(
+        ("id" = String, Path, description = "Chain id or slug"),
+        ("event_id" = String, Path, description = "Event id or slug"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        responses::NotFound,
+        responses::Conflict,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[delete("/chains/{id}/events/{event_id}")]
+pub async fn remove_chain_event(
+    db: web::Data<Database>,
+    path: web::Path<(String, String)>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.viewer_for_write()?;
+    let (chain, event) = path.into_inner();
+    db.write(move |conn| store::remove_event(conn, &chain, &event)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConflictQuery {
+    /// First day (default today).
+    #[param(value_type = Option<String>, format = Date, example = "2019-01-01")]
+    from: Option<String>,
+    /// Last day (default a year after `from`); at most 366 days after `from`.
+    #[param(value_type = Option<String>, format = Date, example = "2019-12-31")]
+    to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictPage {
+    pub items: Vec<Conflict>,
+    /// Always null: the list is complete for the dates asked.
+    pub next_cursor: Option<String>,
+}
+
+/// Overlapping events that share a person or a venue in the same city.
+#[utoipa::path(
+    tag = "events",
+    params(ConflictQuery),
+    responses(
+        (status = 200, description = "Conflicts, earliest first", body = ConflictPage),
+        responses::BadRequest,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/conflicts")]
+pub async fn list_conflicts(
+    db: web::Data<Database>,
+    query: web::Query<ConflictQuery>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let from = params::date("from", query.from)?.unwrap_or_else(|| Utc::now().date_naive());
+    let to = match params::date("to", query.to)? {
+        Some(to) => to,
+        None => from.checked_add_days(Days::new(365)).unwrap_or(from),
+    };
+    if to < from {
+        return Err(ApiError::bad_parameter("to", "must not be before from"));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(ApiError::bad_parameter("to", "must be at most 366 days after from"));
+    }
+    let viewer = caller.viewer();
+    let items = db.run(move |conn| conflicts::list(conn, from, to, viewer)).await?;
+    Ok(http::collection(&ConflictPage { items, next_cursor: None }))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_chains)
+        .service(create_chain)
+        .service(get_chain)
+        .service(update_chain)
+        .service(delete_chain)
+        .service(add_chain_event)
+        .service(remove_chain_event)
+        .service(list_conflicts);
+}

@@ -1,0 +1,226 @@
+//! Scheduling conflicts: overlapping events that share a person (a chair cannot be in two
+//! cities at once) or a venue in the same city. Reported, never refused: the registry records
+//! what happened.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::{event_participants, events, people};
+use crate::db::{AnyConnection, Instant};
+use crate::domain::enums::{EventStatus, Visibility};
+use crate::domain::text::fold;
+use crate::error::ApiError;
+use crate::ids::{EventId, PersonId};
+use crate::store::events::EventSummary;
+use crate::store::{Summary, Viewer};
+
+/// What two overlapping events share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictKind {
+    Person,
+    Venue,
+}
+
+/// Two overlapping events that share a person or a venue.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Conflict {
+    pub kind: ConflictKind,
+    /// The two events, earlier start first.
+    pub event_ids: Vec<EventId>,
+    pub events: Vec<EventSummary>,
+    /// The shared person, for `person` conflicts.
+    pub person: Option<Summary>,
+    /// The shared venue and its city, for `venue` conflicts.
+    pub venue: Option<String>,
+    pub city: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Queryable)]
+struct Candidate {
+    id: EventId,
+    slug: String,
+    title: String,
+    start_date: NaiveDate,
+    starts_at: Instant,
+    ends_at: Instant,
+    venue: Option<String>,
+    city: Option<String>,
+    city_key: Option<String>,
+    parent_event_id: Option<EventId>,
+}
+
+type CandidateColumns = (
+    events::id,
+    events::slug,
+    events::title,
+    events::start_date,
+    events::starts_at,
+    events::ends_at,
+    events::venue,
+    events::city,
+    events::city_key,
+    events::parent_event_id,
+);
+
+const CANDIDATE_COLUMNS: CandidateColumns = (
+    events::id,
+    events::slug,
+    events::title,
+    events::start_date,
+    events::starts_at,
+    events::ends_at,
+    events::venue,
+    events::city,
+    events::city_key,
+    events::parent_event_id,
+);
+
+/// Conflicts among events that overlap the dates `from..=to`.
+pub fn list(
+    conn: &mut AnyConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    viewer: Viewer,
+) -> Result<Vec<Conflict>, ApiError> {
+    let mut query = events::table
+        .filter(events::end_date.ge(from))
+        .filter(events::start_date.le(to))
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .select(CANDIDATE_COLUMNS)
+        .into_boxed();
+    if !viewer.sees_internal {
+        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    }
+    let candidates: Vec<Candidate> = query.load(conn)?;
+    find(conn, candidates, None)
+}
+
+/// Conflicts that involve one event: the `warnings` of its create and update responses.
+pub fn for_event(conn: &mut AnyConnection, id: EventId, viewer: Viewer) -> Result<Vec<Conflict>, ApiError> {
+    let Some(this) = events::table
+        .filter(events::id.eq(id))
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .select(CANDIDATE_COLUMNS)
+        .first::<Candidate>(conn)
+        .optional()?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut query = events::table
+        .filter(events::starts_at.lt(this.ends_at))
+        .filter(events::ends_at.gt(this.starts_at))
+        .filter(events::id.ne(id))
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .select(CANDIDATE_COLUMNS)
+        .limit(1000)
+        .into_boxed();
+    if !viewer.sees_internal {
+        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    }
+    let mut candidates: Vec<Candidate> = query.load(conn)?;
+    candidates.push(this);
+    find(conn, candidates, Some(id))
+}
+
+fn find(
+    conn: &mut AnyConnection,
+    mut candidates: Vec<Candidate>,
+    involving: Option<EventId>,
+) -> Result<Vec<Conflict>, ApiError> {
+    candidates.sort_by(|a, b| (a.starts_at, a.id).cmp(&(b.starts_at, b.id)));
+    let ids: Vec<EventId> = candidates.iter().map(|c| c.id).collect();
+    let mut persons_of: HashMap<EventId, HashSet<PersonId>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(EventId, Option<PersonId>)> = event_participants::table
+            .filter(event_participants::event_id.eq_any(chunk))
+            .filter(event_participants::person_id.is_not_null())
+            .select((event_participants::event_id, event_participants::person_id))
+            .load(conn)?;
+        for (event, person) in rows {
+            if let Some(person) = person {
+                persons_of.entry(event).or_default().insert(person);
+            }
+        }
+    }
+    let empty = HashSet::new();
+    let mut found: Vec<(usize, usize, ConflictKind, Option<PersonId>)> = Vec::new();
+    for (i, a) in candidates.iter().enumerate() {
+        for (j, b) in candidates.iter().enumerate().skip(i + 1) {
+            if b.starts_at >= a.ends_at {
+                break;
+            }
+            if involving.is_some_and(|id| a.id != id && b.id != id)
+                || a.parent_event_id == Some(b.id)
+                || b.parent_event_id == Some(a.id)
+            {
+                continue;
+            }
+            let a_people = persons_of.get(&a.id).unwrap_or(&empty);
+            let b_people = persons_of.get(&b.id).unwrap_or(&empty);
+            let mut shared: Vec<PersonId> = a_people.intersection(b_people).copied().collect();
+            shared.sort();
+            for person in shared {
+                found.push((i, j, ConflictKind::Person, Some(person)));
+            }
+            let same_venue = match (&a.venue, &b.venue) {
+                (Some(va), Some(vb)) => a.city_key == b.city_key && fold(va) == fold(vb),
+                _ => false,
+            };
+            if same_venue {
+                found.push((i, j, ConflictKind::Venue, None));
+            }
+        }
+    }
+    let person_ids: Vec<PersonId> = found.iter().filter_map(|(_, _, _, p)| *p).collect();
+    let persons: HashMap<PersonId, Summary> = if person_ids.is_empty() {
+        HashMap::new()
+    } else {
+        people::table
+            .filter(people::id.eq_any(&person_ids))
+            .select((people::id, people::slug, people::full_name))
+            .load::<(PersonId, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, slug, name)| (id, Summary { id: id.0, slug, name, acronym: None }))
+            .collect()
+    };
+    let summary = |c: &Candidate| EventSummary {
+        id: c.id,
+        slug: c.slug.clone(),
+        title: c.title.clone(),
+        start_date: c.start_date,
+    };
+    Ok(found
+        .into_iter()
+        .map(|(i, j, kind, person)| {
+            let (a, b) = (&candidates[i], &candidates[j]);
+            let person = person.and_then(|p| persons.get(&p).cloned());
+            let detail = match (kind, &person) {
+                (ConflictKind::Person, Some(p)) => {
+                    format!("{} takes part in both {:?} and {:?}, which overlap", p.name, a.slug, b.slug)
+                }
+                _ => format!(
+                    "{:?} and {:?} overlap at {} in {}",
+                    a.slug,
+                    b.slug,
+                    a.venue.as_deref().unwrap_or("the same venue"),
+                    a.city.as_deref().unwrap_or("the same city")
+                ),
+            };
+            Conflict {
+                kind,
+                event_ids: vec![a.id, b.id],
+                events: vec![summary(a), summary(b)],
+                venue: (kind == ConflictKind::Venue).then(|| a.venue.clone()).flatten(),
+                city: (kind == ConflictKind::Venue).then(|| a.city.clone()).flatten(),
+                person,
+                detail,
+            }
+        })
+        .collect())
+}

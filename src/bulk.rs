@@ -53,7 +53,13 @@ impl std::fmt::Display for ImportProblem {
         let details: Vec<String> = self
             .errors
             .iter()
-            .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+            .map(|e| {
+                if e.field.is_empty() {
+                    e.message.clone()
+                } else {
+                    format!("{}: {}", e.field, e.message)
+                }
+            })
             .collect();
         write!(f, ": {}", details.join("; "))
     }
@@ -73,7 +79,11 @@ impl std::fmt::Display for ImportError {
         match self {
             Self::Unreadable(message) => write!(f, "{message}"),
             Self::Invalid(problems) => {
-                writeln!(f, "{} invalid record(s); nothing was imported:", problems.len())?;
+                writeln!(
+                    f,
+                    "{} invalid record(s); nothing was imported:",
+                    problems.len()
+                )?;
                 for problem in problems {
                     writeln!(f, "  {problem}")?;
                 }
@@ -91,7 +101,11 @@ fn problem_of(position: String, slug: Option<String>, error: ApiError) -> Import
     } else {
         vec![FieldError::new("", problem.detail)]
     };
-    ImportProblem { position, slug, errors }
+    ImportProblem {
+        position,
+        slug,
+        errors,
+    }
 }
 
 /// A parsed record of one section, with the slug it is keyed by.
@@ -126,7 +140,11 @@ fn parse_section<R: Resource>(
     for (i, value) in values.into_iter().enumerate() {
         let position = format!("{section}[{i}]");
         let Value::Object(mut object) = value else {
-            problems.push(ImportProblem { position, slug: None, errors: vec![FieldError::new("", "must be a JSON object")] });
+            problems.push(ImportProblem {
+                position,
+                slug: None,
+                errors: vec![FieldError::new("", "must be a JSON object")],
+            });
             continue;
         };
         let key = key_of(&object, name_field);
@@ -137,8 +155,14 @@ fn parse_section<R: Resource>(
                 Value::Array(list) => {
                     for (j, member) in list.into_iter().enumerate() {
                         match parse_input::<MembershipInput>(member) {
-                            Ok(input) => member_inputs.push((format!("{position}.members[{j}]"), input)),
-                            Err(e) => problems.push(problem_of(format!("{position}.members[{j}]"), key.clone(), e)),
+                            Ok(input) => {
+                                member_inputs.push((format!("{position}.members[{j}]"), input))
+                            }
+                            Err(e) => problems.push(problem_of(
+                                format!("{position}.members[{j}]"),
+                                key.clone(),
+                                e,
+                            )),
                         }
                     }
                 }
@@ -152,11 +176,20 @@ fn parse_section<R: Resource>(
         if let Some(key) = &key {
             object.insert("slug".to_owned(), Value::String(key.clone()));
         }
-        let depends_on = parent_field.and_then(|f| object.get(f)).and_then(Value::as_str).map(str::to_owned);
+        let depends_on = parent_field
+            .and_then(|f| object.get(f))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let parsed = parse_input::<R::Input>(Value::Object(object))
             .and_then(|input| R::validate(input).map_err(ApiError::Validation));
         match (parsed, key) {
-            (Ok(valid), Some(key)) => items.push(Item { position, key, valid, depends_on, members: member_inputs }),
+            (Ok(valid), Some(key)) => items.push(Item {
+                position,
+                key,
+                valid,
+                depends_on,
+                members: member_inputs,
+            }),
             (Ok(_), None) => problems.push(ImportProblem {
                 position,
                 slug: None,
@@ -171,10 +204,17 @@ fn parse_section<R: Resource>(
     while !pending.is_empty() {
         let placed: Vec<String> = ordered.iter().map(|i| i.key.clone()).collect();
         let in_section: Vec<String> = pending.iter().map(|i| i.key.clone()).collect();
-        let (ready, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|item| match &item.depends_on {
-            Some(parent) => placed.contains(parent) || !in_section.contains(parent) || *parent == item.key,
-            None => true,
-        });
+        let (ready, rest): (Vec<_>, Vec<_>) =
+            pending
+                .into_iter()
+                .partition(|item| match &item.depends_on {
+                    Some(parent) => {
+                        placed.contains(parent)
+                            || !in_section.contains(parent)
+                            || *parent == item.key
+                    }
+                    None => true,
+                });
         if ready.is_empty() {
             // A cycle: store in file order and let the rules refuse it.
             ordered.extend(rest);
@@ -253,7 +293,9 @@ fn store_section<R: Resource>(
             Ok(true) => report.created += 1,
             Ok(false) => report.updated += 1,
             Err(Attempt::Unchanged) => report.unchanged += 1,
-            Err(Attempt::Failed(e)) => problems.push(problem_of(item.position.clone(), Some(item.key.clone()), e)),
+            Err(Attempt::Failed(e)) => {
+                problems.push(problem_of(item.position.clone(), Some(item.key.clone()), e))
+            }
         }
     }
 }
@@ -273,7 +315,10 @@ fn store_members(
             for (position, input) in &item.members {
                 let valid = input.clone().validate().map_err(|errors| {
                     Attempt::Failed(ApiError::Validation(
-                        errors.into_iter().map(|e| FieldError::new(format!("{position}.{}", e.field), e.message)).collect(),
+                        errors
+                            .into_iter()
+                            .map(|e| FieldError::new(format!("{position}.{}", e.field), e.message))
+                            .collect(),
                     ))
                 })?;
                 networks::add_member(conn, &item.key, &valid)?;
@@ -285,19 +330,30 @@ fn store_members(
             Ok(())
         });
         if let Err(Attempt::Failed(e)) = outcome {
-            problems.push(problem_of(format!("{}.members", item.position), Some(item.key.clone()), e));
+            problems.push(problem_of(
+                format!("{}.members", item.position),
+                Some(item.key.clone()),
+                e,
+            ));
         }
     }
 }
 
-fn all_members(conn: &mut AnyConnection, network: &str) -> Result<Vec<networks::MembershipResponse>, ApiError> {
+fn all_members(
+    conn: &mut AnyConnection,
+    network: &str,
+) -> Result<Vec<networks::MembershipResponse>, ApiError> {
     let mut members = Vec::new();
     let mut cursor = None;
     loop {
         let page = networks::list_members(
             conn,
             network,
-            &MembershipFilter { cursor, limit: 200, ..Default::default() },
+            &MembershipFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
         )?;
         members.extend(page.items);
         match page.next_cursor {
@@ -312,7 +368,9 @@ pub fn import(conn: &mut AnyConnection, text: &str) -> Result<ImportReport, Impo
     let document: Value = serde_json::from_str(text)
         .map_err(|e| ImportError::Unreadable(format!("not valid JSON: {e}")))?;
     let Value::Object(mut sections) = document else {
-        return Err(ImportError::Unreadable("the bundle must be a JSON object of sections".into()));
+        return Err(ImportError::Unreadable(
+            "the bundle must be a JSON object of sections".into(),
+        ));
     };
     if let Some(unknown) = sections.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
         return Err(ImportError::Unreadable(format!(
@@ -324,21 +382,55 @@ pub fn import(conn: &mut AnyConnection, text: &str) -> Result<ImportReport, Impo
         match sections.remove(name) {
             None => Ok(Vec::new()),
             Some(Value::Array(items)) => Ok(items),
-            Some(_) => Err(ImportError::Unreadable(format!("section {name:?} must be an array"))),
+            Some(_) => Err(ImportError::Unreadable(format!(
+                "section {name:?} must be an array"
+            ))),
         }
     };
     let mut problems = Vec::new();
-    let organisations = parse_section::<Organisations>("organisations", take("organisations")?, "name", Some("parent_id"), &mut problems);
-    let people = parse_section::<People>("people", take("people")?, "full_name", None, &mut problems);
-    let networks = parse_section::<Networks>("networks", take("networks")?, "name", None, &mut problems);
-    let events = parse_section::<Events>("events", take("events")?, "title", Some("parent_event_id"), &mut problems);
+    let organisations = parse_section::<Organisations>(
+        "organisations",
+        take("organisations")?,
+        "name",
+        Some("parent_id"),
+        &mut problems,
+    );
+    let people =
+        parse_section::<People>("people", take("people")?, "full_name", None, &mut problems);
+    let networks =
+        parse_section::<Networks>("networks", take("networks")?, "name", None, &mut problems);
+    let events = parse_section::<Events>(
+        "events",
+        take("events")?,
+        "title",
+        Some("parent_event_id"),
+        &mut problems,
+    );
     let chains = parse_section::<Chains>("chains", take("chains")?, "title", None, &mut problems);
     let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
-    let keys = organisations.iter().map(|i| ("organisations", i.key.as_str(), i.position.as_str()))
-        .chain(people.iter().map(|i| ("people", i.key.as_str(), i.position.as_str())))
-        .chain(networks.iter().map(|i| ("networks", i.key.as_str(), i.position.as_str())))
-        .chain(events.iter().map(|i| ("events", i.key.as_str(), i.position.as_str())))
-        .chain(chains.iter().map(|i| ("chains", i.key.as_str(), i.position.as_str())));
+    let keys = organisations
+        .iter()
+        .map(|i| ("organisations", i.key.as_str(), i.position.as_str()))
+        .chain(
+            people
+                .iter()
+                .map(|i| ("people", i.key.as_str(), i.position.as_str())),
+        )
+        .chain(
+            networks
+                .iter()
+                .map(|i| ("networks", i.key.as_str(), i.position.as_str())),
+        )
+        .chain(
+            events
+                .iter()
+                .map(|i| ("events", i.key.as_str(), i.position.as_str())),
+        )
+        .chain(
+            chains
+                .iter()
+                .map(|i| ("chains", i.key.as_str(), i.position.as_str())),
+        );
     for (section, key, position) in keys {
         if let Some(first) = seen.insert((section, key), position) {
             problems.push(ImportProblem {
@@ -374,7 +466,9 @@ pub fn import(conn: &mut AnyConnection, text: &str) -> Result<ImportReport, Impo
 }
 
 /// Every page of a list.
-fn all<T>(mut page: impl FnMut(Option<String>) -> Result<(Vec<T>, Option<String>), ApiError>) -> Result<Vec<T>, ApiError> {
+fn all<T>(
+    mut page: impl FnMut(Option<String>) -> Result<(Vec<T>, Option<String>), ApiError>,
+) -> Result<Vec<T>, ApiError> {
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
@@ -390,36 +484,86 @@ fn all<T>(mut page: impl FnMut(Option<String>) -> Result<(Vec<T>, Option<String>
 /// The whole registry as a bundle `import` reads.
 pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
     let organisations = all(|cursor| {
-        let page = organisations::list(conn, &OrganisationFilter { cursor, limit: 200, ..Default::default() })?;
+        let page = organisations::list(
+            conn,
+            &OrganisationFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
+        )?;
         Ok((page.items, page.next_cursor))
     })?;
     let people = all(|cursor| {
-        let page = people::list(conn, &PersonFilter { cursor, limit: 200, ..Default::default() }, Viewer::WRITER)?;
+        let page = people::list(
+            conn,
+            &PersonFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
+            Viewer::WRITER,
+        )?;
         Ok((page.items, page.next_cursor))
     })?;
     let networks = all(|cursor| {
-        let page = networks::list(conn, &NetworkFilter { cursor, limit: 200, ..Default::default() })?;
+        let page = networks::list(
+            conn,
+            &NetworkFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
+        )?;
         Ok((page.items, page.next_cursor))
     })?;
     let events = all(|cursor| {
         let filter = EventFilter {
-            from: None, to: None, city: None, country: None, kinds: Vec::new(), statuses: Vec::new(),
-            topic: None, q: None, updated_since: None, network: None, organisation: None, person: None,
-            chain: None, sort: EventSort::Start, cursor, limit: 200,
+            from: None,
+            to: None,
+            city: None,
+            country: None,
+            kinds: Vec::new(),
+            statuses: Vec::new(),
+            topic: None,
+            q: None,
+            updated_since: None,
+            network: None,
+            organisation: None,
+            person: None,
+            chain: None,
+            sort: EventSort::Start,
+            cursor,
+            limit: 200,
         };
         let page = events::list(conn, &filter, Viewer::WRITER)?;
         Ok((page.items, page.next_cursor))
     })?;
     let chains = all(|cursor| {
-        let page = chains::list(conn, &ChainFilter { cursor, limit: 200, ..Default::default() }, Viewer::WRITER)?;
+        let page = chains::list(
+            conn,
+            &ChainFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
+            Viewer::WRITER,
+        )?;
         Ok((page.items, page.next_cursor))
     })?;
     let mut network_values = Vec::new();
     for network in &networks {
-        let mut value = serde_json::to_value(Networks::as_input(network)).map_err(ApiError::internal)?;
-        let members: Vec<MembershipInput> = all_members(conn, &network.slug)?.iter().map(networks::member_as_input).collect();
+        let mut value =
+            serde_json::to_value(Networks::as_input(network)).map_err(ApiError::internal)?;
+        let members: Vec<MembershipInput> = all_members(conn, &network.slug)?
+            .iter()
+            .map(networks::member_as_input)
+            .collect();
         if let Value::Object(map) = &mut value {
-            map.insert("members".into(), serde_json::to_value(members).map_err(ApiError::internal)?);
+            map.insert(
+                "members".into(),
+                serde_json::to_value(members).map_err(ApiError::internal)?,
+            );
         }
         network_values.push(value);
     }

@@ -5,7 +5,11 @@ use std::net::SocketAddr;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "meeting-registry", version, about = "The registry of record for institutional meetings and events")]
+#[command(
+    name = "meeting-registry",
+    version,
+    about = "The registry of record for institutional meetings and events"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseSettings,
@@ -39,7 +43,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseSettings {
     /// `postgres://…` for PostgreSQL; anything else is a SQLite file path.
-    #[arg(long, env = "DATABASE_URL", default_value = "registry.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "registry.db",
+        global = true
+    )]
     pub database_url: String,
     /// Largest number of database connections.
     #[arg(long, env = "REGISTRY_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
@@ -49,11 +58,21 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Args)]
 pub struct ServerSettings {
     /// Address and port to listen on.
-    #[arg(long, env = "REGISTRY_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "REGISTRY_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: SocketAddr,
     /// Origins allowed to call the API from a browser, comma-separated (`*` for any); none
     /// by default.
-    #[arg(long, env = "REGISTRY_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(
+        long,
+        env = "REGISTRY_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
     pub cors_origins: Vec<String>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "REGISTRY_WORKERS", global = true)]

@@ -341,17 +341,18 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => Self::not_found("record", "requested"),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
-                format!("a record with the same unique value exists ({})", info.message()),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::conflict(format!(
+                    "a record with the same unique value exists ({})",
+                    info.message()
+                ))
+            }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::conflict(
                 "the write refers to a record that does not exist, or deletes one still referenced",
             ),
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Self::Unavailable {
-                    cause: "serialization failure".to_owned(),
-                }
-            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Unavailable {
+                cause: "serialization failure".to_owned(),
+            },
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => Self::Unavailable {
                 cause: info.message().to_owned(),
             },
@@ -396,13 +397,33 @@ pub mod responses {
         };
     }
 
-    problem_response!(BadRequest, 400, "Malformed request: bad JSON or query parameter");
-    problem_response!(NotFound, 404, "No such record (or not visible to the caller)");
-    problem_response!(Conflict, 409, "A registry rule refused the write; `violations` names it");
-    problem_response!(PreconditionFailed, 412, "`If-Match` does not match the current ETag");
+    problem_response!(
+        BadRequest,
+        400,
+        "Malformed request: bad JSON or query parameter"
+    );
+    problem_response!(
+        NotFound,
+        404,
+        "No such record (or not visible to the caller)"
+    );
+    problem_response!(
+        Conflict,
+        409,
+        "A registry rule refused the write; `violations` names it"
+    );
+    problem_response!(
+        PreconditionFailed,
+        412,
+        "`If-Match` does not match the current ETag"
+    );
     problem_response!(PayloadTooLarge, 413, "The body exceeds the size limit");
     problem_response!(UnsupportedMediaType, 415, "The body is not JSON");
-    problem_response!(Unprocessable, 422, "Validation failed; `errors` names each field");
+    problem_response!(
+        Unprocessable,
+        422,
+        "Validation failed; `errors` names each field"
+    );
     problem_response!(TooManyRequests, 429, "Rate limited; see `Retry-After`");
     problem_response!(Unavailable, 503, "The database is unreachable or busy");
 }

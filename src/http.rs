@@ -37,7 +37,11 @@ pub fn json_body(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Value, Ap
         } else {
             "application/json"
         };
-        let got = if content_type.is_empty() { "none" } else { content_type };
+        let got = if content_type.is_empty() {
+            "none"
+        } else {
+            content_type
+        };
         return Err(ApiError::UnsupportedMediaType {
             detail: format!("send the body as {expected} (Content-Type was {got})"),
         });
@@ -187,7 +191,9 @@ pub fn single_with_warnings(
 /// A collection response (no ETag: lists change with every write anywhere).
 pub fn collection(value: &impl Serialize) -> HttpResponse {
     match serde_json::to_vec(value) {
-        Ok(body) => HttpResponse::Ok().content_type("application/json").body(body),
+        Ok(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
         Err(e) => actix_web::ResponseError::error_response(&ApiError::internal(e)),
     }
 }
@@ -220,8 +226,14 @@ mod tests {
     #[test]
     fn missing_and_unknown_fields_are_named() {
         assert_eq!(field_of(".", "missing field `title`"), "title");
-        assert_eq!(field_of("location", "unknown field `town`, expected ..."), "location.town");
-        assert_eq!(field_of("links[0].url", "invalid type: integer"), "links[0].url");
+        assert_eq!(
+            field_of("location", "unknown field `town`, expected ..."),
+            "location.town"
+        );
+        assert_eq!(
+            field_of("links[0].url", "invalid type: integer"),
+            "links[0].url"
+        );
     }
 
     #[test]

@@ -73,7 +73,10 @@ impl Application {
                 .default_service(web::to(no_route))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
                 .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    cors(&cors_origins),
+                ))
                 .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::default())
         })
@@ -185,7 +188,11 @@ async fn request_id_header(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
     let request_id = req.extensions().get::<RequestId>().copied();
-    let mut res = next.call(req).await?.map_into_boxed_body().map_into_left_body();
+    let mut res = next
+        .call(req)
+        .await?
+        .map_into_boxed_body()
+        .map_into_left_body();
     if let Some(id) = request_id
         && let Ok(value) = HeaderValue::from_str(&id.to_string())
     {

@@ -62,8 +62,9 @@ impl ConnectionManager {
 
     pub fn establish(&self) -> Result<AnyConnection, ConnectionError> {
         match self.backend {
-            Backend::Postgres => diesel::PgConnection::establish(&self.url)
-                .map(AnyConnection::Postgresql),
+            Backend::Postgres => {
+                diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+            }
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;
                 // WAL lets readers run beside the one writer; FULL sync means an acknowledged
@@ -130,10 +131,12 @@ impl Database {
     pub fn migrate(&self) -> Result<usize, String> {
         let mut conn = self.pool.get().map_err(|e| e.to_string())?;
         let applied = match &mut *conn {
-            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-            AnyConnection::Postgresql(c) => {
-                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len())
+            AnyConnection::Sqlite(c) => {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
             }
+            AnyConnection::Postgresql(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
         };
         applied.map_err(|e| format!("migration failed: {e}"))
     }

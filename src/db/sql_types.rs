@@ -44,9 +44,7 @@ impl HasSqlType<PortableInstant> for MultiBackend {
 
 /// A point in time, kept to microseconds (PostgreSQL's precision) so that a value read back
 /// compares equal to the value written, on both backends.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow)]
 #[diesel(sql_type = PortableInstant)]
 pub struct Instant(DateTime<Utc>);
 

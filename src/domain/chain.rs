@@ -58,13 +58,21 @@ impl ChainInput {
                 None
             }
         });
-        let description = text::optional_block("description", self.description.as_deref(), 20_000, &mut errors);
+        let description = text::optional_block(
+            "description",
+            self.description.as_deref(),
+            20_000,
+            &mut errors,
+        );
         let max_gap_days = self.max_gap_days.unwrap_or(1);
         if !(0..=31).contains(&max_gap_days) {
             errors.push(FieldError::new("max_gap_days", "must be between 0 and 31"));
         }
         if self.event_ids.len() > MAX_EVENTS {
-            errors.push(FieldError::new("event_ids", format!("must have at most {MAX_EVENTS} items")));
+            errors.push(FieldError::new(
+                "event_ids",
+                format!("must have at most {MAX_EVENTS} items"),
+            ));
         }
         let mut events: Vec<String> = Vec::new();
         for (i, key) in self.event_ids.iter().enumerate() {
@@ -141,8 +149,10 @@ pub fn check(
     }
     if same_city && let Some(first) = members.first() {
         let city = first.city.as_deref().map(fold);
-        let elsewhere: Vec<&&ChainMember> =
-            members.iter().filter(|m| m.city.as_deref().map(fold) != city).collect();
+        let elsewhere: Vec<&&ChainMember> = members
+            .iter()
+            .filter(|m| m.city.as_deref().map(fold) != city)
+            .collect();
         if !elsewhere.is_empty() {
             let mut ids = vec![first.id.clone()];
             ids.extend(elsewhere.iter().map(|m| m.id.clone()));
@@ -152,7 +162,11 @@ pub fn check(
                 format!(
                     "chain {chain:?} keeps to one city ({}), but {} {} elsewhere",
                     first.city.as_deref().unwrap_or("no city"),
-                    elsewhere.iter().map(|m| format!("{:?}", m.slug)).collect::<Vec<_>>().join(", "),
+                    elsewhere
+                        .iter()
+                        .map(|m| format!("{:?}", m.slug))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     if elsewhere.len() == 1 { "is" } else { "are" }
                 ),
             ));
@@ -167,7 +181,11 @@ mod tests {
     use chrono::TimeZone;
 
     fn member(id: &str, start: (u32, u32), end: (u32, u32), city: &str) -> ChainMember {
-        let at = |(day, hour): (u32, u32)| Utc.with_ymd_and_hms(2019, 4, day, hour, 0, 0).single().unwrap_or_default();
+        let at = |(day, hour): (u32, u32)| {
+            Utc.with_ymd_and_hms(2019, 4, day, hour, 0, 0)
+                .single()
+                .unwrap_or_default()
+        };
         ChainMember {
             id: id.to_owned(),
             slug: id.to_owned(),
@@ -194,17 +212,29 @@ mod tests {
     #[test]
     fn a_gap_is_measured_between_instants() {
         // Ends 18:00, next starts 09:00 the next day: 15 hours.
-        let members = [member("a", (23, 9), (23, 18), "Tirana"), member("b", (24, 9), (24, 12), "Tirana")];
+        let members = [
+            member("a", (23, 9), (23, 18), "Tirana"),
+            member("b", (24, 9), (24, 12), "Tirana"),
+        ];
         assert!(check("c", 1, true, &members).is_empty());
         assert_eq!(rules(check("c", 0, true, &members)), ["chain_max_gap"]);
-        let far = [member("a", (20, 9), (20, 18), "Tirana"), member("b", (23, 9), (23, 12), "Tirana")];
+        let far = [
+            member("a", (20, 9), (20, 18), "Tirana"),
+            member("b", (23, 9), (23, 12), "Tirana"),
+        ];
         assert_eq!(rules(check("c", 1, true, &far)), ["chain_max_gap"]);
     }
 
     #[test]
     fn overlaps_and_other_cities_are_violations() {
-        let members = [member("a", (23, 9), (23, 18), "Tirana"), member("b", (23, 17), (23, 20), "Skopje")];
-        assert_eq!(rules(check("c", 1, true, &members)), ["chain_no_overlap", "chain_same_city"]);
+        let members = [
+            member("a", (23, 9), (23, 18), "Tirana"),
+            member("b", (23, 17), (23, 20), "Skopje"),
+        ];
+        assert_eq!(
+            rules(check("c", 1, true, &members)),
+            ["chain_no_overlap", "chain_same_city"]
+        );
         assert_eq!(rules(check("c", 1, false, &members)), ["chain_no_overlap"]);
     }
 }

@@ -13,7 +13,9 @@ impl CountryCode {
         if code == "XK" || rust_iso3166::from_alpha2(&code).is_some() {
             Ok(Self(code))
         } else {
-            Err(format!("{value:?} is not an ISO 3166-1 alpha-2 country code"))
+            Err(format!(
+                "{value:?} is not an ISO 3166-1 alpha-2 country code"
+            ))
         }
     }
 
@@ -41,7 +43,10 @@ mod tests {
         for code in ["AL", "ba", "MK", "RS", "ME", "XK", "AT", "BE"] {
             assert!(CountryCode::parse(code).is_ok(), "{code} refused");
         }
-        assert_eq!(CountryCode::parse("mk").map(|c| c.into_string()), Ok("MK".to_owned()));
+        assert_eq!(
+            CountryCode::parse("mk").map(|c| c.into_string()),
+            Ok("MK".to_owned())
+        );
     }
 
     #[test]

@@ -258,7 +258,10 @@ impl EventInput {
             ));
         }
         if self.end_time.is_some() && self.start_time.is_none() {
-            errors.push(FieldError::new("start_time", "is required when end_time is given"));
+            errors.push(FieldError::new(
+                "start_time",
+                "is required when end_time is given",
+            ));
         }
         let timezone = match parse_time_zone(&self.timezone) {
             Ok(tz) => Some(tz),
@@ -271,7 +274,13 @@ impl EventInput {
         if let Some(tz) = timezone
             && errors.is_empty()
         {
-            match event_span(tz, self.start_date, self.start_time, end_date, self.end_time) {
+            match event_span(
+                tz,
+                self.start_date,
+                self.start_time,
+                end_date,
+                self.end_time,
+            ) {
                 Ok((starts_at, ends_at)) if ends_at < starts_at => errors.push(FieldError::new(
                     "end_time",
                     "the event must not end before it starts",
@@ -283,7 +292,12 @@ impl EventInput {
 
         let location = self.location.unwrap_or_default();
         let location = ValidLocation {
-            venue: text::optional_line("location.venue", location.venue.as_deref(), 300, &mut errors),
+            venue: text::optional_line(
+                "location.venue",
+                location.venue.as_deref(),
+                300,
+                &mut errors,
+            ),
             city: text::optional_line("location.city", location.city.as_deref(), 200, &mut errors),
             country_code: location
                 .country_code
@@ -310,7 +324,10 @@ impl EventInput {
             .map(|key| reference("network_id", key, &mut errors));
         if let Some(number) = self.series_number {
             if !(1..=100_000).contains(&number) {
-                errors.push(FieldError::new("series_number", "must be between 1 and 100000"));
+                errors.push(FieldError::new(
+                    "series_number",
+                    "must be between 1 and 100000",
+                ));
             }
             if network.is_none() {
                 errors.push(FieldError::new("series_number", "needs network_id"));
@@ -331,7 +348,10 @@ impl EventInput {
         for (i, organiser) in self.organisers.iter().enumerate() {
             let field = format!("organisers[{i}].organisation_id");
             let key = reference(&field, &organiser.organisation_id, &mut errors);
-            if organisers.iter().any(|(k, r)| *k == key && *r == organiser.role) {
+            if organisers
+                .iter()
+                .any(|(k, r)| *k == key && *r == organiser.role)
+            {
                 errors.push(FieldError::new(field, "is listed twice with the same role"));
             }
             organisers.push((key, organiser.role));
@@ -369,7 +389,10 @@ impl EventInput {
         }
 
         if self.topics.len() > MAX_TOPICS {
-            errors.push(FieldError::new("topics", format!("must have at most {MAX_TOPICS} items")));
+            errors.push(FieldError::new(
+                "topics",
+                format!("must have at most {MAX_TOPICS} items"),
+            ));
         }
         let topics = self
             .topics
@@ -379,14 +402,22 @@ impl EventInput {
             .collect();
 
         if self.links.len() > MAX_LINKS {
-            errors.push(FieldError::new("links", format!("must have at most {MAX_LINKS} items")));
+            errors.push(FieldError::new(
+                "links",
+                format!("must have at most {MAX_LINKS} items"),
+            ));
         }
         let links = self
             .links
             .iter()
             .enumerate()
             .map(|(i, link)| Link {
-                title: text::required_line(&format!("links[{i}].title"), &link.title, 200, &mut errors),
+                title: text::required_line(
+                    &format!("links[{i}].title"),
+                    &link.title,
+                    200,
+                    &mut errors,
+                ),
                 url: text::url(&format!("links[{i}].url"), &link.url, &mut errors),
             })
             .collect();
@@ -455,9 +486,18 @@ mod tests {
         let event = input().validate().expect("valid");
         assert_eq!(event.status, EventStatus::Scheduled);
         assert_eq!(event.attendance_mode, AttendanceMode::InPerson);
-        assert_eq!(event.location.country_code.map(|c| c.into_string()), Some("BA".into()));
-        assert_eq!(event.starts_at.get().to_rfc3339(), "2019-10-21T22:00:00+00:00");
-        assert_eq!(event.ends_at.get().to_rfc3339(), "2019-10-23T22:00:00+00:00");
+        assert_eq!(
+            event.location.country_code.map(|c| c.into_string()),
+            Some("BA".into())
+        );
+        assert_eq!(
+            event.starts_at.get().to_rfc3339(),
+            "2019-10-21T22:00:00+00:00"
+        );
+        assert_eq!(
+            event.ends_at.get().to_rfc3339(),
+            "2019-10-23T22:00:00+00:00"
+        );
     }
 
     #[test]
@@ -477,7 +517,14 @@ mod tests {
         bad.series_number = Some(3);
         assert_eq!(
             fields(bad.validate()),
-            ["title", "end_date", "timezone", "location.country_code", "series_number", "links[0].url"]
+            [
+                "title",
+                "end_date",
+                "timezone",
+                "location.country_code",
+                "series_number",
+                "links[0].url"
+            ]
         );
     }
 
@@ -506,7 +553,13 @@ mod tests {
         let mut event = input();
         event.title = "Sastanak u Tiranë".into();
         event.description = Some("Chaired by Bećirević".into());
-        let text = event.validate().map(|e| e.search_text()).unwrap_or_default();
-        assert!(text.contains("tirane") && text.contains("becirevic"), "{text}");
+        let text = event
+            .validate()
+            .map(|e| e.search_text())
+            .unwrap_or_default();
+        assert!(
+            text.contains("tirane") && text.contains("becirevic"),
+            "{text}"
+        );
     }
 }

@@ -53,8 +53,18 @@ pub struct ValidOrganisation {
 
 impl ValidOrganisation {
     pub fn search_text(&self) -> String {
-        let parts = [Some(self.name.as_str()), self.acronym.as_deref(), self.description.as_deref()];
-        fold(&parts.into_iter().flatten().collect::<Vec<_>>().join(" \u{1f} "))
+        let parts = [
+            Some(self.name.as_str()),
+            self.acronym.as_deref(),
+            self.description.as_deref(),
+        ];
+        fold(
+            &parts
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" \u{1f} "),
+        )
     }
 }
 
@@ -100,7 +110,13 @@ pub struct ValidPerson {
 impl ValidPerson {
     pub fn search_text(&self) -> String {
         let parts = [Some(self.full_name.as_str()), self.position.as_deref()];
-        fold(&parts.into_iter().flatten().collect::<Vec<_>>().join(" \u{1f} "))
+        fold(
+            &parts
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" \u{1f} "),
+        )
     }
 }
 
@@ -152,8 +168,18 @@ pub struct ValidNetwork {
 
 impl ValidNetwork {
     pub fn search_text(&self) -> String {
-        let parts = [Some(self.name.as_str()), self.acronym.as_deref(), self.description.as_deref()];
-        fold(&parts.into_iter().flatten().collect::<Vec<_>>().join(" \u{1f} "))
+        let parts = [
+            Some(self.name.as_str()),
+            self.acronym.as_deref(),
+            self.description.as_deref(),
+        ];
+        fold(
+            &parts
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" \u{1f} "),
+        )
     }
 }
 
@@ -215,14 +241,20 @@ fn slug(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Slug> {
     })
 }
 
-pub fn country(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<CountryCode> {
-    value.filter(|c| !c.trim().is_empty()).and_then(|c| match CountryCode::parse(c) {
-        Ok(code) => Some(code),
-        Err(e) => {
-            errors.push(FieldError::new(field, e));
-            None
-        }
-    })
+pub fn country(
+    field: &str,
+    value: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<CountryCode> {
+    value
+        .filter(|c| !c.trim().is_empty())
+        .and_then(|c| match CountryCode::parse(c) {
+            Ok(code) => Some(code),
+            Err(e) => {
+                errors.push(FieldError::new(field, e));
+                None
+            }
+        })
 }
 
 pub fn reference(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
@@ -240,7 +272,11 @@ fn website(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> 
 }
 
 fn finish<T>(value: T, errors: Vec<FieldError>) -> Result<T, Vec<FieldError>> {
-    if errors.is_empty() { Ok(value) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(errors)
+    }
 }
 
 impl OrganisationInput {
@@ -254,7 +290,12 @@ impl OrganisationInput {
             country_code: country("country_code", self.country_code.as_deref(), &mut errors),
             parent: reference("parent_id", self.parent_id.as_deref(), &mut errors),
             website: website(self.website.as_deref(), &mut errors),
-            description: text::optional_block("description", self.description.as_deref(), 20_000, &mut errors),
+            description: text::optional_block(
+                "description",
+                self.description.as_deref(),
+                20_000,
+                &mut errors,
+            ),
         };
         finish(valid, errors)
     }
@@ -274,16 +315,25 @@ impl PersonInput {
         }
         let phone = text::optional_line("phone", self.phone.as_deref(), 50, &mut errors);
         if let Some(phone) = &phone
-            && !phone.chars().all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+            && !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
         {
-            errors.push(FieldError::new("phone", "may hold only digits, spaces and + - ( ) . /"));
+            errors.push(FieldError::new(
+                "phone",
+                "may hold only digits, spaces and + - ( ) . /",
+            ));
         }
         let valid = ValidPerson {
             full_name: text::required_line("full_name", &self.full_name, 200, &mut errors),
             slug: slug(self.slug.as_deref(), &mut errors),
             honorific: text::optional_line("honorific", self.honorific.as_deref(), 50, &mut errors),
             position: text::optional_line("position", self.position.as_deref(), 300, &mut errors),
-            organisation: reference("organisation_id", self.organisation_id.as_deref(), &mut errors),
+            organisation: reference(
+                "organisation_id",
+                self.organisation_id.as_deref(),
+                &mut errors,
+            ),
             email,
             phone,
         };
@@ -295,7 +345,10 @@ impl NetworkInput {
     pub fn validate(self) -> Result<ValidNetwork, Vec<FieldError>> {
         let mut errors = Vec::new();
         if self.supporter_ids.len() > 100 {
-            errors.push(FieldError::new("supporter_ids", "must have at most 100 items"));
+            errors.push(FieldError::new(
+                "supporter_ids",
+                "must have at most 100 items",
+            ));
         }
         let mut supporters: Vec<String> = Vec::new();
         for (i, key) in self.supporter_ids.iter().enumerate() {
@@ -311,9 +364,18 @@ impl NetworkInput {
             name: text::required_line("name", &self.name, 300, &mut errors),
             slug: slug(self.slug.as_deref(), &mut errors),
             acronym: text::optional_line("acronym", self.acronym.as_deref(), 50, &mut errors),
-            description: text::optional_block("description", self.description.as_deref(), 20_000, &mut errors),
+            description: text::optional_block(
+                "description",
+                self.description.as_deref(),
+                20_000,
+                &mut errors,
+            ),
             established_on: self.established_on,
-            coordinator: reference("coordinator_id", self.coordinator_id.as_deref(), &mut errors),
+            coordinator: reference(
+                "coordinator_id",
+                self.coordinator_id.as_deref(),
+                &mut errors,
+            ),
             supporters,
             website: website(self.website.as_deref(), &mut errors),
         };
@@ -326,7 +388,11 @@ impl MembershipInput {
         let mut errors = Vec::new();
         let member = match (
             reference("person_id", self.person_id.as_deref(), &mut errors),
-            reference("organisation_id", self.organisation_id.as_deref(), &mut errors),
+            reference(
+                "organisation_id",
+                self.organisation_id.as_deref(),
+                &mut errors,
+            ),
         ) {
             (Some(person), None) => Some(MemberRef::Person(person)),
             (None, Some(organisation)) => Some(MemberRef::Organisation(organisation)),
@@ -341,7 +407,10 @@ impl MembershipInput {
         if let (Some(since), Some(until)) = (self.since, self.until)
             && until < since
         {
-            errors.push(FieldError::new("until", format!("must not be before since ({since})")));
+            errors.push(FieldError::new(
+                "until",
+                format!("must not be before since ({since})"),
+            ));
         }
         let country_code = country("country_code", self.country_code.as_deref(), &mut errors);
         match member {
@@ -367,7 +436,13 @@ mod tests {
             "name": " ", "kind": "ngo", "country_code": "QQ", "website": "mailto:x@y.z"
         }))
         .expect("shape");
-        let fields: Vec<String> = input.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = input
+            .validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["name", "country_code", "website"]);
     }
 
@@ -377,7 +452,13 @@ mod tests {
             "full_name": "Anes Rizvo", "email": "not-an-email", "phone": "call me"
         }))
         .expect("shape");
-        let fields: Vec<String> = input.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = input
+            .validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["email", "phone"]);
     }
 
@@ -392,7 +473,13 @@ mod tests {
             "person_id": "a", "role": "member", "since": "2019-01-01", "until": "2018-01-01"
         }))
         .expect("shape");
-        let fields: Vec<String> = backwards.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = backwards
+            .validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["until"]);
     }
 }

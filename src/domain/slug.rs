@@ -19,9 +19,12 @@ impl Slug {
         if value.len() > MAX_LENGTH {
             return Err(format!("must be at most {MAX_LENGTH} characters"));
         }
-        let well_formed = value
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        let well_formed = value.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
         if !well_formed {
             return Err(
                 "must be lowercase letters and digits in groups joined by single hyphens ([a-z0-9-])"
@@ -97,7 +100,10 @@ mod tests {
 
     #[test]
     fn generates_from_titles() {
-        assert_eq!(Slug::from_title("4th IISG Board Meeting").as_str(), "4th-iisg-board-meeting");
+        assert_eq!(
+            Slug::from_title("4th IISG Board Meeting").as_str(),
+            "4th-iisg-board-meeting"
+        );
         assert_eq!(
             Slug::from_title("Conférence régionale — Tiranë, 2019!").as_str(),
             "conference-regionale-tirane-2019"

@@ -10,7 +10,11 @@ pub fn fold(text: &str) -> String {
         .split_whitespace()
         .map(|word| deunicode::deunicode(word).to_lowercase())
         .collect();
-    words.join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+    words
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Escapes `LIKE` wildcards in folded search text; pair with `ESCAPE '\'`.
@@ -29,12 +33,7 @@ pub fn like_pattern(folded: &str) -> String {
 
 /// A required single-line text: trimmed, not empty, at most `max` characters, no control
 /// characters.
-pub fn required_line(
-    field: &str,
-    value: &str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> String {
+pub fn required_line(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         errors.push(FieldError::new(field, "must not be empty"));
@@ -84,7 +83,10 @@ fn check_text(field: &str, value: &str, max: usize, multiline: bool, errors: &mu
     }
     let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        errors.push(FieldError::new(field, "must not contain control characters"));
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
 }
 
@@ -122,7 +124,10 @@ mod tests {
     #[test]
     fn lines_are_trimmed_and_limited() {
         let mut errors = Vec::new();
-        assert_eq!(required_line("title", "  Board  ", 10, &mut errors), "Board");
+        assert_eq!(
+            required_line("title", "  Board  ", 10, &mut errors),
+            "Board"
+        );
         assert!(errors.is_empty());
         required_line("title", "   ", 10, &mut errors);
         required_line("title", "eleven chars", 10, &mut errors);

@@ -66,15 +66,17 @@ impl utoipa::ToSchema for LocalTime {}
 /// (`2019-02-30` is "not a real date", not chrono's "input is out of range").
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let well_formed = text.len() == 10
-        && text
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     if !well_formed {
         return Err(format!("{text:?} is not a date written YYYY-MM-DD"));
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a real date"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("{text:?} is not a real date"))
 }
 
 /// serde adapters for dates with [`parse_date`]'s messages.
@@ -158,7 +160,10 @@ mod tests {
 
     #[test]
     fn local_times_are_hh_mm() {
-        assert_eq!(LocalTime::parse("09:30").map(|t| t.to_string()), Ok("09:30".into()));
+        assert_eq!(
+            LocalTime::parse("09:30").map(|t| t.to_string()),
+            Ok("09:30".into())
+        );
         for bad in ["9:30", "24:00", "12:60", "12:00:00", "noon", ""] {
             assert!(LocalTime::parse(bad).is_err(), "{bad} accepted");
         }
@@ -167,8 +172,17 @@ mod tests {
     #[test]
     fn dates_must_be_real_and_well_formed() {
         assert_eq!(parse_date("2019-04-24"), Ok(date(2019, 4, 24)));
-        assert_eq!(parse_date("2019-02-30"), Err("\"2019-02-30\" is not a real date".into()));
-        for bad in ["2019-4-24", "24.04.2019", "+02019-04-24", "2019-04-24T00:00", ""] {
+        assert_eq!(
+            parse_date("2019-02-30"),
+            Err("\"2019-02-30\" is not a real date".into())
+        );
+        for bad in [
+            "2019-4-24",
+            "24.04.2019",
+            "+02019-04-24",
+            "2019-04-24T00:00",
+            "",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad} accepted");
         }
     }
@@ -183,8 +197,8 @@ mod tests {
     #[test]
     fn date_only_events_span_their_local_days() {
         let tz = parse_time_zone("Europe/Sarajevo").unwrap_or(Tz::UTC);
-        let (start, end) = event_span(tz, date(2019, 10, 22), None, date(2019, 10, 23), None)
-            .unwrap_or_default();
+        let (start, end) =
+            event_span(tz, date(2019, 10, 22), None, date(2019, 10, 23), None).unwrap_or_default();
         assert_eq!(start.to_rfc3339(), "2019-10-21T22:00:00+00:00");
         assert_eq!(end.to_rfc3339(), "2019-10-23T22:00:00+00:00");
     }
@@ -193,9 +207,14 @@ mod tests {
     fn times_are_read_in_the_events_zone() {
         let tz = parse_time_zone("Europe/Skopje").unwrap_or(Tz::UTC);
         let at = |h, m| LocalTime::parse(&format!("{h:02}:{m:02}")).ok();
-        let (start, end) =
-            event_span(tz, date(2019, 11, 18), at(14, 0), date(2019, 11, 18), at(18, 0))
-                .unwrap_or_default();
+        let (start, end) = event_span(
+            tz,
+            date(2019, 11, 18),
+            at(14, 0),
+            date(2019, 11, 18),
+            at(18, 0),
+        )
+        .unwrap_or_default();
         assert_eq!(start.to_rfc3339(), "2019-11-18T13:00:00+00:00");
         assert_eq!(end.to_rfc3339(), "2019-11-18T17:00:00+00:00");
     }

@@ -59,7 +59,9 @@ pub async fn list_chains(
         limit: params::limit(query.limit)?,
     };
     let viewer = caller.viewer();
-    let page = db.run(move |conn| store::list(conn, &filter, viewer)).await?;
+    let page = db
+        .run(move |conn| store::list(conn, &filter, viewer))
+        .await?;
     Ok(http::collection(&page))
 }
 
@@ -132,7 +134,8 @@ pub async fn remove_chain_event(
 ) -> Result<HttpResponse, ApiError> {
     caller.viewer_for_write()?;
     let (chain, event) = path.into_inner();
-    db.write(move |conn| store::remove_event(conn, &chain, &event)).await?;
+    db.write(move |conn| store::remove_event(conn, &chain, &event))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -182,11 +185,19 @@ pub async fn list_conflicts(
         return Err(ApiError::bad_parameter("to", "must not be before from"));
     }
     if (to - from).num_days() > 366 {
-        return Err(ApiError::bad_parameter("to", "must be at most 366 days after from"));
+        return Err(ApiError::bad_parameter(
+            "to",
+            "must be at most 366 days after from",
+        ));
     }
     let viewer = caller.viewer();
-    let items = db.run(move |conn| conflicts::list(conn, from, to, viewer)).await?;
-    Ok(http::collection(&ConflictPage { items, next_cursor: None }))
+    let items = db
+        .run(move |conn| conflicts::list(conn, from, to, viewer))
+        .await?;
+    Ok(http::collection(&ConflictPage {
+        items,
+        next_cursor: None,
+    }))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

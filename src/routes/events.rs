@@ -10,7 +10,9 @@ use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
 use crate::http;
 use crate::routes::{Caller, params, rest};
-use crate::store::events::{self as store, EventFilter, EventPage, EventResponse, EventSort, Events};
+use crate::store::events::{
+    self as store, EventFilter, EventPage, EventResponse, EventSort, Events,
+};
 
 /// Filters and paging of the event list. Dates are local to each event.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -78,7 +80,10 @@ impl EventListQuery {
             .updated_since
             .map(|v| {
                 Instant::parse_sortable(&v).ok_or_else(|| {
-                    ApiError::bad_parameter("updated_since", format!("{v:?} is not an RFC 3339 instant"))
+                    ApiError::bad_parameter(
+                        "updated_since",
+                        format!("{v:?} is not an RFC 3339 instant"),
+                    )
                 })
             })
             .transpose()?;
@@ -94,7 +99,12 @@ impl EventListQuery {
             city: params::text("city", self.city)?,
             country,
             kinds: params::list("kind", self.kind, EventKind::parse, EventKind::expected())?,
-            statuses: params::list("status", self.status, EventStatus::parse, EventStatus::expected())?,
+            statuses: params::list(
+                "status",
+                self.status,
+                EventStatus::parse,
+                EventStatus::expected(),
+            )?,
             topic: params::text("topic", self.topic)?,
             q: params::text("q", self.q)?,
             updated_since,
@@ -128,7 +138,9 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
-    let page = db.run(move |conn| store::list(conn, &filter, viewer)).await?;
+    let page = db
+        .run(move |conn| store::list(conn, &filter, viewer))
+        .await?;
     Ok(http::collection(&page))
 }
 

@@ -20,14 +20,14 @@ use crate::store::Viewer;
 
 /// Registers every documented route.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz).service(
-        utoipa_actix_web::scope::scope("/api/v1").configure(|api| {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(utoipa_actix_web::scope::scope("/api/v1").configure(|api| {
             events::configure(api);
             organisations::configure(api);
             networks::configure(api);
             chains::configure(api);
-        }),
-    );
+        }));
 }
 
 /// The caller of a request, as far as access decisions go.
@@ -45,7 +45,9 @@ impl Caller {
 
     /// The viewer of a write. Writers see every record they change.
     pub fn viewer_for_write(&self) -> Result<Viewer, ApiError> {
-        Ok(Viewer { sees_internal: true })
+        Ok(Viewer {
+            sees_internal: true,
+        })
     }
 }
 

@@ -14,8 +14,8 @@ use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::events::{self as event_store, EventPage, EventSort};
 use crate::store::networks::{
-    self as store, MembershipFilter, MembershipPage, MembershipResponse, NetworkFilter, NetworkPage,
-    NetworkResponse, Networks,
+    self as store, MembershipFilter, MembershipPage, MembershipResponse, NetworkFilter,
+    NetworkPage, NetworkResponse, Networks,
 };
 
 rest::crud_handlers! {
@@ -135,12 +135,19 @@ pub async fn list_members(
     let query = query.into_inner();
     let filter = MembershipFilter {
         as_of: params::date("as_of", query.as_of)?,
-        role: params::one("role", query.role, MembershipRole::parse, MembershipRole::expected())?,
+        role: params::one(
+            "role",
+            query.role,
+            MembershipRole::parse,
+            MembershipRole::expected(),
+        )?,
         cursor: query.cursor,
         limit: params::limit(query.limit)?,
     };
     let key = path.into_inner();
-    let page = db.run(move |conn| store::list_members(conn, &key, &filter)).await?;
+    let page = db
+        .run(move |conn| store::list_members(conn, &key, &filter))
+        .await?;
     Ok(http::collection(&page))
 }
 
@@ -172,8 +179,13 @@ pub async fn add_member(
     let input: MembershipInput = http::parse_input(http::json_body(&req, &body)?)?;
     let valid = input.validate().map_err(ApiError::Validation)?;
     let key = path.into_inner();
-    let created = db.write(move |conn| store::add_member(conn, &key, &valid)).await?;
-    let location = format!("/api/v1/networks/{}/members/{}", created.network_id, created.id);
+    let created = db
+        .write(move |conn| store::add_member(conn, &key, &valid))
+        .await?;
+    let location = format!(
+        "/api/v1/networks/{}/members/{}",
+        created.network_id, created.id
+    );
     Ok(http::created(&req, &location, &created, &[]))
 }
 
@@ -198,7 +210,9 @@ pub async fn get_member(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (key, id) = path.into_inner();
-    let member = db.run(move |conn| store::get_member(conn, &key, &id)).await?;
+    let member = db
+        .run(move |conn| store::get_member(conn, &key, &id))
+        .await?;
     Ok(http::single(&req, StatusCode::OK, &member))
 }
 

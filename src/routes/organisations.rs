@@ -12,9 +12,13 @@ use crate::http;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::events::{self as event_store, EventResponse};
-use crate::store::organisations::{self as store, OrganisationFilter, OrganisationPage, OrganisationResponse, Organisations};
-use crate::store::people::{self as people_store, People, PersonFilter, PersonPage, PersonResponse};
 use crate::store::lookup;
+use crate::store::organisations::{
+    self as store, OrganisationFilter, OrganisationPage, OrganisationResponse, Organisations,
+};
+use crate::store::people::{
+    self as people_store, People, PersonFilter, PersonPage, PersonResponse,
+};
 
 rest::crud_handlers! {
     resource: Organisations,
@@ -75,7 +79,12 @@ pub async fn list_organisations(
     let query = query.into_inner();
     let filter = OrganisationFilter {
         q: params::text("q", query.q)?,
-        kind: params::one("kind", query.kind, OrganisationKind::parse, OrganisationKind::expected())?,
+        kind: params::one(
+            "kind",
+            query.kind,
+            OrganisationKind::parse,
+            OrganisationKind::expected(),
+        )?,
         country: params::country("country", query.country)?,
         parent: params::text("parent", query.parent)?,
         cursor: query.cursor,
@@ -125,7 +134,9 @@ pub async fn list_people(
         limit: params::limit(query.limit)?,
     };
     let viewer = caller.viewer();
-    let page = db.run(move |conn| people_store::list(conn, &filter, viewer)).await?;
+    let page = db
+        .run(move |conn| people_store::list(conn, &filter, viewer))
+        .await?;
     Ok(http::collection(&page))
 }
 
@@ -187,7 +198,10 @@ async fn events_of(
                     }
                 })
                 .collect();
-            Ok(RoleInEventPage { items, next_cursor: page.next_cursor })
+            Ok(RoleInEventPage {
+                items,
+                next_cursor: page.next_cursor,
+            })
         })
         .await?;
     Ok(http::collection(&page))
@@ -217,7 +231,13 @@ pub async fn organisation_events(
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    events_of(db, query.into_inner(), caller, Who::Organisation(path.into_inner())).await
+    events_of(
+        db,
+        query.into_inner(),
+        caller,
+        Who::Organisation(path.into_inner()),
+    )
+    .await
 }
 
 /// Events a person takes part in (chair, speaker…), with the roles.
@@ -239,7 +259,13 @@ pub async fn person_events(
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    events_of(db, query.into_inner(), caller, Who::Person(path.into_inner())).await
+    events_of(
+        db,
+        query.into_inner(),
+        caller,
+        Who::Person(path.into_inner()),
+    )
+    .await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -53,7 +53,8 @@ pub fn list<T: Copy>(
         .filter(|v| !v.is_empty())
         .take(20)
         .map(|v| {
-            parse(v).ok_or_else(|| ApiError::bad_parameter(name, format!("{v:?} is not {expected}")))
+            parse(v)
+                .ok_or_else(|| ApiError::bad_parameter(name, format!("{v:?} is not {expected}")))
         })
         .collect()
 }
@@ -66,14 +67,20 @@ pub fn one<T: Copy>(
     expected: String,
 ) -> Result<Option<T>, ApiError> {
     value
-        .map(|v| parse(&v).ok_or_else(|| ApiError::bad_parameter(name, format!("{v:?} is not {expected}"))))
+        .map(|v| {
+            parse(&v)
+                .ok_or_else(|| ApiError::bad_parameter(name, format!("{v:?} is not {expected}")))
+        })
         .transpose()
 }
 
 /// `limit`, default 50, 1–200.
 pub fn limit(value: Option<String>) -> Result<i64, ApiError> {
     let requested = value
-        .map(|l| l.parse::<i64>().map_err(|_| ApiError::bad_parameter("limit", "must be a whole number")))
+        .map(|l| {
+            l.parse::<i64>()
+                .map_err(|_| ApiError::bad_parameter("limit", "must be a whole number"))
+        })
         .transpose()?;
     crate::store::pagination::limit(requested)
 }

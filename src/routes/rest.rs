@@ -66,7 +66,12 @@ pub async fn update<R: Resource>(
         })
         .await?;
     let (updated, warnings) = updated;
-    Ok(http::single_with_warnings(&req, StatusCode::OK, &updated, &warnings))
+    Ok(http::single_with_warnings(
+        &req,
+        StatusCode::OK,
+        &updated,
+        &warnings,
+    ))
 }
 
 pub async fn delete<R: Resource>(

@@ -144,9 +144,17 @@ fn member_rows(
     Ok(query.load(conn)?)
 }
 
-fn respond(conn: &mut AnyConnection, rows: Vec<ChainRow>, viewer: Viewer) -> Result<Vec<ChainResponse>, ApiError> {
+fn respond(
+    conn: &mut AnyConnection,
+    rows: Vec<ChainRow>,
+    viewer: Viewer,
+) -> Result<Vec<ChainResponse>, ApiError> {
     let ids: Vec<ChainId> = rows.iter().map(|r| r.id).collect();
-    let members = if ids.is_empty() { Vec::new() } else { member_rows(conn, &ids, viewer)? };
+    let members = if ids.is_empty() {
+        Vec::new()
+    } else {
+        member_rows(conn, &ids, viewer)?
+    };
     rows.into_iter()
         .map(|row| {
             let events: Vec<ChainEvent> = members
@@ -154,8 +162,9 @@ fn respond(conn: &mut AnyConnection, rows: Vec<ChainRow>, viewer: Viewer) -> Res
                 .filter(|m| m.chain_id == Some(row.id))
                 .enumerate()
                 .map(|(i, m)| {
-                    let status = EventStatus::parse(&m.status)
-                        .ok_or_else(|| ApiError::internal(format!("stored status {:?}", m.status)))?;
+                    let status = EventStatus::parse(&m.status).ok_or_else(|| {
+                        ApiError::internal(format!("stored status {:?}", m.status))
+                    })?;
                     Ok(ChainEvent {
                         position: i32::try_from(i + 1).unwrap_or(i32::MAX),
                         id: m.id,
@@ -198,11 +207,20 @@ fn find_id(conn: &mut AnyConnection, key: &str) -> Result<ChainId, ApiError> {
 
 pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
     let id = find_id(conn, key)?;
-    let row = chains::table.filter(chains::id.eq(id)).select(ChainRow::as_select()).first(conn)?;
-    respond(conn, vec![row], viewer)?.pop().ok_or_else(|| ApiError::not_found("chain", key))
+    let row = chains::table
+        .filter(chains::id.eq(id))
+        .select(ChainRow::as_select())
+        .first(conn)?;
+    respond(conn, vec![row], viewer)?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("chain", key))
 }
 
-pub fn list(conn: &mut AnyConnection, filter: &ChainFilter, viewer: Viewer) -> Result<ChainPage, ApiError> {
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &ChainFilter,
+    viewer: Viewer,
+) -> Result<ChainPage, ApiError> {
     let mut query = chains::table.select(ChainRow::as_select()).into_boxed();
     if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
         query = query.filter(chains::sort_key.like(like_pattern(&q)).escape('\\'));
@@ -221,9 +239,17 @@ pub fn list(conn: &mut AnyConnection, filter: &ChainFilter, viewer: Viewer) -> R
         .limit(filter.limit + 1)
         .load(conn)?;
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        Cursor { sort: SORT.to_owned(), key: row.sort_key.clone(), id: row.id.0 }.encode()
+        Cursor {
+            sort: SORT.to_owned(),
+            key: row.sort_key.clone(),
+            id: row.id.0,
+        }
+        .encode()
     });
-    Ok(ChainPage { items: respond(conn, rows, viewer)?, next_cursor })
+    Ok(ChainPage {
+        items: respond(conn, rows, viewer)?,
+        next_cursor,
+    })
 }
 
 /// Checks the rules of `chain_id` against its current members. Takes the chain's row lock
@@ -265,12 +291,22 @@ fn resolve_events(conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<Event
     let mut errors = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         match lookup::event_id(conn, key)? {
-            Some(id) if ids.contains(&id) => errors.push(FieldError::new(format!("event_ids[{i}]"), "is listed twice")),
+            Some(id) if ids.contains(&id) => errors.push(FieldError::new(
+                format!("event_ids[{i}]"),
+                "is listed twice",
+            )),
             Some(id) => ids.push(id),
-            None => errors.push(FieldError::new(format!("event_ids[{i}]"), format!("no event {key:?}"))),
+            None => errors.push(FieldError::new(
+                format!("event_ids[{i}]"),
+                format!("no event {key:?}"),
+            )),
         }
     }
-    if errors.is_empty() { Ok(ids) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(ids)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// Puts `event` into `chain`: 409 when it is in another chain.
@@ -280,29 +316,49 @@ fn attach(conn: &mut AnyConnection, chain_id: ChainId, event: EventId) -> Result
             .filter(events::id.eq(event))
             .filter(events::chain_id.is_null().or(events::chain_id.eq(chain_id))),
     )
-    .set((events::chain_id.eq(chain_id), events::updated_at.eq(Instant::now()), events::version.eq(events::version + 1)))
+    .set((
+        events::chain_id.eq(chain_id),
+        events::updated_at.eq(Instant::now()),
+        events::version.eq(events::version + 1),
+    ))
     .execute(conn)?;
     if changed == 0 {
-        let (slug, other): (String, Option<ChainId>) =
-            events::table.filter(events::id.eq(event)).select((events::slug, events::chain_id)).first(conn)?;
+        let (slug, other): (String, Option<ChainId>) = events::table
+            .filter(events::id.eq(event))
+            .select((events::slug, events::chain_id))
+            .first(conn)?;
         return Err(ApiError::violations(vec![crate::error::RuleViolation {
             rule: "chain_single".to_owned(),
             event_ids: vec![event.to_string()],
             ids: other.map(|c| c.to_string()).into_iter().collect(),
-            detail: format!("event {slug:?} is already in another chain; an event is in at most one chain"),
+            detail: format!(
+                "event {slug:?} is already in another chain; an event is in at most one chain"
+            ),
         }]));
     }
     Ok(())
 }
 
 fn detach(conn: &mut AnyConnection, chain_id: ChainId, event: EventId) -> Result<usize, ApiError> {
-    Ok(diesel::update(events::table.filter(events::id.eq(event)).filter(events::chain_id.eq(chain_id)))
-        .set((events::chain_id.eq(None::<ChainId>), events::updated_at.eq(Instant::now()), events::version.eq(events::version + 1)))
-        .execute(conn)?)
+    Ok(diesel::update(
+        events::table
+            .filter(events::id.eq(event))
+            .filter(events::chain_id.eq(chain_id)),
+    )
+    .set((
+        events::chain_id.eq(None::<ChainId>),
+        events::updated_at.eq(Instant::now()),
+        events::version.eq(events::version + 1),
+    ))
+    .execute(conn)?)
 }
 
 /// Makes `wanted` the chain's members, then checks its rules.
-fn set_members(conn: &mut AnyConnection, chain_id: ChainId, wanted: &[EventId]) -> Result<(), ApiError> {
+fn set_members(
+    conn: &mut AnyConnection,
+    chain_id: ChainId,
+    wanted: &[EventId],
+) -> Result<(), ApiError> {
     let current: Vec<EventId> = events::table
         .filter(events::chain_id.eq(chain_id))
         .select(events::id)
@@ -317,7 +373,11 @@ fn set_members(conn: &mut AnyConnection, chain_id: ChainId, wanted: &[EventId]) 
 }
 
 /// `POST /chains/{id}/events`: adds one event, placed by its start.
-pub fn add_event(conn: &mut AnyConnection, chain_key: &str, event_key: &str) -> Result<(), ApiError> {
+pub fn add_event(
+    conn: &mut AnyConnection,
+    chain_key: &str,
+    event_key: &str,
+) -> Result<(), ApiError> {
     let chain_id = find_id(conn, chain_key)?;
     let event = lookup::event_id(conn, event_key)?
         .ok_or_else(|| ApiError::invalid("event_id", format!("no event {event_key:?}")))?;
@@ -327,9 +387,14 @@ pub fn add_event(conn: &mut AnyConnection, chain_key: &str, event_key: &str) -> 
 }
 
 /// `DELETE /chains/{id}/events/{event_id}`: the event leaves the chain (and stays).
-pub fn remove_event(conn: &mut AnyConnection, chain_key: &str, event_key: &str) -> Result<(), ApiError> {
+pub fn remove_event(
+    conn: &mut AnyConnection,
+    chain_key: &str,
+    event_key: &str,
+) -> Result<(), ApiError> {
     let chain_id = find_id(conn, chain_key)?;
-    let event = lookup::event_id(conn, event_key)?.ok_or_else(|| ApiError::not_found("event", event_key))?;
+    let event = lookup::event_id(conn, event_key)?
+        .ok_or_else(|| ApiError::not_found("event", event_key))?;
     if detach(conn, chain_id, event)? == 0 {
         return Err(ApiError::not_found("event in this chain", event_key));
     }
@@ -339,16 +404,33 @@ pub fn remove_event(conn: &mut AnyConnection, chain_key: &str, event_key: &str) 
 
 fn touch(conn: &mut AnyConnection, chain_id: ChainId) -> Result<(), ApiError> {
     diesel::update(chains::table.filter(chains::id.eq(chain_id)))
-        .set((chains::updated_at.eq(Instant::now()), chains::version.eq(chains::version + 1)))
+        .set((
+            chains::updated_at.eq(Instant::now()),
+            chains::version.eq(chains::version + 1),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
-fn columns(conn: &mut AnyConnection, id: ChainId, valid: &ValidChain) -> Result<ChainColumns, ApiError> {
-    let slug = choose_slug(conn, "chain", valid.slug.as_ref(), &valid.title, |conn, slug| {
-        Ok(diesel::select(diesel::dsl::exists(chains::table.filter(chains::slug.eq(slug)).filter(chains::id.ne(id))))
+fn columns(
+    conn: &mut AnyConnection,
+    id: ChainId,
+    valid: &ValidChain,
+) -> Result<ChainColumns, ApiError> {
+    let slug = choose_slug(
+        conn,
+        "chain",
+        valid.slug.as_ref(),
+        &valid.title,
+        |conn, slug| {
+            Ok(diesel::select(diesel::dsl::exists(
+                chains::table
+                    .filter(chains::slug.eq(slug))
+                    .filter(chains::id.ne(id)),
+            ))
             .get_result(conn)?)
-    })?;
+        },
+    )?;
     Ok(ChainColumns {
         slug,
         sort_key: fold(&valid.title),
@@ -383,19 +465,32 @@ impl Resource for Chains {
         let wanted = resolve_events(conn, &valid.events)?;
         let columns = columns(conn, id, valid)?;
         diesel::insert_into(chains::table)
-            .values(NewChain { id, created_at: columns.updated_at, columns })
+            .values(NewChain {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
             .execute(conn)?;
         set_members(conn, id, &wanted)?;
         Ok(id.0)
     }
 
-    fn update(conn: &mut AnyConnection, id: uuid::Uuid, version: i32, valid: &ValidChain) -> Result<(), ApiError> {
+    fn update(
+        conn: &mut AnyConnection,
+        id: uuid::Uuid,
+        version: i32,
+        valid: &ValidChain,
+    ) -> Result<(), ApiError> {
         let id = ChainId(id);
         let wanted = resolve_events(conn, &valid.events)?;
         let columns = columns(conn, id, valid)?;
-        let changed = diesel::update(chains::table.filter(chains::id.eq(id)).filter(chains::version.eq(version)))
-            .set((columns, chains::version.eq(chains::version + 1)))
-            .execute(conn)?;
+        let changed = diesel::update(
+            chains::table
+                .filter(chains::id.eq(id))
+                .filter(chains::version.eq(version)),
+        )
+        .set((columns, chains::version.eq(chains::version + 1)))
+        .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::PreconditionFailed);
         }
@@ -404,12 +499,19 @@ impl Resource for Chains {
 
     fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
         let id = ChainId(id);
-        let members: Vec<EventId> = events::table.filter(events::chain_id.eq(id)).select(events::id).load(conn)?;
+        let members: Vec<EventId> = events::table
+            .filter(events::chain_id.eq(id))
+            .select(events::id)
+            .load(conn)?;
         for event in members {
             detach(conn, id, event)?;
         }
-        let deleted = diesel::delete(chains::table.filter(chains::id.eq(id)).filter(chains::version.eq(version)))
-            .execute(conn)?;
+        let deleted = diesel::delete(
+            chains::table
+                .filter(chains::id.eq(id))
+                .filter(chains::version.eq(version)),
+        )
+        .execute(conn)?;
         if deleted == 0 {
             return Err(ApiError::PreconditionFailed);
         }

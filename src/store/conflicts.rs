@@ -102,7 +102,11 @@ pub fn list(
 }
 
 /// Conflicts that involve one event: the `warnings` of its create and update responses.
-pub fn for_event(conn: &mut AnyConnection, id: EventId, viewer: Viewer) -> Result<Vec<Conflict>, ApiError> {
+pub fn for_event(
+    conn: &mut AnyConnection,
+    id: EventId,
+    viewer: Viewer,
+) -> Result<Vec<Conflict>, ApiError> {
     let Some(this) = events::table
         .filter(events::id.eq(id))
         .filter(events::status.ne(EventStatus::Cancelled.as_str()))
@@ -133,7 +137,7 @@ fn find(
     mut candidates: Vec<Candidate>,
     involving: Option<EventId>,
 ) -> Result<Vec<Conflict>, ApiError> {
-    candidates.sort_by(|a, b| (a.starts_at, a.id).cmp(&(b.starts_at, b.id)));
+    candidates.sort_by_key(|c| (c.starts_at, c.id));
     let ids: Vec<EventId> = candidates.iter().map(|c| c.id).collect();
     let mut persons_of: HashMap<EventId, HashSet<PersonId>> = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -186,7 +190,17 @@ fn find(
             .select((people::id, people::slug, people::full_name))
             .load::<(PersonId, String, String)>(conn)?
             .into_iter()
-            .map(|(id, slug, name)| (id, Summary { id: id.0, slug, name, acronym: None }))
+            .map(|(id, slug, name)| {
+                (
+                    id,
+                    Summary {
+                        id: id.0,
+                        slug,
+                        name,
+                        acronym: None,
+                    },
+                )
+            })
             .collect()
     };
     let summary = |c: &Candidate| EventSummary {
@@ -202,7 +216,10 @@ fn find(
             let person = person.and_then(|p| persons.get(&p).cloned());
             let detail = match (kind, &person) {
                 (ConflictKind::Person, Some(p)) => {
-                    format!("{} takes part in both {:?} and {:?}, which overlap", p.name, a.slug, b.slug)
+                    format!(
+                        "{} takes part in both {:?} and {:?}, which overlap",
+                        p.name, a.slug, b.slug
+                    )
                 }
                 _ => format!(
                     "{:?} and {:?} overlap at {} in {}",
@@ -216,8 +233,12 @@ fn find(
                 kind,
                 event_ids: vec![a.id, b.id],
                 events: vec![summary(a), summary(b)],
-                venue: (kind == ConflictKind::Venue).then(|| a.venue.clone()).flatten(),
-                city: (kind == ConflictKind::Venue).then(|| a.city.clone()).flatten(),
+                venue: (kind == ConflictKind::Venue)
+                    .then(|| a.venue.clone())
+                    .flatten(),
+                city: (kind == ConflictKind::Venue)
+                    .then(|| a.city.clone())
+                    .flatten(),
                 person,
                 detail,
             }

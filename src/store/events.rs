@@ -253,7 +253,9 @@ pub struct EventPage {
 pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
     let row = find_row(conn, key, viewer)?;
     let mut details = load_details(conn, vec![row], viewer)?;
-    details.pop().ok_or_else(|| ApiError::not_found("event", key))
+    details
+        .pop()
+        .ok_or_else(|| ApiError::not_found("event", key))
 }
 
 fn find_row(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventRow, ApiError> {
@@ -414,31 +416,40 @@ pub fn load_details(
     let ids: Vec<EventId> = rows.iter().map(|r| r.id).collect();
 
     let mut organisers: HashMap<EventId, Vec<OrganiserResponse>> = HashMap::new();
-    let organiser_rows: Vec<(EventId, String, OrganisationId, String, String, Option<String>)> =
-        event_organisers::table
-            .inner_join(organisations::table)
-            .filter(event_organisers::event_id.eq_any(&ids))
-            .order((event_organisers::event_id, event_organisers::position))
-            .select((
-                event_organisers::event_id,
-                event_organisers::role,
-                organisations::id,
-                organisations::slug,
-                organisations::name,
-                organisations::acronym,
-            ))
-            .load(conn)?;
+    let organiser_rows: Vec<(
+        EventId,
+        String,
+        OrganisationId,
+        String,
+        String,
+        Option<String>,
+    )> = event_organisers::table
+        .inner_join(organisations::table)
+        .filter(event_organisers::event_id.eq_any(&ids))
+        .order((event_organisers::event_id, event_organisers::position))
+        .select((
+            event_organisers::event_id,
+            event_organisers::role,
+            organisations::id,
+            organisations::slug,
+            organisations::name,
+            organisations::acronym,
+        ))
+        .load(conn)?;
     for (event_id, role, id, slug, name, acronym) in organiser_rows {
-        organisers.entry(event_id).or_default().push(OrganiserResponse {
-            organisation_id: id,
-            role: OrganiserRole::parse(&role).ok_or_else(|| stored("organiser role", &role))?,
-            organisation: Summary {
-                id: id.0,
-                slug,
-                name,
-                acronym,
-            },
-        });
+        organisers
+            .entry(event_id)
+            .or_default()
+            .push(OrganiserResponse {
+                organisation_id: id,
+                role: OrganiserRole::parse(&role).ok_or_else(|| stored("organiser role", &role))?,
+                organisation: Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym,
+                },
+            });
     }
 
     let mut participants: HashMap<EventId, Vec<(i32, ParticipantResponse)>> = HashMap::new();
@@ -456,7 +467,8 @@ pub fn load_details(
             ))
             .load(conn)?;
     for (event_id, position, role, id, slug, name) in person_rows {
-        let role = ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
+        let role =
+            ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
         participants.entry(event_id).or_default().push((
             position,
             ParticipantResponse {
@@ -472,27 +484,34 @@ pub fn load_details(
             },
         ));
     }
-    type OrganisationParticipantRow =
-        (EventId, i32, String, OrganisationId, String, String, Option<String>);
-    let organisation_rows: Vec<OrganisationParticipantRow> =
-        event_participants::table
-            .inner_join(
-                organisations::table
-                    .on(event_participants::organisation_id.eq(organisations::id.nullable())),
-            )
-            .filter(event_participants::event_id.eq_any(&ids))
-            .select((
-                event_participants::event_id,
-                event_participants::position,
-                event_participants::role,
-                organisations::id,
-                organisations::slug,
-                organisations::name,
-                organisations::acronym,
-            ))
-            .load(conn)?;
+    type OrganisationParticipantRow = (
+        EventId,
+        i32,
+        String,
+        OrganisationId,
+        String,
+        String,
+        Option<String>,
+    );
+    let organisation_rows: Vec<OrganisationParticipantRow> = event_participants::table
+        .inner_join(
+            organisations::table
+                .on(event_participants::organisation_id.eq(organisations::id.nullable())),
+        )
+        .filter(event_participants::event_id.eq_any(&ids))
+        .select((
+            event_participants::event_id,
+            event_participants::position,
+            event_participants::role,
+            organisations::id,
+            organisations::slug,
+            organisations::name,
+            organisations::acronym,
+        ))
+        .load(conn)?;
     for (event_id, position, role, id, slug, name, acronym) in organisation_rows {
-        let role = ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
+        let role =
+            ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
         participants.entry(event_id).or_default().push((
             position,
             ParticipantResponse {
@@ -515,7 +534,12 @@ pub fn load_details(
     } else {
         networks::table
             .filter(networks::id.eq_any(&network_ids))
-            .select((networks::id, networks::slug, networks::name, networks::acronym))
+            .select((
+                networks::id,
+                networks::slug,
+                networks::name,
+                networks::acronym,
+            ))
             .load::<(NetworkId, String, String, Option<String>)>(conn)?
             .into_iter()
             .map(|(id, slug, name, acronym)| {
@@ -713,8 +737,12 @@ fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Resolved, Api
                 "is listed twice with the same role",
             )),
             Some(id) => organisers.push((id, *role)),
-            None => missing(&mut errors,
-format!("organisers[{i}].organisation_id"), "organisation", key),
+            None => missing(
+                &mut errors,
+                format!("organisers[{i}].organisation_id"),
+                "organisation",
+                key,
+            ),
         }
     }
     let mut participants = Vec::new();
@@ -722,12 +750,17 @@ format!("organisers[{i}].organisation_id"), "organisation", key),
         match who {
             ParticipantRef::Person(key) => match lookup::person_id(conn, key)? {
                 Some(id) => participants.push((Some(id), None, *role)),
-                None => missing(&mut errors,
-format!("participants[{i}].person_id"), "person", key),
+                None => missing(
+                    &mut errors,
+                    format!("participants[{i}].person_id"),
+                    "person",
+                    key,
+                ),
             },
             ParticipantRef::Organisation(key) => match lookup::organisation_id(conn, key)? {
                 Some(id) => participants.push((None, Some(id), *role)),
-                None => missing(&mut errors,
+                None => missing(
+                    &mut errors,
                     format!("participants[{i}].organisation_id"),
                     "organisation",
                     key,
@@ -782,7 +815,11 @@ fn check_series(
             vec![id.to_string()],
             format!(
                 "number {number} would {} number {n} ({slug:?}); series numbers rise with start dates",
-                if *n < number { "start before" } else { "start after" }
+                if *n < number {
+                    "start before"
+                } else {
+                    "start after"
+                }
             ),
         )]));
     }
@@ -856,12 +893,20 @@ fn check_rules(
     event: &ValidEvent,
 ) -> Result<(Resolved, String), ApiError> {
     let refs = resolve(conn, event)?;
-    let slug = choose_slug(conn, "event", event.slug.as_ref(), &event.title, |conn, slug| {
-        Ok(diesel::select(diesel::dsl::exists(
-            events::table.filter(events::slug.eq(slug)).filter(events::id.ne(id)),
-        ))
-        .get_result(conn)?)
-    })?;
+    let slug = choose_slug(
+        conn,
+        "event",
+        event.slug.as_ref(),
+        &event.title,
+        |conn, slug| {
+            Ok(diesel::select(diesel::dsl::exists(
+                events::table
+                    .filter(events::slug.eq(slug))
+                    .filter(events::id.ne(id)),
+            ))
+            .get_result(conn)?)
+        },
+    )?;
     if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
         check_series(conn, id, network_id, number, event.starts_at)?;
     }
@@ -885,7 +930,10 @@ fn write_relations(
     // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
     for topic in event.topic_keys() {
         diesel::insert_into(event_topics::table)
-            .values((event_topics::event_id.eq(id), event_topics::topic_key.eq(topic)))
+            .values((
+                event_topics::event_id.eq(id),
+                event_topics::topic_key.eq(topic),
+            ))
             .execute(conn)?;
     }
     for (position, (organisation_id, role)) in refs.organisers.iter().enumerate() {
@@ -942,7 +990,10 @@ pub fn update(
             .filter(events::id.eq(id))
             .filter(events::version.eq(version)),
     )
-    .set((columns(event, slug, &refs, now), events::version.eq(events::version + 1)))
+    .set((
+        columns(event, slug, &refs, now),
+        events::version.eq(events::version + 1),
+    ))
     .execute(conn)?;
     if changed == 0 {
         return Err(ApiError::PreconditionFailed);

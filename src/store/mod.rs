@@ -4,11 +4,11 @@
 pub mod chains;
 pub mod conflicts;
 pub mod events;
+pub mod lookup;
 pub mod networks;
 pub mod organisations;
-pub mod people;
-pub mod lookup;
 pub mod pagination;
+pub mod people;
 pub mod resource;
 
 use serde::Serialize;
@@ -38,7 +38,9 @@ pub struct Viewer {
 
 impl Viewer {
     /// Writers see every record they change.
-    pub const WRITER: Viewer = Viewer { sees_internal: true };
+    pub const WRITER: Viewer = Viewer {
+        sees_internal: true,
+    };
 }
 
 /// The slug to store: the one given (409 when another record of the kind has it), or one made
@@ -75,8 +77,10 @@ pub fn refuse_if_referenced(
     resource: &str,
     references: Vec<(&str, Vec<String>)>,
 ) -> Result<(), ApiError> {
-    let found: Vec<(&str, Vec<String>)> =
-        references.into_iter().filter(|(_, ids)| !ids.is_empty()).collect();
+    let found: Vec<(&str, Vec<String>)> = references
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .collect();
     if found.is_empty() {
         return Ok(());
     }
@@ -87,7 +91,10 @@ pub fn refuse_if_referenced(
     Err(ApiError::rule(
         "still_referenced",
         found.into_iter().flat_map(|(_, ids)| ids).collect(),
-        format!("this {resource} is still referred to by {}", what.join(", ")),
+        format!(
+            "this {resource} is still referred to by {}",
+            what.join(", ")
+        ),
     ))
 }
 

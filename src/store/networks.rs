@@ -10,13 +10,17 @@ use utoipa::ToSchema;
 use crate::db::schema::{events, memberships, network_supporters, networks, organisations, people};
 use crate::db::{AnyConnection, Instant};
 use crate::domain::enums::MembershipRole;
-use crate::domain::organisation::{MemberRef, MembershipInput, NetworkInput, ValidMembership, ValidNetwork};
+use crate::domain::organisation::{
+    MemberRef, MembershipInput, NetworkInput, ValidMembership, ValidNetwork,
+};
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, MembershipId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::Resource;
-use crate::store::{Summary, Viewer, choose_slug, lookup, organisations as organisation_store, refuse_if_referenced};
+use crate::store::{
+    Summary, Viewer, choose_slug, lookup, organisations as organisation_store, refuse_if_referenced,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = networks)]
@@ -93,35 +97,49 @@ pub struct NetworkFilter {
 
 const SORT: &str = "name";
 
-fn respond(conn: &mut AnyConnection, rows: Vec<NetworkRow>) -> Result<Vec<NetworkResponse>, ApiError> {
+fn respond(
+    conn: &mut AnyConnection,
+    rows: Vec<NetworkRow>,
+) -> Result<Vec<NetworkResponse>, ApiError> {
     let ids: Vec<NetworkId> = rows.iter().map(|r| r.id).collect();
     let mut supporters: HashMap<NetworkId, Vec<(OrganisationId, Summary)>> = HashMap::new();
     if !ids.is_empty() {
-        let supporter_rows: Vec<(NetworkId, OrganisationId, String, String, Option<String>)> = network_supporters::table
-            .inner_join(organisations::table)
-            .filter(network_supporters::network_id.eq_any(&ids))
-            .order((network_supporters::network_id, network_supporters::position))
-            .select((
-                network_supporters::network_id,
-                organisations::id,
-                organisations::slug,
-                organisations::name,
-                organisations::acronym,
-            ))
-            .load(conn)?;
+        let supporter_rows: Vec<(NetworkId, OrganisationId, String, String, Option<String>)> =
+            network_supporters::table
+                .inner_join(organisations::table)
+                .filter(network_supporters::network_id.eq_any(&ids))
+                .order((network_supporters::network_id, network_supporters::position))
+                .select((
+                    network_supporters::network_id,
+                    organisations::id,
+                    organisations::slug,
+                    organisations::name,
+                    organisations::acronym,
+                ))
+                .load(conn)?;
         for (network_id, id, slug, name, acronym) in supporter_rows {
-            supporters
-                .entry(network_id)
-                .or_default()
-                .push((id, Summary { id: id.0, slug, name, acronym }));
+            supporters.entry(network_id).or_default().push((
+                id,
+                Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym,
+                },
+            ));
         }
     }
-    let coordinator_ids: Vec<OrganisationId> = rows.iter().filter_map(|r| r.coordinator_id).collect();
+    let coordinator_ids: Vec<OrganisationId> =
+        rows.iter().filter_map(|r| r.coordinator_id).collect();
     let coordinators = organisation_store::summaries(conn, &coordinator_ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (supporter_ids, supporters) = supporters.remove(&row.id).unwrap_or_default().into_iter().unzip();
+            let (supporter_ids, supporters) = supporters
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .unzip();
             NetworkResponse {
                 id: row.id,
                 slug: row.slug,
@@ -129,7 +147,9 @@ fn respond(conn: &mut AnyConnection, rows: Vec<NetworkRow>) -> Result<Vec<Networ
                 acronym: row.acronym,
                 description: row.description,
                 established_on: row.established_on,
-                coordinator: row.coordinator_id.and_then(|c| coordinators.get(&c).cloned()),
+                coordinator: row
+                    .coordinator_id
+                    .and_then(|c| coordinators.get(&c).cloned()),
                 coordinator_id: row.coordinator_id,
                 supporter_ids,
                 supporters,
@@ -148,8 +168,13 @@ fn find_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiError> {
 
 pub fn get(conn: &mut AnyConnection, key: &str) -> Result<NetworkResponse, ApiError> {
     let id = find_id(conn, key)?;
-    let row = networks::table.filter(networks::id.eq(id)).select(NetworkRow::as_select()).first(conn)?;
-    respond(conn, vec![row])?.pop().ok_or_else(|| ApiError::not_found("network", key))
+    let row = networks::table
+        .filter(networks::id.eq(id))
+        .select(NetworkRow::as_select())
+        .first(conn)?;
+    respond(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("network", key))
 }
 
 pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkPage, ApiError> {
@@ -171,9 +196,17 @@ pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkP
         .limit(filter.limit + 1)
         .load(conn)?;
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        Cursor { sort: SORT.to_owned(), key: row.sort_key.clone(), id: row.id.0 }.encode()
+        Cursor {
+            sort: SORT.to_owned(),
+            key: row.sort_key.clone(),
+            id: row.id.0,
+        }
+        .encode()
     });
-    Ok(NetworkPage { items: respond(conn, rows)?, next_cursor })
+    Ok(NetworkPage {
+        items: respond(conn, rows)?,
+        next_cursor,
+    })
 }
 
 fn resolve_organisation(
@@ -181,8 +214,12 @@ fn resolve_organisation(
     field: &str,
     key: &str,
 ) -> Result<OrganisationId, ApiError> {
-    lookup::organisation_id(conn, key)?
-        .ok_or_else(|| ApiError::Validation(vec![FieldError::new(field, format!("no organisation {key:?}"))]))
+    lookup::organisation_id(conn, key)?.ok_or_else(|| {
+        ApiError::Validation(vec![FieldError::new(
+            field,
+            format!("no organisation {key:?}"),
+        )])
+    })
 }
 
 fn write(
@@ -198,14 +235,19 @@ fn write(
     for (i, key) in valid.supporters.iter().enumerate() {
         let supporter = resolve_organisation(conn, &format!("supporter_ids[{i}]"), key)?;
         if supporters.contains(&supporter) {
-            return Err(ApiError::invalid(format!("supporter_ids[{i}]"), "is listed twice"));
+            return Err(ApiError::invalid(
+                format!("supporter_ids[{i}]"),
+                "is listed twice",
+            ));
         }
         supporters.push(supporter);
     }
     let title = valid.acronym.as_deref().unwrap_or(&valid.name);
     let slug = choose_slug(conn, "network", valid.slug.as_ref(), title, |conn, slug| {
         Ok(diesel::select(diesel::dsl::exists(
-            networks::table.filter(networks::slug.eq(slug)).filter(networks::id.ne(id)),
+            networks::table
+                .filter(networks::slug.eq(slug))
+                .filter(networks::id.ne(id)),
         ))
         .get_result(conn)?)
     })?;
@@ -224,8 +266,13 @@ fn write(
     Ok(columns)
 }
 
-fn write_supporters(conn: &mut AnyConnection, id: NetworkId, valid: &ValidNetwork) -> Result<(), ApiError> {
-    diesel::delete(network_supporters::table.filter(network_supporters::network_id.eq(id))).execute(conn)?;
+fn write_supporters(
+    conn: &mut AnyConnection,
+    id: NetworkId,
+    valid: &ValidNetwork,
+) -> Result<(), ApiError> {
+    diesel::delete(network_supporters::table.filter(network_supporters::network_id.eq(id)))
+        .execute(conn)?;
     for (position, key) in valid.supporters.iter().enumerate() {
         let supporter = resolve_organisation(conn, &format!("supporter_ids[{position}]"), key)?;
         diesel::insert_into(network_supporters::table)
@@ -253,7 +300,11 @@ impl Resource for Networks {
         input.validate()
     }
 
-    fn get(conn: &mut AnyConnection, key: &str, _viewer: Viewer) -> Result<NetworkResponse, ApiError> {
+    fn get(
+        conn: &mut AnyConnection,
+        key: &str,
+        _viewer: Viewer,
+    ) -> Result<NetworkResponse, ApiError> {
         get(conn, key)
     }
 
@@ -261,18 +312,31 @@ impl Resource for Networks {
         let id = NetworkId::generate();
         let columns = write(conn, id, valid)?;
         diesel::insert_into(networks::table)
-            .values(NewNetwork { id, created_at: columns.updated_at, columns })
+            .values(NewNetwork {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
             .execute(conn)?;
         write_supporters(conn, id, valid)?;
         Ok(id.0)
     }
 
-    fn update(conn: &mut AnyConnection, id: uuid::Uuid, version: i32, valid: &ValidNetwork) -> Result<(), ApiError> {
+    fn update(
+        conn: &mut AnyConnection,
+        id: uuid::Uuid,
+        version: i32,
+        valid: &ValidNetwork,
+    ) -> Result<(), ApiError> {
         let id = NetworkId(id);
         let columns = write(conn, id, valid)?;
-        let changed = diesel::update(networks::table.filter(networks::id.eq(id)).filter(networks::version.eq(version)))
-            .set((columns, networks::version.eq(networks::version + 1)))
-            .execute(conn)?;
+        let changed = diesel::update(
+            networks::table
+                .filter(networks::id.eq(id))
+                .filter(networks::version.eq(version)),
+        )
+        .set((columns, networks::version.eq(networks::version + 1)))
+        .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::PreconditionFailed);
         }
@@ -288,11 +352,18 @@ impl Resource for Networks {
             .load(conn)?;
         refuse_if_referenced(
             "network",
-            vec![("events (its meetings)", meetings.iter().map(ToString::to_string).collect())],
+            vec![(
+                "events (its meetings)",
+                meetings.iter().map(ToString::to_string).collect(),
+            )],
         )?;
         // Memberships and supporter links belong to the network and go with it.
-        let deleted = diesel::delete(networks::table.filter(networks::id.eq(id)).filter(networks::version.eq(version)))
-            .execute(conn)?;
+        let deleted = diesel::delete(
+            networks::table
+                .filter(networks::id.eq(id))
+                .filter(networks::version.eq(version)),
+        )
+        .execute(conn)?;
         if deleted == 0 {
             return Err(ApiError::PreconditionFailed);
         }
@@ -386,10 +457,21 @@ fn membership_responses(
             .select((people::id, people::slug, people::full_name))
             .load::<(PersonId, String, String)>(conn)?
             .into_iter()
-            .map(|(id, slug, name)| (id, Summary { id: id.0, slug, name, acronym: None }))
+            .map(|(id, slug, name)| {
+                (
+                    id,
+                    Summary {
+                        id: id.0,
+                        slug,
+                        name,
+                        acronym: None,
+                    },
+                )
+            })
             .collect()
     };
-    let organisation_ids: Vec<OrganisationId> = rows.iter().filter_map(|r| r.organisation_id).collect();
+    let organisation_ids: Vec<OrganisationId> =
+        rows.iter().filter_map(|r| r.organisation_id).collect();
     let organisations = organisation_store::summaries(conn, &organisation_ids)?;
     rows.into_iter()
         .map(|row| {
@@ -445,12 +527,24 @@ pub fn list_members(
         .limit(filter.limit + 1)
         .load(conn)?;
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        Cursor { sort: "created".to_owned(), key: String::new(), id: row.id.0 }.encode()
+        Cursor {
+            sort: "created".to_owned(),
+            key: String::new(),
+            id: row.id.0,
+        }
+        .encode()
     });
-    Ok(MembershipPage { items: membership_responses(conn, rows)?, next_cursor })
+    Ok(MembershipPage {
+        items: membership_responses(conn, rows)?,
+        next_cursor,
+    })
 }
 
-fn membership_row(conn: &mut AnyConnection, network_id: NetworkId, id: &str) -> Result<MembershipRow, ApiError> {
+fn membership_row(
+    conn: &mut AnyConnection,
+    network_id: NetworkId,
+    id: &str,
+) -> Result<MembershipRow, ApiError> {
     let id = uuid::Uuid::parse_str(id)
         .map(MembershipId)
         .map_err(|_| ApiError::not_found("membership", id))?;
@@ -463,7 +557,11 @@ fn membership_row(conn: &mut AnyConnection, network_id: NetworkId, id: &str) -> 
         .ok_or_else(|| ApiError::not_found("membership", id.to_string()))
 }
 
-pub fn get_member(conn: &mut AnyConnection, network_key: &str, id: &str) -> Result<MembershipResponse, ApiError> {
+pub fn get_member(
+    conn: &mut AnyConnection,
+    network_key: &str,
+    id: &str,
+) -> Result<MembershipResponse, ApiError> {
     let network_id = find_id(conn, network_key)?;
     let row = membership_row(conn, network_id, id)?;
     membership_responses(conn, vec![row])?
@@ -478,11 +576,17 @@ fn member_ids(
     match &valid.member {
         MemberRef::Person(key) => Ok((
             Some(lookup::person_id(conn, key)?.ok_or_else(|| {
-                ApiError::Validation(vec![FieldError::new("person_id", format!("no person {key:?}"))])
+                ApiError::Validation(vec![FieldError::new(
+                    "person_id",
+                    format!("no person {key:?}"),
+                )])
             })?),
             None,
         )),
-        MemberRef::Organisation(key) => Ok((None, Some(resolve_organisation(conn, "organisation_id", key)?))),
+        MemberRef::Organisation(key) => Ok((
+            None,
+            Some(resolve_organisation(conn, "organisation_id", key)?),
+        )),
     }
 }
 
@@ -517,7 +621,9 @@ pub fn add_member(
 pub fn member_as_input(membership: &MembershipResponse) -> MembershipInput {
     MembershipInput {
         person_id: membership.person_id.map(|_| membership.member.slug.clone()),
-        organisation_id: membership.organisation_id.map(|_| membership.member.slug.clone()),
+        organisation_id: membership
+            .organisation_id
+            .map(|_| membership.member.slug.clone()),
         role: membership.role,
         country_code: membership.country_code.clone(),
         since: membership.since,
@@ -549,7 +655,11 @@ pub fn update_member(
     get_member(conn, &network_id.to_string(), id)
 }
 
-pub fn remove_member(conn: &mut AnyConnection, network_key: &str, id: &str) -> Result<(), ApiError> {
+pub fn remove_member(
+    conn: &mut AnyConnection,
+    network_key: &str,
+    id: &str,
+) -> Result<(), ApiError> {
     let network_id = find_id(conn, network_key)?;
     let row = membership_row(conn, network_id, id)?;
     diesel::delete(memberships::table.filter(memberships::id.eq(row.id))).execute(conn)?;

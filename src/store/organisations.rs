@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{
-    event_organisers, event_participants, memberships, network_supporters, networks,
-    organisations, people,
+    event_organisers, event_participants, memberships, network_supporters, networks, organisations,
+    people,
 };
 use crate::db::{AnyConnection, Instant};
 use crate::domain::enums::OrganisationKind;
@@ -108,10 +108,25 @@ pub fn summaries(
     }
     Ok(organisations::table
         .filter(organisations::id.eq_any(ids))
-        .select((organisations::id, organisations::slug, organisations::name, organisations::acronym))
+        .select((
+            organisations::id,
+            organisations::slug,
+            organisations::name,
+            organisations::acronym,
+        ))
         .load::<(OrganisationId, String, String, Option<String>)>(conn)?
         .into_iter()
-        .map(|(id, slug, name, acronym)| (id, Summary { id: id.0, slug, name, acronym }))
+        .map(|(id, slug, name, acronym)| {
+            (
+                id,
+                Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym,
+                },
+            )
+        })
         .collect())
 }
 
@@ -163,7 +178,11 @@ pub fn list(
         .select(OrganisationRow::as_select())
         .into_boxed();
     if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
-        query = query.filter(organisations::search_text.like(like_pattern(&q)).escape('\\'));
+        query = query.filter(
+            organisations::search_text
+                .like(like_pattern(&q))
+                .escape('\\'),
+        );
     }
     if let Some(kind) = filter.kind {
         query = query.filter(organisations::kind.eq(kind.as_str()));
@@ -181,7 +200,9 @@ pub fn list(
         query = query.filter(
             organisations::sort_key
                 .gt(cursor.key.clone())
-                .or(organisations::sort_key.eq(cursor.key).and(organisations::id.gt(id))),
+                .or(organisations::sort_key
+                    .eq(cursor.key)
+                    .and(organisations::id.gt(id))),
         );
     }
     let rows: Vec<OrganisationRow> = query
@@ -189,9 +210,17 @@ pub fn list(
         .limit(filter.limit + 1)
         .load(conn)?;
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        Cursor { sort: SORT.to_owned(), key: row.sort_key.clone(), id: row.id.0 }.encode()
+        Cursor {
+            sort: SORT.to_owned(),
+            key: row.sort_key.clone(),
+            id: row.id.0,
+        }
+        .encode()
     });
-    Ok(OrganisationPage { items: respond(conn, rows)?, next_cursor })
+    Ok(OrganisationPage {
+        items: respond(conn, rows)?,
+        next_cursor,
+    })
 }
 
 fn columns(
@@ -202,7 +231,10 @@ fn columns(
     let parent_id = match &valid.parent {
         Some(key) => {
             let parent = lookup::organisation_id(conn, key)?.ok_or_else(|| {
-                ApiError::Validation(vec![FieldError::new("parent_id", format!("no organisation {key:?}"))])
+                ApiError::Validation(vec![FieldError::new(
+                    "parent_id",
+                    format!("no organisation {key:?}"),
+                )])
             })?;
             check_parent(conn, id, parent)?;
             Some(parent)
@@ -210,14 +242,20 @@ fn columns(
         None => None,
     };
     let title = valid.acronym.as_deref().unwrap_or(&valid.name);
-    let slug = choose_slug(conn, "organisation", valid.slug.as_ref(), title, |conn, slug| {
-        Ok(diesel::select(diesel::dsl::exists(
-            organisations::table
-                .filter(organisations::slug.eq(slug))
-                .filter(organisations::id.ne(id)),
-        ))
-        .get_result(conn)?)
-    })?;
+    let slug = choose_slug(
+        conn,
+        "organisation",
+        valid.slug.as_ref(),
+        title,
+        |conn, slug| {
+            Ok(diesel::select(diesel::dsl::exists(
+                organisations::table
+                    .filter(organisations::slug.eq(slug))
+                    .filter(organisations::id.ne(id)),
+            ))
+            .get_result(conn)?)
+        },
+    )?;
     Ok(OrganisationColumns {
         slug,
         sort_key: fold(&valid.name),
@@ -283,7 +321,11 @@ impl Resource for Organisations {
         input.validate()
     }
 
-    fn get(conn: &mut AnyConnection, key: &str, _viewer: Viewer) -> Result<OrganisationResponse, ApiError> {
+    fn get(
+        conn: &mut AnyConnection,
+        key: &str,
+        _viewer: Viewer,
+    ) -> Result<OrganisationResponse, ApiError> {
         get(conn, key)
     }
 
@@ -291,7 +333,11 @@ impl Resource for Organisations {
         let id = OrganisationId::generate();
         let columns = columns(conn, id, valid)?;
         diesel::insert_into(organisations::table)
-            .values(NewOrganisation { id, created_at: columns.updated_at, columns })
+            .values(NewOrganisation {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
             .execute(conn)?;
         Ok(id.0)
     }
@@ -309,7 +355,10 @@ impl Resource for Organisations {
                 .filter(organisations::id.eq(id))
                 .filter(organisations::version.eq(version)),
         )
-        .set((columns, organisations::version.eq(organisations::version + 1)))
+        .set((
+            columns,
+            organisations::version.eq(organisations::version + 1),
+        ))
         .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::PreconditionFailed);
@@ -325,21 +374,35 @@ impl Resource for Organisations {
             vec![
                 (
                     "organisations (parts of it)",
-                    ids_of(organisations::table.filter(organisations::parent_id.eq(opt)).select(organisations::id).limit(20).load::<OrganisationId>(conn)?),
+                    ids_of(
+                        organisations::table
+                            .filter(organisations::parent_id.eq(opt))
+                            .select(organisations::id)
+                            .limit(20)
+                            .load::<OrganisationId>(conn)?,
+                    ),
                 ),
                 (
                     "people (affiliated)",
-                    ids_of(people::table.filter(people::organisation_id.eq(opt)).select(people::id).limit(20).load::<crate::ids::PersonId>(conn)?),
+                    ids_of(
+                        people::table
+                            .filter(people::organisation_id.eq(opt))
+                            .select(people::id)
+                            .limit(20)
+                            .load::<crate::ids::PersonId>(conn)?,
+                    ),
                 ),
                 (
                     "networks (coordinated or supported)",
                     ids_of(
                         networks::table
-                            .filter(networks::coordinator_id.eq(opt).or(networks::id.eq_any(
-                                network_supporters::table
-                                    .filter(network_supporters::organisation_id.eq(id))
-                                    .select(network_supporters::network_id),
-                            )))
+                            .filter(
+                                networks::coordinator_id.eq(opt).or(networks::id.eq_any(
+                                    network_supporters::table
+                                        .filter(network_supporters::organisation_id.eq(id))
+                                        .select(network_supporters::network_id),
+                                )),
+                            )
                             .select(networks::id)
                             .limit(20)
                             .load::<crate::ids::NetworkId>(conn)?,
@@ -347,7 +410,13 @@ impl Resource for Organisations {
                 ),
                 (
                     "network memberships",
-                    ids_of(memberships::table.filter(memberships::organisation_id.eq(opt)).select(memberships::network_id).limit(20).load::<crate::ids::NetworkId>(conn)?),
+                    ids_of(
+                        memberships::table
+                            .filter(memberships::organisation_id.eq(opt))
+                            .select(memberships::network_id)
+                            .limit(20)
+                            .load::<crate::ids::NetworkId>(conn)?,
+                    ),
                 ),
                 (
                     "events (as organiser or participant)",

@@ -99,7 +99,8 @@ fn respond(
     rows: Vec<PersonRow>,
     viewer: Viewer,
 ) -> Result<Vec<PersonResponse>, ApiError> {
-    let organisation_ids: Vec<OrganisationId> = rows.iter().filter_map(|r| r.organisation_id).collect();
+    let organisation_ids: Vec<OrganisationId> =
+        rows.iter().filter_map(|r| r.organisation_id).collect();
     let organisations = organisations::summaries(conn, &organisation_ids)?;
     Ok(rows
         .into_iter()
@@ -109,7 +110,9 @@ fn respond(
             full_name: row.full_name,
             honorific: row.honorific,
             position: row.position,
-            organisation: row.organisation_id.and_then(|o| organisations.get(&o).cloned()),
+            organisation: row
+                .organisation_id
+                .and_then(|o| organisations.get(&o).cloned()),
             organisation_id: row.organisation_id,
             email: row.email.filter(|_| viewer.sees_internal),
             phone: row.phone.filter(|_| viewer.sees_internal),
@@ -120,7 +123,11 @@ fn respond(
         .collect())
 }
 
-pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<PersonResponse, ApiError> {
+pub fn get(
+    conn: &mut AnyConnection,
+    key: &str,
+    viewer: Viewer,
+) -> Result<PersonResponse, ApiError> {
     let id = lookup::person_id(conn, key)?.ok_or_else(|| ApiError::not_found("person", key))?;
     let row = people::table
         .filter(people::id.eq(id))
@@ -131,7 +138,11 @@ pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<Person
         .ok_or_else(|| ApiError::not_found("person", key))
 }
 
-pub fn list(conn: &mut AnyConnection, filter: &PersonFilter, viewer: Viewer) -> Result<PersonPage, ApiError> {
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &PersonFilter,
+    viewer: Viewer,
+) -> Result<PersonPage, ApiError> {
     let mut query = people::table.select(PersonRow::as_select()).into_boxed();
     if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
         query = query.filter(people::search_text.like(like_pattern(&q)).escape('\\'));
@@ -154,24 +165,47 @@ pub fn list(conn: &mut AnyConnection, filter: &PersonFilter, viewer: Viewer) -> 
         .limit(filter.limit + 1)
         .load(conn)?;
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        Cursor { sort: SORT.to_owned(), key: row.sort_key.clone(), id: row.id.0 }.encode()
+        Cursor {
+            sort: SORT.to_owned(),
+            key: row.sort_key.clone(),
+            id: row.id.0,
+        }
+        .encode()
     });
-    Ok(PersonPage { items: respond(conn, rows, viewer)?, next_cursor })
+    Ok(PersonPage {
+        items: respond(conn, rows, viewer)?,
+        next_cursor,
+    })
 }
 
-fn columns(conn: &mut AnyConnection, id: PersonId, valid: &ValidPerson) -> Result<PersonColumns, ApiError> {
+fn columns(
+    conn: &mut AnyConnection,
+    id: PersonId,
+    valid: &ValidPerson,
+) -> Result<PersonColumns, ApiError> {
     let organisation_id = match &valid.organisation {
         Some(key) => Some(lookup::organisation_id(conn, key)?.ok_or_else(|| {
-            ApiError::Validation(vec![FieldError::new("organisation_id", format!("no organisation {key:?}"))])
+            ApiError::Validation(vec![FieldError::new(
+                "organisation_id",
+                format!("no organisation {key:?}"),
+            )])
         })?),
         None => None,
     };
-    let slug = choose_slug(conn, "person", valid.slug.as_ref(), &valid.full_name, |conn, slug| {
-        Ok(diesel::select(diesel::dsl::exists(
-            people::table.filter(people::slug.eq(slug)).filter(people::id.ne(id)),
-        ))
-        .get_result(conn)?)
-    })?;
+    let slug = choose_slug(
+        conn,
+        "person",
+        valid.slug.as_ref(),
+        &valid.full_name,
+        |conn, slug| {
+            Ok(diesel::select(diesel::dsl::exists(
+                people::table
+                    .filter(people::slug.eq(slug))
+                    .filter(people::id.ne(id)),
+            ))
+            .get_result(conn)?)
+        },
+    )?;
     Ok(PersonColumns {
         slug,
         sort_key: fold(&valid.full_name),
@@ -200,7 +234,11 @@ impl Resource for People {
         input.validate()
     }
 
-    fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<PersonResponse, ApiError> {
+    fn get(
+        conn: &mut AnyConnection,
+        key: &str,
+        viewer: Viewer,
+    ) -> Result<PersonResponse, ApiError> {
         get(conn, key, viewer)
     }
 
@@ -208,17 +246,30 @@ impl Resource for People {
         let id = PersonId::generate();
         let columns = columns(conn, id, valid)?;
         diesel::insert_into(people::table)
-            .values(NewPerson { id, created_at: columns.updated_at, columns })
+            .values(NewPerson {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
             .execute(conn)?;
         Ok(id.0)
     }
 
-    fn update(conn: &mut AnyConnection, id: uuid::Uuid, version: i32, valid: &ValidPerson) -> Result<(), ApiError> {
+    fn update(
+        conn: &mut AnyConnection,
+        id: uuid::Uuid,
+        version: i32,
+        valid: &ValidPerson,
+    ) -> Result<(), ApiError> {
         let id = PersonId(id);
         let columns = columns(conn, id, valid)?;
-        let changed = diesel::update(people::table.filter(people::id.eq(id)).filter(people::version.eq(version)))
-            .set((columns, people::version.eq(people::version + 1)))
-            .execute(conn)?;
+        let changed = diesel::update(
+            people::table
+                .filter(people::id.eq(id))
+                .filter(people::version.eq(version)),
+        )
+        .set((columns, people::version.eq(people::version + 1)))
+        .execute(conn)?;
         if changed == 0 {
             return Err(ApiError::PreconditionFailed);
         }
@@ -240,12 +291,22 @@ impl Resource for People {
         refuse_if_referenced(
             "person",
             vec![
-                ("events (as participant)", events.iter().map(ToString::to_string).collect()),
-                ("network memberships", networks.iter().map(ToString::to_string).collect()),
+                (
+                    "events (as participant)",
+                    events.iter().map(ToString::to_string).collect(),
+                ),
+                (
+                    "network memberships",
+                    networks.iter().map(ToString::to_string).collect(),
+                ),
             ],
         )?;
-        let deleted = diesel::delete(people::table.filter(people::id.eq(id)).filter(people::version.eq(version)))
-            .execute(conn)?;
+        let deleted = diesel::delete(
+            people::table
+                .filter(people::id.eq(id))
+                .filter(people::version.eq(version)),
+        )
+        .execute(conn)?;
         if deleted == 0 {
             return Err(ApiError::PreconditionFailed);
         }

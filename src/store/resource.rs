@@ -21,7 +21,8 @@ pub trait Resource: 'static {
     type Response: Serialize + Send + 'static;
 
     fn validate(input: Self::Input) -> Result<Self::Valid, Vec<FieldError>>;
-    fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<Self::Response, ApiError>;
+    fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer)
+    -> Result<Self::Response, ApiError>;
     /// Stores a new record; returns its id. Runs inside a write transaction.
     fn create(conn: &mut AnyConnection, valid: &Self::Valid) -> Result<uuid::Uuid, ApiError>;
     /// Replaces a record if it is still at `version` (else 412).

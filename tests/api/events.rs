@@ -5,10 +5,19 @@ use crate::helpers::{Backend, TestApp, event_body};
 use crate::on_both_backends;
 
 async fn titles(app: &TestApp, query: &str) -> Vec<String> {
-    let page = app.get(&format!("/api/v1/events?{query}")).await.expect(200).json();
+    let page = app
+        .get(&format!("/api/v1/events?{query}"))
+        .await
+        .expect(200)
+        .json();
     page["items"]
         .as_array()
-        .map(|items| items.iter().map(|e| e["title"].as_str().unwrap_or("").to_owned()).collect())
+        .map(|items| {
+            items
+                .iter()
+                .map(|e| e["title"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -19,13 +28,17 @@ async fn create_returns_the_event_with_location_and_etag(backend: Backend) {
     body["timezone"] = json!("Europe/Skopje");
     body["start_time"] = json!("14:00");
     body["end_time"] = json!("18:00");
-    body["location"] = json!({"city": "Skopje", "country_code": "mk", "venue": "Government building"});
+    body["location"] =
+        json!({"city": "Skopje", "country_code": "mk", "venue": "Government building"});
     body["topics"] = json!(["IISG", "Terms of Reference"]);
     body["links"] = json!([{"title": "IISG", "url": "https://wbcti.wb-iisg.com/"}]);
     let response = app.post("/api/v1/events", &body).await.expect(201);
     let created = response.json();
     let location = response.header("location").expect("Location header");
-    assert_eq!(location, format!("/api/v1/events/{}", created["id"].as_str().unwrap_or("")));
+    assert_eq!(
+        location,
+        format!("/api/v1/events/{}", created["id"].as_str().unwrap_or(""))
+    );
     assert!(response.header("etag").is_some());
     assert_eq!(created["slug"], "4th-iisg-board-meeting");
     assert_eq!(created["location"]["country_code"], "MK");
@@ -41,13 +54,19 @@ async fn create_returns_the_event_with_location_and_etag(backend: Backend) {
     let fetched = app.get(&location).await.expect(200);
     assert_eq!(fetched.json(), created);
     assert_eq!(fetched.header("etag"), response.header("etag"));
-    let by_slug = app.get("/api/v1/events/4th-iisg-board-meeting").await.expect(200);
+    let by_slug = app
+        .get("/api/v1/events/4th-iisg-board-meeting")
+        .await
+        .expect(200);
     assert_eq!(by_slug.json()["id"], created["id"]);
 }
 
 async fn date_only_events_span_their_local_days(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let mut body = event_body("Regional conference on radicalisation in prisons", "2019-10-22");
+    let mut body = event_body(
+        "Regional conference on radicalisation in prisons",
+        "2019-10-22",
+    );
     body["end_date"] = json!("2019-10-23");
     body["timezone"] = json!("Europe/Sarajevo");
     let created = app.create("/api/v1/events", body).await;
@@ -75,7 +94,14 @@ async fn invalid_events_name_every_field_and_store_nothing(backend: Backend) {
     fields.sort();
     assert_eq!(
         fields,
-        ["end_date", "links[0].url", "location.country_code", "slug", "timezone", "title"]
+        [
+            "end_date",
+            "links[0].url",
+            "location.country_code",
+            "slug",
+            "timezone",
+            "title"
+        ]
     );
     assert!(titles(&app, "").await.is_empty());
 }
@@ -83,13 +109,34 @@ async fn invalid_events_name_every_field_and_store_nothing(backend: Backend) {
 async fn json_type_errors_name_the_field(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for (body, field) in [
-        (json!({"title": 5, "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC"}), "title"),
-        (json!({"title": "x", "kind": "party", "start_date": "2019-01-01", "timezone": "UTC"}), "kind"),
-        (json!({"title": "x", "kind": "meeting", "start_date": "2019-02-30", "timezone": "UTC"}), "start_date"),
-        (json!({"title": "x", "kind": "meeting", "timezone": "UTC"}), "start_date"),
-        (json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "titel": "y"}), "titel"),
-        (json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "start_time": "9am"}), "start_time"),
-        (json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "location": {"town": "Tirana"}}), "location.town"),
+        (
+            json!({"title": 5, "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC"}),
+            "title",
+        ),
+        (
+            json!({"title": "x", "kind": "party", "start_date": "2019-01-01", "timezone": "UTC"}),
+            "kind",
+        ),
+        (
+            json!({"title": "x", "kind": "meeting", "start_date": "2019-02-30", "timezone": "UTC"}),
+            "start_date",
+        ),
+        (
+            json!({"title": "x", "kind": "meeting", "timezone": "UTC"}),
+            "start_date",
+        ),
+        (
+            json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "titel": "y"}),
+            "titel",
+        ),
+        (
+            json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "start_time": "9am"}),
+            "start_time",
+        ),
+        (
+            json!({"title": "x", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC", "location": {"town": "Tirana"}}),
+            "location.town",
+        ),
     ] {
         let problem = app.post("/api/v1/events", &body).await.problem(422);
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
@@ -108,8 +155,12 @@ async fn skipped_local_times_are_refused(backend: Backend) {
 
 async fn slugs_are_unique_and_generated_without_clashes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let first = app.create("/api/v1/events", event_body("RNNC meeting", "2019-04-24")).await;
-    let second = app.create("/api/v1/events", event_body("RNNC meeting", "2019-09-24")).await;
+    let first = app
+        .create("/api/v1/events", event_body("RNNC meeting", "2019-04-24"))
+        .await;
+    let second = app
+        .create("/api/v1/events", event_body("RNNC meeting", "2019-09-24"))
+        .await;
     assert_eq!(first["slug"], "rnnc-meeting");
     assert_eq!(second["slug"], "rnnc-meeting-2");
 
@@ -118,11 +169,20 @@ async fn slugs_are_unique_and_generated_without_clashes(backend: Backend) {
     let problem = app.post("/api/v1/events", &taken).await.problem(409);
     assert_eq!(problem["violations"][0]["rule"], "slug_unique");
     let conflict = app
-        .patch(&format!("/api/v1/events/{}", second["id"].as_str().unwrap_or("")), &json!({"slug": "rnnc-meeting"}))
+        .patch(
+            &format!("/api/v1/events/{}", second["id"].as_str().unwrap_or("")),
+            &json!({"slug": "rnnc-meeting"}),
+        )
         .await;
     conflict.problem(409);
     assert_eq!(titles(&app, "").await, ["RNNC meeting", "RNNC meeting"]);
-    assert_eq!(app.get("/api/v1/events/rnnc-meeting-2").await.expect(200).json(), second);
+    assert_eq!(
+        app.get("/api/v1/events/rnnc-meeting-2")
+            .await
+            .expect(200)
+            .json(),
+        second
+    );
 }
 
 async fn merge_patch_changes_only_what_it_names(backend: Backend) {
@@ -161,7 +221,10 @@ async fn merge_patch_changes_only_what_it_names(backend: Backend) {
             Method::PATCH,
             &format!("/api/v1/events/{id}"),
             &[],
-            Some(("application/json", br#"{"title": "7th Meeting of the NFP Group"}"#.to_vec())),
+            Some((
+                "application/json",
+                br#"{"title": "7th Meeting of the NFP Group"}"#.to_vec(),
+            )),
         )
         .await
         .expect(200);
@@ -171,7 +234,9 @@ async fn merge_patch_changes_only_what_it_names(backend: Backend) {
 
 async fn a_patch_that_breaks_a_rule_changes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let created = app.create("/api/v1/events", event_body("Workshop", "2019-04-23")).await;
+    let created = app
+        .create("/api/v1/events", event_body("Workshop", "2019-04-23"))
+        .await;
     let path = format!("/api/v1/events/{}", created["slug"].as_str().unwrap_or(""));
     for patch in [
         json!({"end_date": "2019-04-01"}),
@@ -182,42 +247,65 @@ async fn a_patch_that_breaks_a_rule_changes_nothing(backend: Backend) {
     ] {
         app.patch(&path, &patch).await.problem(422);
     }
-    app.patch(&path, &json!(["not", "an", "object"])).await.problem(422);
+    app.patch(&path, &json!(["not", "an", "object"]))
+        .await
+        .problem(422);
     assert_eq!(app.get(&path).await.expect(200).json(), created);
 }
 
 async fn conditional_requests_use_the_etag(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let created = app.post("/api/v1/events", &event_body("Board", "2019-11-18")).await.expect(201);
+    let created = app
+        .post("/api/v1/events", &event_body("Board", "2019-11-18"))
+        .await
+        .expect(201);
     let etag = created.header("etag").unwrap_or_default();
     let path = created.header("location").unwrap_or_default();
 
-    let not_modified = app.request(Method::GET, &path, &[("if-none-match", &etag)], None).await;
+    let not_modified = app
+        .request(Method::GET, &path, &[("if-none-match", &etag)], None)
+        .await;
     assert_eq!(not_modified.status.as_u16(), 304);
     assert!(not_modified.body.is_empty());
 
     let patch = br#"{"title": "Board meeting"}"#.to_vec();
     let stale = app
-        .request(Method::PATCH, &path, &[("if-match", "\"stale\"")], Some(("application/json", patch.clone())))
+        .request(
+            Method::PATCH,
+            &path,
+            &[("if-match", "\"stale\"")],
+            Some(("application/json", patch.clone())),
+        )
         .await;
     stale.problem(412);
     assert_eq!(app.get(&path).await.json()["title"], "Board");
 
     let fresh = app
-        .request(Method::PATCH, &path, &[("if-match", &etag)], Some(("application/json", patch)))
+        .request(
+            Method::PATCH,
+            &path,
+            &[("if-match", &etag)],
+            Some(("application/json", patch)),
+        )
         .await
         .expect(200);
     let new_etag = fresh.header("etag").unwrap_or_default();
     // The old ETag is now stale for DELETE too.
-    app.request(Method::DELETE, &path, &[("if-match", &etag)], None).await.problem(412);
+    app.request(Method::DELETE, &path, &[("if-match", &etag)], None)
+        .await
+        .problem(412);
     app.get(&path).await.expect(200);
-    app.request(Method::DELETE, &path, &[("if-match", &new_etag)], None).await.expect(204);
+    app.request(Method::DELETE, &path, &[("if-match", &new_etag)], None)
+        .await
+        .expect(204);
     app.get(&path).await.problem(404);
 }
 
 async fn deleting_an_event_removes_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let created = app.create("/api/v1/events", event_body("Forum", "2018-10-04")).await;
+    let created = app
+        .create("/api/v1/events", event_body("Forum", "2018-10-04"))
+        .await;
     let path = format!("/api/v1/events/{}", created["id"].as_str().unwrap_or(""));
     app.delete(&path).await.expect(204);
     app.get(&path).await.problem(404);
@@ -227,9 +315,13 @@ async fn deleting_an_event_removes_it(backend: Backend) {
 
 async fn unknown_events_are_404_problems(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    app.get("/api/v1/events/01936f6e-6c2a-7cc1-9a51-3f4b1c2d9e10").await.problem(404);
+    app.get("/api/v1/events/01936f6e-6c2a-7cc1-9a51-3f4b1c2d9e10")
+        .await
+        .problem(404);
     app.get("/api/v1/events/no-such-slug").await.problem(404);
-    app.patch("/api/v1/events/no-such-slug", &json!({"title": "x"})).await.problem(404);
+    app.patch("/api/v1/events/no-such-slug", &json!({"title": "x"}))
+        .await
+        .problem(404);
 }
 
 async fn date_filters_find_overlapping_events(backend: Backend) {
@@ -237,13 +329,27 @@ async fn date_filters_find_overlapping_events(backend: Backend) {
     let mut conference = event_body("Prisons conference", "2019-10-22");
     conference["end_date"] = json!("2019-10-23");
     app.create("/api/v1/events", conference).await;
-    app.create("/api/v1/events", event_body("Board", "2019-11-18")).await;
-    app.create("/api/v1/events", event_body("Forum", "2018-10-04")).await;
+    app.create("/api/v1/events", event_body("Board", "2019-11-18"))
+        .await;
+    app.create("/api/v1/events", event_body("Forum", "2018-10-04"))
+        .await;
 
-    assert_eq!(titles(&app, "from=2019-10-23").await, ["Prisons conference", "Board"]);
-    assert_eq!(titles(&app, "to=2019-10-22").await, ["Forum", "Prisons conference"]);
-    assert_eq!(titles(&app, "from=2019-10-24&to=2019-11-17").await, Vec::<String>::new());
-    assert_eq!(titles(&app, "from=2019-01-01&to=2019-12-31&sort=-start").await, ["Board", "Prisons conference"]);
+    assert_eq!(
+        titles(&app, "from=2019-10-23").await,
+        ["Prisons conference", "Board"]
+    );
+    assert_eq!(
+        titles(&app, "to=2019-10-22").await,
+        ["Forum", "Prisons conference"]
+    );
+    assert_eq!(
+        titles(&app, "from=2019-10-24&to=2019-11-17").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        titles(&app, "from=2019-01-01&to=2019-12-31&sort=-start").await,
+        ["Board", "Prisons conference"]
+    );
 }
 
 async fn field_filters_select_events(backend: Backend) {
@@ -268,26 +374,48 @@ async fn field_filters_select_events(backend: Backend) {
     assert_eq!(titles(&app, "city=SARAJEVO").await, ["Prisons conference"]);
     assert_eq!(titles(&app, "country=ba").await, ["Prisons conference"]);
     assert_eq!(titles(&app, "country=XK").await, ["Coordination meeting"]);
-    assert_eq!(titles(&app, "kind=conference,network_meeting").await, ["3rd RNNC meeting", "Prisons conference"]);
-    assert_eq!(titles(&app, "status=cancelled").await, ["Prisons conference"]);
+    assert_eq!(
+        titles(&app, "kind=conference,network_meeting").await,
+        ["3rd RNNC meeting", "Prisons conference"]
+    );
+    assert_eq!(
+        titles(&app, "status=cancelled").await,
+        ["Prisons conference"]
+    );
     assert_eq!(titles(&app, "topic=p-cve").await, ["3rd RNNC meeting"]);
     assert_eq!(titles(&app, "q=becirevic").await, ["Prisons conference"]);
     assert_eq!(titles(&app, "q=tirane").await, ["3rd RNNC meeting"]);
     assert_eq!(titles(&app, "q=TIRAN%C3%8B").await, ["3rd RNNC meeting"]);
     assert_eq!(titles(&app, "q=%25").await, Vec::<String>::new());
-    assert_eq!(titles(&app, "q=rnnc&kind=conference").await, Vec::<String>::new());
+    assert_eq!(
+        titles(&app, "q=rnnc&kind=conference").await,
+        Vec::<String>::new()
+    );
 }
 
 async fn updated_since_and_sort_updated_support_sync(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let first = app.create("/api/v1/events", event_body("First", "2019-01-01")).await;
-    let second = app.create("/api/v1/events", event_body("Second", "2018-01-01")).await;
+    let first = app
+        .create("/api/v1/events", event_body("First", "2019-01-01"))
+        .await;
+    let second = app
+        .create("/api/v1/events", event_body("Second", "2018-01-01"))
+        .await;
     let since = second["updated_at"].as_str().unwrap_or("").to_owned();
-    assert_eq!(titles(&app, &format!("updated_since={since}&sort=updated")).await, ["Second"]);
-    app.patch(&format!("/api/v1/events/{}", first["id"].as_str().unwrap_or("")), &json!({"description": "changed"}))
-        .await
-        .expect(200);
-    assert_eq!(titles(&app, &format!("updated_since={since}&sort=updated")).await, ["Second", "First"]);
+    assert_eq!(
+        titles(&app, &format!("updated_since={since}&sort=updated")).await,
+        ["Second"]
+    );
+    app.patch(
+        &format!("/api/v1/events/{}", first["id"].as_str().unwrap_or("")),
+        &json!({"description": "changed"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        titles(&app, &format!("updated_since={since}&sort=updated")).await,
+        ["Second", "First"]
+    );
     assert_eq!(titles(&app, "sort=updated").await, ["Second", "First"]);
 }
 
@@ -297,7 +425,9 @@ async fn cursors_walk_every_event_once_in_a_stable_order(backend: Backend) {
     for i in 0..7 {
         // Equal start dates: the id breaks the tie.
         let date = if i < 5 { "2019-04-24" } else { "2019-04-25" };
-        let created = app.create("/api/v1/events", event_body(&format!("Event {i}"), date)).await;
+        let created = app
+            .create("/api/v1/events", event_body(&format!("Event {i}"), date))
+            .await;
         expected.push(created["id"].as_str().unwrap_or("").to_owned());
     }
     for (sort, reverse) in [("start", false), ("-start", true)] {
@@ -320,7 +450,8 @@ async fn cursors_walk_every_event_once_in_a_stable_order(backend: Backend) {
             }
             // A row written behind the cursor must not shift the pages.
             if pages == 1 {
-                app.create("/api/v1/events", event_body("Late", "2000-01-01")).await;
+                app.create("/api/v1/events", event_body("Late", "2000-01-01"))
+                    .await;
             }
             assert!(pages < 10, "pagination does not end");
         }
@@ -351,13 +482,21 @@ async fn bad_query_parameters_are_named(backend: Backend) {
         ("status=done", "status"),
         ("updated_since=2019-13-01", "updated_since"),
     ] {
-        let problem = app.get(&format!("/api/v1/events?{query}")).await.problem(400);
+        let problem = app
+            .get(&format!("/api/v1/events?{query}"))
+            .await
+            .problem(400);
         assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
     }
     let long = "a".repeat(201);
-    app.get(&format!("/api/v1/events?q={long}")).await.problem(400);
+    app.get(&format!("/api/v1/events?q={long}"))
+        .await
+        .problem(400);
     let problem = app.get("/api/v1/events?form=2019-01-01").await.problem(400);
-    assert!(problem["detail"].as_str().unwrap_or("").contains("form"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains("form"),
+        "{problem}"
+    );
 }
 
 async fn internal_events_are_hidden_from_anonymous_readers(backend: Backend) {
@@ -365,8 +504,14 @@ async fn internal_events_are_hidden_from_anonymous_readers(backend: Backend) {
     let mut body = event_body("Closed preparatory meeting", "2019-04-22");
     body["visibility"] = json!("internal");
     let created = app.create("/api/v1/events", body).await;
-    app.create("/api/v1/events", event_body("Open meeting", "2019-04-23")).await;
-    app.get(&format!("/api/v1/events/{}", created["id"].as_str().unwrap_or(""))).await.problem(404);
+    app.create("/api/v1/events", event_body("Open meeting", "2019-04-23"))
+        .await;
+    app.get(&format!(
+        "/api/v1/events/{}",
+        created["id"].as_str().unwrap_or("")
+    ))
+    .await
+    .problem(404);
     assert_eq!(titles(&app, "").await, ["Open meeting"]);
     assert_eq!(titles(&app, "q=preparatory").await, Vec::<String>::new());
 }

@@ -209,8 +209,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
-        self.request(Method::POST, path, &[], Some(("application/json", body.to_string().into_bytes())))
-            .await
+        self.request(
+            Method::POST,
+            path,
+            &[],
+            Some(("application/json", body.to_string().into_bytes())),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
@@ -218,7 +223,10 @@ impl TestApp {
             Method::PATCH,
             path,
             &[],
-            Some(("application/merge-patch+json", body.to_string().into_bytes())),
+            Some((
+                "application/merge-patch+json",
+                body.to_string().into_bytes(),
+            )),
         )
         .await
     }

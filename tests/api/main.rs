@@ -3,6 +3,9 @@
 
 mod helpers;
 
+mod bulk;
+mod chains;
 mod errors;
 mod events;
+mod graph;
 mod openapi;

@@ -17,6 +17,7 @@ use crate::domain::organisation::MembershipInput;
 use crate::error::{ApiError, FieldError};
 use crate::http::parse_input;
 use crate::store::Viewer;
+use crate::store::audit::{self, Actor};
 use crate::store::chains::{self, ChainFilter, Chains};
 use crate::store::events::{self, EventFilter, EventSort, Events};
 use crate::store::networks::{self, MembershipFilter, NetworkFilter, Networks};
@@ -265,25 +266,43 @@ impl From<ApiError> for Attempt {
     }
 }
 
+fn input_json<R: Resource>(response: &R::Response) -> Result<Value, ApiError> {
+    serde_json::to_value(R::as_input(response)).map_err(ApiError::internal)
+}
+
 fn store_section<R: Resource>(
     conn: &mut AnyConnection,
     items: &[Item<R>],
     report: &mut ImportReport,
     problems: &mut Vec<ImportProblem>,
 ) {
+    let actor = Actor::command("import");
     for item in items {
         let outcome = conn.transaction::<bool, Attempt, _>(|conn| {
             match R::get(conn, &item.key, Viewer::WRITER) {
                 Ok(existing) => {
-                    R::update(conn, R::id(&existing), R::version(&existing), &item.valid)?;
+                    let id = R::id(&existing);
+                    R::update(conn, id, R::version(&existing), &item.valid)?;
                     let after = R::get(conn, &item.key, Viewer::WRITER)?;
                     if comparable(&after) == comparable(&existing) {
                         return Err(Attempt::Unchanged);
                     }
+                    let changes =
+                        audit::diff(&input_json::<R>(&existing)?, &input_json::<R>(&after)?);
+                    audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
                     Ok(false)
                 }
                 Err(ApiError::NotFound { .. }) => {
-                    R::create(conn, &item.valid)?;
+                    let id = R::create(conn, &item.valid)?;
+                    let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "create",
+                        R::NAME,
+                        &id.to_string(),
+                        &input_json::<R>(&created)?,
+                    )?;
                     Ok(true)
                 }
                 Err(e) => Err(Attempt::Failed(e)),
@@ -327,6 +346,12 @@ fn store_members(
             if comparable(&after) == comparable(&before) {
                 return Err(Attempt::Unchanged);
             }
+            let as_inputs = |members: &[networks::MembershipResponse]| {
+                serde_json::to_value(members.iter().map(networks::member_as_input).collect::<Vec<_>>())
+                    .map_err(ApiError::internal)
+            };
+            let changes = serde_json::json!({"members": {"from": as_inputs(&before)?, "to": as_inputs(&after)?}});
+            audit::record(conn, &Actor::command("import"), "update_members", "network", &item.key, &changes)?;
             Ok(())
         });
         if let Err(Attempt::Failed(e)) = outcome {

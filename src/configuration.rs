@@ -34,10 +34,35 @@ pub enum Command {
     },
     /// Print the whole registry as a bundle `import` reads.
     Export,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Apply pending migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (shown only this once).
+    Create {
+        #[arg(long, value_parser = ["admin", "editor", "reader"])]
+        role: String,
+        /// Who or what uses it; shown in the audit log.
+        #[arg(long)]
+        name: String,
+        /// Last day the token works (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        expires: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id.
+    Revoke {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -77,6 +102,19 @@ pub struct ServerSettings {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "REGISTRY_WORKERS", global = true)]
     pub workers: Option<usize>,
+    /// Requests per second per client (token, else IP), bursts of twice that; 0 turns
+    /// limiting off.
+    #[arg(long, env = "REGISTRY_RATE_LIMIT", default_value_t = 50, global = true)]
+    pub rate_limit: u32,
+    /// An admin token to create on start if it does not exist (at least 32 characters), so a
+    /// container can be administered without exec-ing into it.
+    #[arg(
+        long,
+        env = "REGISTRY_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -85,6 +123,8 @@ impl Default for ServerSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             cors_origins: Vec::new(),
             workers: None,
+            rate_limit: 50,
+            admin_token: None,
         }
     }
 }

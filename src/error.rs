@@ -417,6 +417,12 @@ pub mod responses {
         412,
         "`If-Match` does not match the current ETag"
     );
+    problem_response!(
+        Unauthorized,
+        401,
+        "No token, or a malformed, unknown, expired or revoked one"
+    );
+    problem_response!(Forbidden, 403, "The token's role may not do this");
     problem_response!(PayloadTooLarge, 413, "The body exceeds the size limit");
     problem_response!(UnsupportedMediaType, 415, "The body is not JSON");
     problem_response!(

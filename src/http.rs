@@ -1,7 +1,7 @@
 //! HTTP mechanics every resource shares: JSON bodies and their errors, merge patches, ETags
 //! and conditional requests.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
@@ -161,17 +161,10 @@ pub fn single_with_warnings(
     value: &impl Serialize,
     warnings: &[serde_json::Value],
 ) -> HttpResponse {
-    let mut body = match serde_json::to_vec(value) {
-        Ok(body) => body,
-        Err(e) => return actix_web::ResponseError::error_response(&ApiError::internal(e)),
+    let (body, etag) = match representation(value, warnings) {
+        Ok(parts) => parts,
+        Err(e) => return actix_web::ResponseError::error_response(&e),
     };
-    let etag = etag_of(&body);
-    if !warnings.is_empty() && body.last() == Some(&b'}') {
-        body.pop();
-        body.extend_from_slice(b",\"warnings\":");
-        body.extend_from_slice(&serde_json::to_vec(warnings).unwrap_or_else(|_| b"[]".to_vec()));
-        body.push(b'}');
-    }
     if status == StatusCode::OK
         && let Some(tags) = header_lists(req, header::IF_NONE_MATCH)
     {
@@ -188,6 +181,23 @@ pub fn single_with_warnings(
         .body(body)
 }
 
+/// The body of a write's response (with `warnings` when there are any) and the ETag of the
+/// representation alone, as a later `GET` returns it.
+pub fn representation(
+    value: &impl Serialize,
+    warnings: &[serde_json::Value],
+) -> Result<(String, String), ApiError> {
+    let mut body = serde_json::to_string(value).map_err(ApiError::internal)?;
+    let etag = etag_of(body.as_bytes());
+    if !warnings.is_empty() && body.ends_with('}') {
+        body.pop();
+        body.push_str(",\"warnings\":");
+        body.push_str(&serde_json::to_string(warnings).map_err(ApiError::internal)?);
+        body.push('}');
+    }
+    Ok((body, etag))
+}
+
 /// A collection response (no ETag: lists change with every write anywhere).
 pub fn collection(value: &impl Serialize) -> HttpResponse {
     match serde_json::to_vec(value) {
@@ -196,20 +206,6 @@ pub fn collection(value: &impl Serialize) -> HttpResponse {
             .body(body),
         Err(e) => actix_web::ResponseError::error_response(&ApiError::internal(e)),
     }
-}
-
-/// The 201 response of a create, with `Location`.
-pub fn created(
-    req: &HttpRequest,
-    location: &str,
-    value: &impl Serialize,
-    warnings: &[serde_json::Value],
-) -> HttpResponse {
-    let mut response = single_with_warnings(req, StatusCode::CREATED, value, warnings);
-    if let Ok(location) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
 }
 
 /// The ETag of a representation, for `If-Match` checks before a write.

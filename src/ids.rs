@@ -130,3 +130,11 @@ id_type!(
     /// Id of a network membership.
     MembershipId
 );
+id_type!(
+    /// Id of an API token (not its secret).
+    TokenId
+);
+id_type!(
+    /// Id of an audit log entry.
+    AuditId
+);

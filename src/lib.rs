@@ -1,6 +1,7 @@
 //! meeting-registry: the registry of record for institutional meetings and events.
 
 pub mod bulk;
+pub mod cli;
 pub mod configuration;
 pub mod db;
 pub mod domain;
@@ -8,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 pub mod startup;
 pub mod store;

@@ -38,6 +38,9 @@ fn main() -> ExitCode {
             };
             import_then(&settings, &file)
         }
+        Command::Token(command) => open(&cli.database.database_url, 1)
+            .and_then(|db| meeting_registry::cli::token(&db, command))
+            .map(|output| print!("{output}")),
         Command::Export => open(&cli.database.database_url, cli.database.pool_size)
             .and_then(|db| bulk::export_json(&db))
             .map(|json| print!("{json}")),

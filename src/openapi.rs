@@ -2,6 +2,7 @@
 
 use actix_web::App;
 use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa_actix_web::AppExt;
 
 #[derive(OpenApi)]
@@ -21,6 +22,7 @@ record's slug. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
         (name = "networks", description = "Standing bodies and networks, their members and meetings"),
         (name = "organisations", description = "Organisers, hosts, funders and partners"),
         (name = "people", description = "Chairs, speakers and coordinators"),
+        (name = "access", description = "Tokens and the audit log (admin)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -34,6 +36,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::routes::configure)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    declare_security(&mut doc);
     doc
 }
 
@@ -42,4 +45,39 @@ pub fn document_json() -> String {
     let mut json = document().to_pretty_json().unwrap_or_default();
     json.push('\n');
     json
+}
+
+/// The bearer scheme, and every operation's requirement: reads work without a token (a token
+/// shows internal records), everything else needs one.
+fn declare_security(doc: &mut utoipa::openapi::OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    let mut scheme = Http::new(HttpAuthScheme::Bearer);
+    scheme.description = Some(
+        "An API token: `Authorization: Bearer <token>`. Roles: reader (also sees internal \
+         records and contact fields), editor (also writes), admin (also tokens and audit)."
+            .to_owned(),
+    );
+    components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let public = !path.starts_with("/api/v1/tokens") && !path.starts_with("/api/v1/audit");
+        let operations = [
+            (&mut item.get, public),
+            (&mut item.post, false),
+            (&mut item.put, false),
+            (&mut item.patch, false),
+            (&mut item.delete, false),
+        ];
+        for (operation, anonymous_allowed) in operations {
+            let Some(operation) = operation else { continue };
+            if operation.security.is_some() || path == "/healthz" || path == "/readyz" {
+                continue;
+            }
+            let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
+            operation.security = Some(if anonymous_allowed {
+                vec![SecurityRequirement::default(), bearer]
+            } else {
+                vec![bearer]
+            });
+        }
+    }
 }

@@ -18,6 +18,7 @@ use crate::db::Database;
 use crate::error::ApiError;
 use crate::http::BODY_LIMIT;
 use crate::openapi;
+use crate::rate_limit::{self, RateLimit};
 use crate::routes::{self, RouteTable};
 
 pub struct Application {
@@ -30,6 +31,9 @@ impl Application {
     pub fn build(settings: Settings) -> Result<Self, String> {
         let db = Database::connect(&settings.database.database_url, settings.database.pool_size)?;
         db.migrate()?;
+        if let Some(secret) = &settings.server.admin_token {
+            crate::cli::bootstrap_admin(&db, secret)?;
+        }
         let listener = TcpListener::bind(settings.server.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.server.bind))?;
         Self::with_listener(settings, db, listener)
@@ -44,6 +48,7 @@ impl Application {
         let doc = openapi::document();
         let routes = RouteTable::from_openapi(&doc);
         let cors_origins = settings.server.cors_origins.clone();
+        let rate_limit = web::Data::new(RateLimit::new(settings.server.rate_limit));
         let db = web::Data::new(db);
         let routes = web::Data::new(routes);
         let doc = Arc::new(doc);
@@ -53,6 +58,7 @@ impl Application {
                 .configure(routes::configure)
                 .split_for_parts();
             app.app_data(db.clone())
+                .app_data(rate_limit.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(|error, _| {
@@ -72,7 +78,14 @@ impl Application {
                 )
                 .default_service(web::to(no_route))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
-                .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+                .wrap(actix_web::middleware::from_fn(rate_limit::limit))
+                .wrap(actix_web::middleware::from_fn(cache_headers))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
                 .wrap(Condition::new(
                     !cors_origins.is_empty(),
                     cors(&cors_origins),
@@ -181,6 +194,34 @@ fn problem_for_framework_errors<B>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, problem).map_into_right_body(),
     ))
+}
+
+/// Responses may vary with the token; those to a request that carried one must not be kept by
+/// shared caches.
+async fn cache_headers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let authorised = req.headers().contains_key(header::AUTHORIZATION);
+    let mut res = next
+        .call(req)
+        .await?
+        .map_into_boxed_body()
+        .map_into_left_body();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Authorization, Accept-Encoding"),
+    );
+    if authorised {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+    } else if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    Ok(res)
 }
 
 async fn request_id_header(

@@ -209,3 +209,50 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_organisers,
     event_participants,
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    tokens (id) {
+        id -> PortableUuid,
+        name -> Text,
+        role -> Text,
+        secret_hash -> Text,
+        created_at -> PortableInstant,
+        expires_at -> Nullable<PortableInstant>,
+        revoked_at -> Nullable<PortableInstant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    audit_log (id) {
+        id -> PortableUuid,
+        at -> PortableInstant,
+        token_id -> Nullable<PortableUuid>,
+        actor -> Text,
+        action -> Text,
+        resource -> Text,
+        record_id -> Text,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        body -> Text,
+        created_at -> PortableInstant,
+    }
+}

@@ -134,6 +134,28 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// What a token may do: `reader` also sees internal records and contact fields, `editor`
+    /// also writes, `admin` also manages tokens and reads the audit log.
+    Role {
+        Reader => "reader",
+        Editor => "editor",
+        Admin => "admin",
+    }
+);
+
+impl Role {
+    /// Whether this role includes everything `other` may do.
+    pub fn includes(self, other: Role) -> bool {
+        let rank = |role: Role| match role {
+            Role::Reader => 1,
+            Role::Editor => 2,
+            Role::Admin => 3,
+        };
+        rank(self) >= rank(other)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +172,11 @@ mod tests {
             assert_eq!(json.as_str(), Some(status.as_str()));
         }
         assert_eq!(EventStatus::parse("Cancelled"), None);
+    }
+
+    #[test]
+    fn roles_include_the_weaker_ones() {
+        assert!(Role::Admin.includes(Role::Editor) && Role::Editor.includes(Role::Reader));
+        assert!(!Role::Reader.includes(Role::Editor) && !Role::Editor.includes(Role::Admin));
     }
 }

@@ -7,11 +7,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Database;
 use crate::domain::chain::ChainInput;
+use crate::domain::enums::Role;
 use crate::error::{ApiError, responses};
 use crate::http;
 use crate::routes::{Caller, params, rest};
+use crate::store::Viewer;
+use crate::store::audit;
 use crate::store::chains::{self as store, ChainFilter, ChainPage, ChainResponse, Chains};
 use crate::store::conflicts::{self, Conflict};
+use crate::store::idempotency::StoredResponse;
 
 rest::crud_handlers! {
     resource: Chains,
@@ -99,16 +103,30 @@ pub async fn add_chain_event(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let input: ChainEventInput = http::parse_input(http::json_body(&req, &body)?)?;
     let key = path.into_inner();
-    let chain = db
-        .write(move |conn| {
-            store::add_event(conn, &key, input.event_id.trim())?;
-            store::get(conn, &key, viewer)
+    rest::post_once(&req, &db, &caller, &body, move |conn| {
+        let event_id = store::add_event(conn, &key, input.event_id.trim())?;
+        let chain = store::get(conn, &key, Viewer::WRITER)?;
+        let changes = serde_json::json!({"event_id": event_id});
+        audit::record(
+            conn,
+            &actor,
+            "add_event",
+            "chain",
+            &chain.id.to_string(),
+            &changes,
+        )?;
+        let (body, etag) = http::representation(&chain, &[])?;
+        Ok(StoredResponse {
+            status: 200,
+            location: None,
+            etag: Some(etag),
+            body,
         })
-        .await?;
-    Ok(http::single(&req, actix_web::http::StatusCode::OK, &chain))
+    })
+    .await
 }
 
 /// Remove an event from a chain (the event stays in the registry).
@@ -132,10 +150,21 @@ pub async fn remove_chain_event(
     path: web::Path<(String, String)>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let (chain, event) = path.into_inner();
-    db.write(move |conn| store::remove_event(conn, &chain, &event))
-        .await?;
+    db.write(move |conn| {
+        let (chain_id, event_id) = store::remove_event(conn, &chain, &event)?;
+        let changes = serde_json::json!({"event_id": event_id});
+        audit::record(
+            conn,
+            &actor,
+            "remove_event",
+            "chain",
+            &chain_id.to_string(),
+            &changes,
+        )
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

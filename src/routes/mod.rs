@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource. Every handler is registered once, in [`configure`],
 //! and that one registration yields both the router and the OpenAPI document.
 
+pub mod access;
 pub mod chains;
 pub mod events;
 pub mod health;
@@ -9,14 +10,9 @@ pub mod organisations;
 pub mod params;
 pub mod rest;
 
-use std::future::{Ready, ready};
-
-use actix_web::dev::Payload;
 use actix_web::http::Method;
-use actix_web::{FromRequest, HttpRequest};
 
-use crate::error::ApiError;
-use crate::store::Viewer;
+pub use access::Caller;
 
 /// Registers every documented route.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -27,37 +23,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             organisations::configure(api);
             networks::configure(api);
             chains::configure(api);
+            access::configure(api);
         }));
-}
-
-/// The caller of a request, as far as access decisions go.
-#[derive(Debug, Clone, Default)]
-pub struct Caller {
-    sees_internal: bool,
-}
-
-impl Caller {
-    pub fn viewer(&self) -> Viewer {
-        Viewer {
-            sees_internal: self.sees_internal,
-        }
-    }
-
-    /// The viewer of a write. Writers see every record they change.
-    pub fn viewer_for_write(&self) -> Result<Viewer, ApiError> {
-        Ok(Viewer {
-            sees_internal: true,
-        })
-    }
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(_req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(Ok(Caller::default()))
-    }
 }
 
 /// Which methods each documented path answers; tells 405 from 404 for requests no route took.

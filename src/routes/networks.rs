@@ -6,13 +6,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::db::Database;
-use crate::domain::enums::MembershipRole;
+use crate::domain::enums::{MembershipRole, Role};
 use crate::domain::organisation::{MembershipInput, NetworkInput};
 use crate::error::{ApiError, responses};
 use crate::http;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
+use crate::store::audit;
 use crate::store::events::{self as event_store, EventPage, EventSort};
+use crate::store::idempotency::StoredResponse;
 use crate::store::networks::{
     self as store, MembershipFilter, MembershipPage, MembershipResponse, NetworkFilter,
     NetworkPage, NetworkResponse, Networks,
@@ -175,18 +177,34 @@ pub async fn add_member(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let input: MembershipInput = http::parse_input(http::json_body(&req, &body)?)?;
     let valid = input.validate().map_err(ApiError::Validation)?;
     let key = path.into_inner();
-    let created = db
-        .write(move |conn| store::add_member(conn, &key, &valid))
-        .await?;
-    let location = format!(
-        "/api/v1/networks/{}/members/{}",
-        created.network_id, created.id
-    );
-    Ok(http::created(&req, &location, &created, &[]))
+    rest::post_once(&req, &db, &caller, &body, move |conn| {
+        let created = store::add_member(conn, &key, &valid)?;
+        let changes =
+            serde_json::to_value(store::member_as_input(&created)).map_err(ApiError::internal)?;
+        audit::record(
+            conn,
+            &actor,
+            "create",
+            "membership",
+            &created.id.to_string(),
+            &changes,
+        )?;
+        let (body, etag) = http::representation(&created, &[])?;
+        Ok(StoredResponse {
+            status: 201,
+            location: Some(format!(
+                "/api/v1/networks/{}/members/{}",
+                created.network_id, created.id
+            )),
+            etag: Some(etag),
+            body,
+        })
+    })
+    .await
 }
 
 /// One membership.
@@ -245,7 +263,7 @@ pub async fn update_member(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let patch = http::json_body(&req, &body)?;
     let if_match = http::IfMatch::of(&req);
     let (key, id) = path.into_inner();
@@ -253,10 +271,18 @@ pub async fn update_member(
         .write(move |conn| {
             let current = store::get_member(conn, &key, &id)?;
             if_match.check(&http::etag_of_value(&current)?)?;
-            let merged = http::merge_patch(&store::member_as_input(&current), &patch)?;
+            let before = store::member_as_input(&current);
+            let merged = http::merge_patch(&before, &patch)?;
             let input: MembershipInput = http::parse_input(merged)?;
             let valid = input.validate().map_err(ApiError::Validation)?;
-            store::update_member(conn, &key, &id, &valid)
+            let updated = store::update_member(conn, &key, &id, &valid)?;
+            let to_json = |m| serde_json::to_value(m).map_err(ApiError::internal);
+            let changes = audit::diff(
+                &to_json(&before)?,
+                &to_json(&store::member_as_input(&updated))?,
+            );
+            audit::record(conn, &actor, "update", "membership", &id, &changes)?;
+            Ok(updated)
         })
         .await?;
     Ok(http::single(&req, StatusCode::OK, &updated))
@@ -285,13 +311,16 @@ pub async fn remove_member(
     path: web::Path<(String, String)>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let if_match = http::IfMatch::of(&req);
     let (key, id) = path.into_inner();
     db.write(move |conn| {
         let current = store::get_member(conn, &key, &id)?;
         if_match.check(&http::etag_of_value(&current)?)?;
-        store::remove_member(conn, &key, &id)
+        store::remove_member(conn, &key, &id)?;
+        let changes =
+            serde_json::to_value(store::member_as_input(&current)).map_err(ApiError::internal)?;
+        audit::record(conn, &actor, "delete", "membership", &id, &changes)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

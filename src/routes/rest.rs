@@ -2,13 +2,72 @@
 //! Resource modules keep thin handlers that carry the OpenAPI annotations and call these.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::db::Database;
+use crate::db::{AnyConnection, Database};
+use crate::domain::enums::Role;
 use crate::error::ApiError;
 use crate::http;
 use crate::routes::Caller;
+use crate::store::Viewer;
+use crate::store::audit;
+use crate::store::idempotency::{self, IdempotentRequest, StoredResponse};
 use crate::store::resource::Resource;
+
+fn json_of(value: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value).map_err(ApiError::internal)
+}
+
+/// Runs the work of a POST once per `Idempotency-Key`: a retry with the same key and body gets
+/// the first response again; the key is stored in the write's own transaction.
+pub async fn post_once<F>(
+    req: &HttpRequest,
+    db: &Database,
+    caller: &Caller,
+    body: &[u8],
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<StoredResponse, ApiError> + Send + 'static,
+{
+    let request = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(value) => Some(IdempotentRequest::new(
+            caller.key_space(),
+            value.to_str().unwrap_or(""),
+            &format!("{} {}", req.method(), req.path()),
+            body,
+        )?),
+    };
+    let (response, replayed) = db
+        .write(move |conn| {
+            if let Some(request) = &request
+                && let Some(stored) = idempotency::replay(conn, request)?
+            {
+                return Ok((stored, true));
+            }
+            let response = work(conn)?;
+            if let Some(request) = &request {
+                idempotency::remember(conn, request, &response)?;
+            }
+            Ok((response, false))
+        })
+        .await?;
+    let mut builder =
+        HttpResponse::build(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK));
+    builder.content_type("application/json");
+    if let Some(location) = &response.location {
+        builder.insert_header((header::LOCATION, location.as_str()));
+    }
+    if let Some(etag) = &response.etag {
+        builder.insert_header((header::ETAG, etag.as_str()));
+    }
+    if replayed {
+        builder.insert_header(("Idempotent-Replayed", HeaderValue::from_static("true")));
+    }
+    Ok(builder.body(response.body))
+}
 
 pub async fn create<R: Resource>(
     req: HttpRequest,
@@ -16,19 +75,30 @@ pub async fn create<R: Resource>(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let input: R::Input = http::parse_input(http::json_body(&req, &body)?)?;
     let valid = R::validate(input).map_err(ApiError::Validation)?;
-    let (created, warnings) = db
-        .write(move |conn| {
-            let id = R::create(conn, &valid)?;
-            let created = R::get(conn, &id.to_string(), viewer)?;
-            let warnings = R::warnings(conn, &created, viewer)?;
-            Ok((created, warnings))
+    post_once(&req, &db, &caller, &body, move |conn| {
+        let id = R::create(conn, &valid)?;
+        let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
+        let warnings = R::warnings(conn, &created, Viewer::WRITER)?;
+        audit::record(
+            conn,
+            &actor,
+            "create",
+            R::NAME,
+            &id.to_string(),
+            &json_of(&R::as_input(&created))?,
+        )?;
+        let (body, etag) = http::representation(&created, &warnings)?;
+        Ok(StoredResponse {
+            status: 201,
+            location: Some(format!("{}/{}", R::COLLECTION, id)),
+            etag: Some(etag),
+            body,
         })
-        .await?;
-    let location = format!("{}/{}", R::COLLECTION, R::id(&created));
-    Ok(http::created(&req, &location, &created, &warnings))
+    })
+    .await
 }
 
 pub async fn get<R: Resource>(
@@ -49,23 +119,25 @@ pub async fn update<R: Resource>(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let patch = http::json_body(&req, &body)?;
     let if_match = http::IfMatch::of(&req);
-    let updated = db
+    let (updated, warnings) = db
         .write(move |conn| {
-            let current = R::get(conn, &key, viewer)?;
+            let current = R::get(conn, &key, Viewer::WRITER)?;
             if_match.check(&http::etag_of_value(&current)?)?;
-            let merged = http::merge_patch(&R::as_input(&current), &patch)?;
+            let before = R::as_input(&current);
+            let merged = http::merge_patch(&before, &patch)?;
             let valid = R::validate(http::parse_input(merged)?).map_err(ApiError::Validation)?;
             let id = R::id(&current);
             R::update(conn, id, R::version(&current), &valid)?;
-            let updated = R::get(conn, &id.to_string(), viewer)?;
-            let warnings = R::warnings(conn, &updated, viewer)?;
+            let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
+            let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
+            audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
+            let warnings = R::warnings(conn, &updated, Viewer::WRITER)?;
             Ok((updated, warnings))
         })
         .await?;
-    let (updated, warnings) = updated;
     Ok(http::single_with_warnings(
         &req,
         StatusCode::OK,
@@ -80,12 +152,21 @@ pub async fn delete<R: Resource>(
     key: String,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer_for_write()?;
+    let actor = caller.require(Role::Editor)?;
     let if_match = http::IfMatch::of(&req);
     db.write(move |conn| {
-        let current = R::get(conn, &key, viewer)?;
+        let current = R::get(conn, &key, Viewer::WRITER)?;
         if_match.check(&http::etag_of_value(&current)?)?;
-        R::delete(conn, R::id(&current), R::version(&current))
+        let id = R::id(&current);
+        R::delete(conn, id, R::version(&current))?;
+        audit::record(
+            conn,
+            &actor,
+            "delete",
+            R::NAME,
+            &id.to_string(),
+            &json_of(&R::as_input(&current))?,
+        )
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -108,11 +189,15 @@ macro_rules! crud_handlers {
         #[utoipa::path(
             tag = $tag,
             summary = $create_summary,
+            security(("bearer" = [])),
+            params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe: the first response is replayed for 24 h")),
             request_body(content = $input, content_type = "application/json"),
             responses(
                 (status = 201, description = "Created; `Location` names the new record", body = $response,
                  headers(("Location" = String), ("ETag" = String))),
                 $crate::error::responses::BadRequest,
+                $crate::error::responses::Unauthorized,
+                $crate::error::responses::Forbidden,
                 $crate::error::responses::Conflict,
                 $crate::error::responses::PayloadTooLarge,
                 $crate::error::responses::UnsupportedMediaType,
@@ -135,9 +220,11 @@ macro_rules! crud_handlers {
             tag = $tag,
             summary = $get_summary,
             params(("id" = String, Path, description = "Id or slug")),
+            security((), ("bearer" = [])),
             responses(
                 (status = 200, description = "The record", body = $response, headers(("ETag" = String))),
                 (status = 304, description = "Not modified (`If-None-Match`)"),
+                $crate::error::responses::Unauthorized,
                 $crate::error::responses::NotFound,
                 $crate::error::responses::TooManyRequests,
                 $crate::error::responses::Unavailable,
@@ -156,6 +243,7 @@ macro_rules! crud_handlers {
         #[utoipa::path(
             tag = $tag,
             summary = $update_summary,
+            security(("bearer" = [])),
             description = "A JSON Merge Patch (RFC 7396): fields present replace, `null` clears.",
             params(
                 ("id" = String, Path, description = "Id or slug"),
@@ -166,6 +254,8 @@ macro_rules! crud_handlers {
             responses(
                 (status = 200, description = "The changed record", body = $response, headers(("ETag" = String))),
                 $crate::error::responses::BadRequest,
+                $crate::error::responses::Unauthorized,
+                $crate::error::responses::Forbidden,
                 $crate::error::responses::NotFound,
                 $crate::error::responses::Conflict,
                 $crate::error::responses::PreconditionFailed,
@@ -190,12 +280,15 @@ macro_rules! crud_handlers {
         #[utoipa::path(
             tag = $tag,
             summary = $delete_summary,
+            security(("bearer" = [])),
             params(
                 ("id" = String, Path, description = "Id or slug"),
                 ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on"),
             ),
             responses(
                 (status = 204, description = "Deleted"),
+                $crate::error::responses::Unauthorized,
+                $crate::error::responses::Forbidden,
                 $crate::error::responses::NotFound,
                 $crate::error::responses::Conflict,
                 $crate::error::responses::PreconditionFailed,

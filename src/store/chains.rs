@@ -377,13 +377,14 @@ pub fn add_event(
     conn: &mut AnyConnection,
     chain_key: &str,
     event_key: &str,
-) -> Result<(), ApiError> {
+) -> Result<EventId, ApiError> {
     let chain_id = find_id(conn, chain_key)?;
     let event = lookup::event_id(conn, event_key)?
         .ok_or_else(|| ApiError::invalid("event_id", format!("no event {event_key:?}")))?;
     attach(conn, chain_id, event)?;
     enforce(conn, chain_id)?;
-    touch(conn, chain_id)
+    touch(conn, chain_id)?;
+    Ok(event)
 }
 
 /// `DELETE /chains/{id}/events/{event_id}`: the event leaves the chain (and stays).
@@ -391,7 +392,7 @@ pub fn remove_event(
     conn: &mut AnyConnection,
     chain_key: &str,
     event_key: &str,
-) -> Result<(), ApiError> {
+) -> Result<(ChainId, EventId), ApiError> {
     let chain_id = find_id(conn, chain_key)?;
     let event = lookup::event_id(conn, event_key)?
         .ok_or_else(|| ApiError::not_found("event", event_key))?;
@@ -399,7 +400,8 @@ pub fn remove_event(
         return Err(ApiError::not_found("event in this chain", event_key));
     }
     enforce(conn, chain_id)?;
-    touch(conn, chain_id)
+    touch(conn, chain_id)?;
+    Ok((chain_id, event))
 }
 
 fn touch(conn: &mut AnyConnection, chain_id: ChainId) -> Result<(), ApiError> {

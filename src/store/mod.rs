@@ -1,15 +1,18 @@
 //! Data access, one module per resource. Functions take a connection and run inside whatever
 //! transaction the caller opened; handlers never build SQL.
 
+pub mod audit;
 pub mod chains;
 pub mod conflicts;
 pub mod events;
+pub mod idempotency;
 pub mod lookup;
 pub mod networks;
 pub mod organisations;
 pub mod pagination;
 pub mod people;
 pub mod resource;
+pub mod tokens;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -9,7 +9,7 @@ use crate::on_both_backends;
 async fn malformed_bodies_are_400_and_media_types_415(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let post = |content_type: &'static str, body: &'static [u8]| {
-        app.request(
+        app.write(
             Method::POST,
             "/api/v1/events",
             &[],
@@ -28,11 +28,11 @@ async fn malformed_bodies_are_400_and_media_types_415(backend: Backend) {
     post("application/merge-patch+json", b"{}")
         .await
         .problem(415);
-    app.request(Method::POST, "/api/v1/events", &[], None)
+    app.write(Method::POST, "/api/v1/events", &[], None)
         .await
         .problem(415);
     let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
-    app.request(
+    app.write(
         Method::POST,
         "/api/v1/events",
         &[],
@@ -51,7 +51,7 @@ async fn oversized_bodies_are_413(backend: Backend) {
     let mut body = event_body("Big", "2019-01-01");
     body["description"] = json!("x".repeat(2 * 1024 * 1024));
     let response = app
-        .request(
+        .write(
             Method::POST,
             "/api/v1/events",
             &[],
@@ -75,7 +75,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405(backend: Backend) {
         Some("GET, PATCH, DELETE, HEAD")
     );
     response.problem(405);
-    app.request(Method::DELETE, "/api/v1/events", &[], None)
+    app.write(Method::DELETE, "/api/v1/events", &[], None)
         .await
         .problem(405);
 }

@@ -217,7 +217,7 @@ async fn merge_patch_changes_only_what_it_names(backend: Backend) {
 
     // application/json is accepted for merge patches too.
     let plain = app
-        .request(
+        .write(
             Method::PATCH,
             &format!("/api/v1/events/{id}"),
             &[],
@@ -270,7 +270,7 @@ async fn conditional_requests_use_the_etag(backend: Backend) {
 
     let patch = br#"{"title": "Board meeting"}"#.to_vec();
     let stale = app
-        .request(
+        .write(
             Method::PATCH,
             &path,
             &[("if-match", "\"stale\"")],
@@ -281,7 +281,7 @@ async fn conditional_requests_use_the_etag(backend: Backend) {
     assert_eq!(app.get(&path).await.json()["title"], "Board");
 
     let fresh = app
-        .request(
+        .write(
             Method::PATCH,
             &path,
             &[("if-match", &etag)],
@@ -291,11 +291,11 @@ async fn conditional_requests_use_the_etag(backend: Backend) {
         .expect(200);
     let new_etag = fresh.header("etag").unwrap_or_default();
     // The old ETag is now stale for DELETE too.
-    app.request(Method::DELETE, &path, &[("if-match", &etag)], None)
+    app.write(Method::DELETE, &path, &[("if-match", &etag)], None)
         .await
         .problem(412);
     app.get(&path).await.expect(200);
-    app.request(Method::DELETE, &path, &[("if-match", &new_etag)], None)
+    app.write(Method::DELETE, &path, &[("if-match", &new_etag)], None)
         .await
         .expect(204);
     app.get(&path).await.problem(404);

@@ -430,7 +430,7 @@ async fn slugs_are_unique_per_resource_type(backend: Backend) {
         .expect(200);
     assert_eq!(by_id.header("etag").unwrap_or_default(), etag);
     let stale = app
-        .request(
+        .write(
             Method::PATCH,
             "/api/v1/networks/rnnc",
             &[("if-match", "\"old\"")],

@@ -8,7 +8,9 @@ use awc::http::{Method, StatusCode};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use meeting_registry::configuration::{DatabaseSettings, ServerSettings, Settings};
 use meeting_registry::db::Database;
+use meeting_registry::domain::enums::Role;
 use meeting_registry::startup::Application;
+use meeting_registry::store::tokens;
 use serde_json::Value;
 
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -45,6 +47,10 @@ macro_rules! on_both_backends {
 /// What a test owns: the server and its database. Dropping it stops both.
 pub struct TestApp {
     pub address: String,
+    /// Secrets of tokens with each role.
+    pub admin: String,
+    pub editor: String,
+    pub reader: String,
     pub client: Client,
     #[allow(dead_code)]
     pub database_url: String,
@@ -144,11 +150,22 @@ impl TestApp {
             },
             server: ServerSettings {
                 workers: Some(1),
+                rate_limit: 0,
                 ..ServerSettings::default()
             },
         };
         let db = Database::connect(&database_url, 4).expect("connect");
         db.migrate().expect("migrate");
+        let token = |role: Role| {
+            db.with_connection(|conn| {
+                tokens::create(conn, &format!("test-{}", role.as_str()), role, None)
+                    .map(|t| t.secret)
+                    .map_err(|e| e.to_string())
+            })
+            .expect("create token")
+        };
+        let (admin, editor, reader) =
+            (token(Role::Admin), token(Role::Editor), token(Role::Reader));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::with_listener(settings, db, listener).expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -156,6 +173,9 @@ impl TestApp {
         actix_web::rt::spawn(app.into_server());
         Self {
             address,
+            admin,
+            editor,
+            reader,
             client: Client::builder()
                 .timeout(std::time::Duration::from_secs(60))
                 .finish(),
@@ -204,25 +224,54 @@ impl TestApp {
         }
     }
 
+    /// An anonymous GET.
     pub async fn get(&self, path: &str) -> TestResponse {
         self.request(Method::GET, path, &[], None).await
     }
 
+    /// A GET with a token.
+    pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        self.request(Method::GET, path, &[("authorization", &auth)], None)
+            .await
+    }
+
+    /// The `Authorization` header of the editor token, which the write helpers send.
+    pub fn editor_auth(&self) -> String {
+        format!("Bearer {}", self.editor)
+    }
+
+    /// Any request with the editor token (besides `headers`).
+    pub async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> TestResponse {
+        let auth = self.editor_auth();
+        let mut all = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        self.request(method, path, &all, body).await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
+        let auth = self.editor_auth();
         self.request(
             Method::POST,
             path,
-            &[],
+            &[("authorization", &auth)],
             Some(("application/json", body.to_string().into_bytes())),
         )
         .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        let auth = self.editor_auth();
         self.request(
             Method::PATCH,
             path,
-            &[],
+            &[("authorization", &auth)],
             Some((
                 "application/merge-patch+json",
                 body.to_string().into_bytes(),
@@ -232,7 +281,9 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str) -> TestResponse {
-        self.request(Method::DELETE, path, &[], None).await
+        let auth = self.editor_auth();
+        self.request(Method::DELETE, path, &[("authorization", &auth)], None)
+            .await
     }
 
     /// Creates a record and returns its body, failing the test unless it was created.

@@ -1,0 +1,329 @@
+//! Who is calling (the `Caller` extractor), `/api/v1/tokens` and `/api/v1/audit`.
+
+use std::future::{Future, ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::{Database, Instant};
+use crate::domain::enums::Role;
+use crate::domain::text;
+use crate::domain::time::date_serde;
+use crate::error::{ApiError, responses};
+use crate::http;
+use crate::routes::{params, rest};
+use crate::store::Viewer;
+use crate::store::audit::{self, Actor, AuditFilter, AuditPage};
+use crate::store::idempotency::StoredResponse;
+use crate::store::tokens::{self, Authenticated, CreatedToken, Refusal, TokenPage, TokenResponse};
+
+/// The caller of a request: anonymous, or the owner of a valid bearer token. A request that
+/// presents a token that is malformed, unknown, expired or revoked is refused (401), also
+/// for reads: a client with a broken token should hear about it.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    token: Option<Authenticated>,
+}
+
+impl Caller {
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            sees_internal: self.token.is_some(),
+        }
+    }
+
+    /// 401 without a token, 403 when its role is too weak; else the actor for the audit log.
+    pub fn require(&self, role: Role) -> Result<Actor, ApiError> {
+        match &self.token {
+            None => Err(ApiError::Unauthorized {
+                detail: format!(
+                    "this request needs a token with role {} or above: send Authorization: Bearer <token>",
+                    role.as_str()
+                ),
+            }),
+            Some(token) if !token.role.includes(role) => Err(ApiError::Forbidden {
+                detail: format!(
+                    "token {:?} has role {}; this request needs {} or above",
+                    token.name,
+                    token.role.as_str(),
+                    role.as_str()
+                ),
+            }),
+            Some(token) => Ok(Actor {
+                token_id: Some(token.id),
+                name: token.name.clone(),
+            }),
+        }
+    }
+
+    /// Whose `Idempotency-Key`s these are.
+    pub fn key_space(&self) -> String {
+        match &self.token {
+            Some(token) => token.id.to_string(),
+            None => "anonymous".to_owned(),
+        }
+    }
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::Unauthorized {
+        detail: detail.to_owned(),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+            return Box::pin(ready(Ok(Caller::default())));
+        };
+        let secret = value.to_str().ok().and_then(|v| {
+            let (scheme, secret) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| secret.trim().to_owned())
+        });
+        let Some(secret) = secret.filter(|s| !s.is_empty() && s.len() <= 512) else {
+            return Box::pin(ready(Err(unauthorized(
+                "the Authorization header must be `Bearer <token>`",
+            ))));
+        };
+        let Some(db) = req.app_data::<web::Data<Database>>().cloned() else {
+            return Box::pin(ready(Err(ApiError::internal("no database configured"))));
+        };
+        Box::pin(async move {
+            match db.run(move |conn| tokens::verify(conn, &secret)).await? {
+                Ok(token) => Ok(Caller { token: Some(token) }),
+                Err(Refusal::Unknown) => Err(unauthorized("the token is not known")),
+                Err(Refusal::Expired) => Err(unauthorized("the token has expired")),
+                Err(Refusal::Revoked) => Err(unauthorized("the token has been revoked")),
+            }
+        })
+    }
+}
+
+/// A new token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// Who or what uses it, for the audit log.
+    #[schema(example = "partner-sync")]
+    pub name: String,
+    pub role: Role,
+    /// Last day the token works (UTC); absent: it does not expire.
+    #[serde(default, deserialize_with = "date_serde::optional")]
+    #[schema(value_type = Option<String>, format = Date, example = "2027-12-31")]
+    pub expires_on: Option<chrono::NaiveDate>,
+}
+
+/// The instant a token that works through `day` (UTC) stops working.
+pub fn end_of_day(day: chrono::NaiveDate) -> Option<Instant> {
+    let next = day.succ_opt()?;
+    Utc.from_local_datetime(&next.and_time(NaiveTime::MIN))
+        .single()
+        .map(Instant::from)
+}
+
+/// Create a token (admin). The response is the only time the secret is shown.
+#[utoipa::path(
+    tag = "access",
+    request_body(content = CreateTokenRequest, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; `secret` is shown only now", body = CreatedToken, headers(("Location" = String))),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[post("/tokens")]
+pub async fn create_token(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    body: web::Bytes,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let input: CreateTokenRequest = http::parse_input(http::json_body(&req, &body)?)?;
+    let mut errors = Vec::new();
+    let name = text::required_line("name", &input.name, 100, &mut errors);
+    let expires_at = input.expires_on.and_then(end_of_day);
+    if expires_at.is_some_and(|e| e <= Instant::now()) {
+        errors.push(crate::error::FieldError::new(
+            "expires_on",
+            "must not be in the past",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    rest::post_once(&req, &db, &caller, &body, move |conn| {
+        let created = tokens::create(conn, &name, input.role, expires_at)?;
+        audit::record(
+            conn,
+            &actor,
+            "create",
+            "token",
+            &created.token.id.to_string(),
+            &serde_json::json!({"name": created.token.name, "role": created.token.role, "expires_at": created.token.expires_at}),
+        )?;
+        let body = serde_json::to_string(&created).map_err(ApiError::internal)?;
+        Ok(StoredResponse {
+            status: 201,
+            location: Some(format!("/api/v1/tokens/{}", created.token.id)),
+            etag: None,
+            body,
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+/// List tokens (admin); secrets are never shown again.
+#[utoipa::path(
+    tag = "access",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of tokens", body = TokenPage),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/tokens")]
+pub async fn list_tokens(
+    db: web::Data<Database>,
+    query: web::Query<PageQuery>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let query = query.into_inner();
+    let limit = params::limit(query.limit)?;
+    let page = db
+        .run(move |conn| tokens::list(conn, query.cursor.as_deref(), limit))
+        .await?;
+    Ok(http::collection(&page))
+}
+
+/// Revoke a token (admin); it stays listed, inactive.
+#[utoipa::path(
+    tag = "access",
+    params(("id" = uuid::Uuid, Path, description = "Token id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[delete("/tokens/{id}")]
+pub async fn revoke_token(
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let id = path.into_inner();
+    db.write(move |conn| {
+        let token: TokenResponse = tokens::revoke(conn, &id)?;
+        audit::record(
+            conn,
+            &actor,
+            "revoke",
+            "token",
+            &token.id.to_string(),
+            &serde_json::json!({"name": token.name}),
+        )
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// `event`, `organisation`, `person`, `network`, `membership`, `chain` or `token`.
+    resource: Option<String>,
+    /// The record's id.
+    id: Option<String>,
+    /// Only entries at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<String>,
+    cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    limit: Option<String>,
+}
+
+/// The audit log (admin): every write, oldest first.
+#[utoipa::path(
+    tag = "access",
+    params(AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of audit entries", body = AuditPage),
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::TooManyRequests,
+        responses::Unavailable,
+    )
+)]
+#[get("/audit")]
+pub async fn list_audit(
+    db: web::Data<Database>,
+    query: web::Query<AuditQuery>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let query = query.into_inner();
+    let since = query
+        .since
+        .map(|v| {
+            Instant::parse_sortable(&v).ok_or_else(|| {
+                ApiError::bad_parameter("since", format!("{v:?} is not an RFC 3339 instant"))
+            })
+        })
+        .transpose()?;
+    let filter = AuditFilter {
+        resource: params::text("resource", query.resource)?,
+        record_id: params::text("id", query.id)?,
+        since,
+        cursor: query.cursor,
+        limit: params::limit(query.limit)?,
+    };
+    let page = db.run(move |conn| audit::list(conn, &filter)).await?;
+    Ok(http::collection(&page))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_token)
+        .service(list_tokens)
+        .service(revoke_token)
+        .service(list_audit);
+}

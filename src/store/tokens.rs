@@ -1,0 +1,265 @@
+//! API tokens: random secrets shown once, stored only as SHA-256 hashes.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
+
+use crate::db::schema::tokens;
+use crate::db::{AnyConnection, Instant};
+use crate::domain::enums::Role;
+use crate::error::ApiError;
+use crate::ids::TokenId;
+use crate::store::pagination::{Cursor, split_page};
+
+/// Secrets shorter than this are refused (also for the bootstrap token).
+pub const MIN_SECRET_LENGTH: usize = 32;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tokens)]
+struct TokenRow {
+    id: TokenId,
+    name: String,
+    role: String,
+    secret_hash: String,
+    created_at: Instant,
+    expires_at: Option<Instant>,
+    revoked_at: Option<Instant>,
+}
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub id: TokenId,
+    #[schema(example = "partner-sync")]
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Not revoked and not expired.
+    pub active: bool,
+}
+
+/// A new token: the only response that carries the secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: TokenResponse,
+    /// The secret, shown once: send it as `Authorization: Bearer <token>`.
+    #[schema(example = "mr_3q2-7wVt0bX0Ayr6xk3pYb6o7c2VvQGm3n5sEw9dJ1Q")]
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPage {
+    pub items: Vec<TokenResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Who a valid token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub id: TokenId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Why a presented token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A fresh secret: 256 random bits.
+pub fn generate_secret() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
+    Ok(format!("mr_{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+fn respond(row: TokenRow, now: Instant) -> Result<TokenResponse, ApiError> {
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| ApiError::internal(format!("stored role {:?}", row.role)))?;
+    Ok(TokenResponse {
+        id: row.id,
+        name: row.name,
+        role,
+        created_at: row.created_at.get(),
+        expires_at: row.expires_at.map(Instant::get),
+        revoked_at: row.revoked_at.map(Instant::get),
+        active: row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now),
+    })
+}
+
+/// Stores a token with a given secret (for the bootstrap token); returns `None` when a token
+/// with that secret exists already.
+pub fn create_with_secret(
+    conn: &mut AnyConnection,
+    name: &str,
+    role: Role,
+    expires_at: Option<Instant>,
+    secret: &str,
+) -> Result<Option<TokenResponse>, ApiError> {
+    if secret.len() < MIN_SECRET_LENGTH {
+        return Err(ApiError::invalid(
+            "secret",
+            format!("must be at least {MIN_SECRET_LENGTH} characters"),
+        ));
+    }
+    let secret_hash = hash(secret);
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        tokens::table.filter(tokens::secret_hash.eq(&secret_hash)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(None);
+    }
+    let now = Instant::now();
+    let row = TokenRow {
+        id: TokenId::generate(),
+        name: name.to_owned(),
+        role: role.as_str().to_owned(),
+        secret_hash,
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+    };
+    diesel::insert_into(tokens::table)
+        .values((
+            tokens::id.eq(row.id),
+            tokens::name.eq(&row.name),
+            tokens::role.eq(&row.role),
+            tokens::secret_hash.eq(&row.secret_hash),
+            tokens::created_at.eq(row.created_at),
+            tokens::expires_at.eq(row.expires_at),
+        ))
+        .execute(conn)?;
+    respond(row, now).map(Some)
+}
+
+/// A new token with a random secret.
+pub fn create(
+    conn: &mut AnyConnection,
+    name: &str,
+    role: Role,
+    expires_at: Option<Instant>,
+) -> Result<CreatedToken, ApiError> {
+    let secret = generate_secret()?;
+    let token = create_with_secret(conn, name, role, expires_at, &secret)?
+        .ok_or_else(|| ApiError::internal("a fresh secret collided"))?;
+    Ok(CreatedToken { token, secret })
+}
+
+/// The owner of a presented secret, if the token is valid now.
+pub fn verify(
+    conn: &mut AnyConnection,
+    secret: &str,
+) -> Result<Result<Authenticated, Refusal>, ApiError> {
+    let presented = hash(secret);
+    let Some(row) = tokens::table
+        .filter(tokens::secret_hash.eq(&presented))
+        .select(TokenRow::as_select())
+        .first::<TokenRow>(conn)
+        .optional()?
+    else {
+        return Ok(Err(Refusal::Unknown));
+    };
+    // The lookup is by hash; compare again without an early exit all the same.
+    if !bool::from(row.secret_hash.as_bytes().ct_eq(presented.as_bytes())) {
+        return Ok(Err(Refusal::Unknown));
+    }
+    if row.revoked_at.is_some() {
+        return Ok(Err(Refusal::Revoked));
+    }
+    if row.expires_at.is_some_and(|e| e <= Instant::now()) {
+        return Ok(Err(Refusal::Expired));
+    }
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| ApiError::internal(format!("stored role {:?}", row.role)))?;
+    Ok(Ok(Authenticated {
+        id: row.id,
+        name: row.name,
+        role,
+    }))
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<TokenPage, ApiError> {
+    let mut query = tokens::table.select(TokenRow::as_select()).into_boxed();
+    if let Some(text) = cursor {
+        let cursor = Cursor::<String>::decode(text, "created")?;
+        query = query.filter(tokens::id.gt(TokenId(cursor.id)));
+    }
+    let rows: Vec<TokenRow> = query.order(tokens::id.asc()).limit(limit + 1).load(conn)?;
+    let (rows, next_cursor) = split_page(rows, limit, |row| {
+        Cursor {
+            sort: "created".to_owned(),
+            key: String::new(),
+            id: row.id.0,
+        }
+        .encode()
+    });
+    let now = Instant::now();
+    Ok(TokenPage {
+        items: rows
+            .into_iter()
+            .map(|r| respond(r, now))
+            .collect::<Result<_, _>>()?,
+        next_cursor,
+    })
+}
+
+pub fn get(conn: &mut AnyConnection, id: &str) -> Result<TokenResponse, ApiError> {
+    let token_id = uuid::Uuid::parse_str(id)
+        .map(TokenId)
+        .map_err(|_| ApiError::not_found("token", id))?;
+    let row = tokens::table
+        .filter(tokens::id.eq(token_id))
+        .select(TokenRow::as_select())
+        .first::<TokenRow>(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("token", id))?;
+    respond(row, Instant::now())
+}
+
+/// Revokes a token (it stays listed, inactive); revoking twice is harmless.
+pub fn revoke(conn: &mut AnyConnection, id: &str) -> Result<TokenResponse, ApiError> {
+    let token = get(conn, id)?;
+    diesel::update(
+        tokens::table
+            .filter(tokens::id.eq(token.id))
+            .filter(tokens::revoked_at.is_null()),
+    )
+    .set(tokens::revoked_at.eq(Instant::now()))
+    .execute(conn)?;
+    get(conn, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_random_and_hashed() {
+        let a = generate_secret().unwrap_or_default();
+        let b = generate_secret().unwrap_or_default();
+        assert!(a.starts_with("mr_") && a.len() >= 40, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(hash(&a).len(), 64);
+        assert_ne!(hash(&a), a);
+    }
+}

@@ -16,7 +16,7 @@ pub fn token(db: &Database, command: TokenCommand) -> Result<String, String> {
         TokenCommand::Create { role, name, expires } => {
             let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;
             let expires_at = expires
-                .map(|day| parse_date(&day).map(|d| end_of_day(d)))
+                .map(|day| parse_date(&day).map(end_of_day))
                 .transpose()?
                 .flatten();
             let created = write_transaction(conn, |conn| {

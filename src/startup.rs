@@ -31,9 +31,6 @@ impl Application {
     pub fn build(settings: Settings) -> Result<Self, String> {
         let db = Database::connect(&settings.database.database_url, settings.database.pool_size)?;
         db.migrate()?;
-        if let Some(secret) = &settings.server.admin_token {
-            crate::cli::bootstrap_admin(&db, secret)?;
-        }
         let listener = TcpListener::bind(settings.server.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", settings.server.bind))?;
         Self::with_listener(settings, db, listener)
@@ -44,6 +41,9 @@ impl Application {
         db: Database,
         listener: TcpListener,
     ) -> Result<Self, String> {
+        if let Some(secret) = &settings.server.admin_token {
+            crate::cli::bootstrap_admin(&db, secret)?;
+        }
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let doc = openapi::document();
         let routes = RouteTable::from_openapi(&doc);
@@ -78,6 +78,7 @@ impl Application {
                 )
                 .default_service(web::to(no_route))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
+                .wrap(actix_web::middleware::from_fn(routes::access::authenticate))
                 .wrap(actix_web::middleware::from_fn(rate_limit::limit))
                 .wrap(actix_web::middleware::from_fn(cache_headers))
                 .wrap(

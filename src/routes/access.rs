@@ -1,11 +1,14 @@
 //! Who is calling (the `Caller` extractor), `/api/v1/tokens` and `/api/v1/audit`.
 
-use std::future::{Future, ready};
-use std::pin::Pin;
+use std::future::{Ready, ready};
 
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::middleware::Next;
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, delete, get, post, web,
+};
 use chrono::{NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,8 +26,8 @@ use crate::store::idempotency::StoredResponse;
 use crate::store::tokens::{self, Authenticated, CreatedToken, Refusal, TokenPage, TokenResponse};
 
 /// The caller of a request: anonymous, or the owner of a valid bearer token. A request that
-/// presents a token that is malformed, unknown, expired or revoked is refused (401), also
-/// for reads: a client with a broken token should hear about it.
+/// presents a token that is malformed, unknown, expired or revoked is refused (401) by
+/// [`authenticate`], also for reads: a client with a broken token should hear about it.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     token: Option<Authenticated>,
@@ -76,36 +79,65 @@ fn unauthorized(detail: &str) -> ApiError {
     }
 }
 
+/// Checks the bearer token of every request that presents one, before any handler runs, and
+/// leaves the [`Caller`] in the request's extensions.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(next
+            .call(req)
+            .await?
+            .map_into_boxed_body()
+            .map_into_left_body());
+    };
+    let secret = value.to_str().ok().and_then(|v| {
+        let (scheme, secret) = v.trim().split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| secret.trim().to_owned())
+    });
+    let verdict = match secret.filter(|s| !s.is_empty() && s.len() <= 512) {
+        None => Err(unauthorized(
+            "the Authorization header must be `Bearer <token>`",
+        )),
+        Some(secret) => match req.app_data::<web::Data<Database>>().cloned() {
+            None => Err(ApiError::internal("no database configured")),
+            Some(db) => match db.run(move |conn| tokens::verify(conn, &secret)).await {
+                Ok(Ok(token)) => Ok(token),
+                Ok(Err(Refusal::Unknown)) => Err(unauthorized("the token is not known")),
+                Ok(Err(Refusal::Expired)) => Err(unauthorized("the token has expired")),
+                Ok(Err(Refusal::Revoked)) => Err(unauthorized("the token has been revoked")),
+                Err(e) => Err(e),
+            },
+        },
+    };
+    match verdict {
+        Ok(token) => {
+            req.extensions_mut().insert(Caller { token: Some(token) });
+            Ok(next
+                .call(req)
+                .await?
+                .map_into_boxed_body()
+                .map_into_left_body())
+        }
+        Err(error) => Ok(req
+            .into_response(error.error_response())
+            .map_into_right_body()),
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-            return Box::pin(ready(Ok(Caller::default())));
-        };
-        let secret = value.to_str().ok().and_then(|v| {
-            let (scheme, secret) = v.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| secret.trim().to_owned())
-        });
-        let Some(secret) = secret.filter(|s| !s.is_empty() && s.len() <= 512) else {
-            return Box::pin(ready(Err(unauthorized(
-                "the Authorization header must be `Bearer <token>`",
-            ))));
-        };
-        let Some(db) = req.app_data::<web::Data<Database>>().cloned() else {
-            return Box::pin(ready(Err(ApiError::internal("no database configured"))));
-        };
-        Box::pin(async move {
-            match db.run(move |conn| tokens::verify(conn, &secret)).await? {
-                Ok(token) => Ok(Caller { token: Some(token) }),
-                Err(Refusal::Unknown) => Err(unauthorized("the token is not known")),
-                Err(Refusal::Expired) => Err(unauthorized("the token has expired")),
-                Err(Refusal::Revoked) => Err(unauthorized("the token has been revoked")),
-            }
-        })
+        ready(Ok(req
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default()))
     }
 }
 

@@ -118,6 +118,11 @@ pub fn test_database_url() -> String {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server with adjusted settings (rate limit, CORS, bootstrap token…).
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServerSettings)) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
             meeting_registry::telemetry::init(false);
         }
@@ -143,16 +148,18 @@ impl TestApp {
                 (url, None, Some((admin_url, name)))
             }
         };
+        let mut server = ServerSettings {
+            workers: Some(1),
+            rate_limit: 0,
+            ..ServerSettings::default()
+        };
+        adjust(&mut server);
         let settings = Settings {
             database: DatabaseSettings {
                 database_url: database_url.clone(),
                 pool_size: 4,
             },
-            server: ServerSettings {
-                workers: Some(1),
-                rate_limit: 0,
-                ..ServerSettings::default()
-            },
+            server,
         };
         let db = Database::connect(&database_url, 4).expect("connect");
         db.migrate().expect("migrate");

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod bulk;
 mod chains;
 mod errors;

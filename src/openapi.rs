@@ -16,6 +16,12 @@ Errors are RFC 9457 `application/problem+json`. Every `{id}` in a path also acce
 record's slug. Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::error::RuleViolation,
+        crate::store::conflicts::Conflict,
+    )),
     tags(
         (name = "events", description = "Meetings and events"),
         (name = "chains", description = "Chains of events organised back to back in one city"),

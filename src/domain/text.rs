@@ -93,6 +93,13 @@ fn check_text(field: &str, value: &str, max: usize, multiline: bool, errors: &mu
 /// An absolute `http`/`https` URL.
 pub fn url(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
     let trimmed = value.trim();
+    if trimmed.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+        return trimmed.to_owned();
+    }
     if trimmed.chars().count() > 2000 {
         errors.push(FieldError::new(field, "must be at most 2000 characters"));
         return trimmed.to_owned();

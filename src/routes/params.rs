@@ -15,6 +15,10 @@ pub fn text(name: &str, value: Option<String>) -> Result<Option<String>, ApiErro
             name,
             format!("must be at most {MAX_QUERY_TEXT} characters"),
         )),
+        Some(v) if v.chars().any(char::is_control) => Err(ApiError::bad_parameter(
+            name,
+            "must not contain control characters",
+        )),
         Some(v) if v.trim().is_empty() => Ok(None),
         Some(v) => Ok(Some(v.trim().to_owned())),
         None => Ok(None),

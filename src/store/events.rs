@@ -263,6 +263,7 @@ fn find_row(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<Event
     query = match lookup::Key::parse(key) {
         lookup::Key::Id(id) => query.filter(events::id.eq(EventId(id))),
         lookup::Key::Slug(slug) => query.filter(events::slug.eq(slug.to_owned())),
+        lookup::Key::Nothing => return Err(ApiError::not_found("event", key)),
     };
     if !viewer.sees_internal {
         query = query.filter(events::visibility.eq(Visibility::Public.as_str()));

@@ -7,18 +7,23 @@ use crate::db::schema::{chains, events, networks, organisations, people};
 use crate::error::ApiError;
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 
-/// A key from a path or a body: a UUID is an id, anything else a slug.
+/// A key from a path or a body: a UUID is an id, a well-formed slug a slug; anything else
+/// names nothing (and never reaches the database: PostgreSQL refuses NUL in text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Key<'a> {
     Id(uuid::Uuid),
     Slug(&'a str),
+    Nothing,
 }
 
 impl<'a> Key<'a> {
     pub fn parse(text: &'a str) -> Self {
-        match uuid::Uuid::parse_str(text) {
-            Ok(id) => Key::Id(id),
-            Err(_) => Key::Slug(text),
+        if let Ok(id) = uuid::Uuid::parse_str(text) {
+            return Key::Id(id);
+        }
+        match crate::domain::Slug::parse(text) {
+            Ok(_) => Key::Slug(text),
+            Err(_) => Key::Nothing,
         }
     }
 }
@@ -38,6 +43,7 @@ macro_rules! resolver {
                     .select($table::id)
                     .first::<$id>(conn)
                     .optional()?,
+                Key::Nothing => None,
             };
             Ok(found)
         }

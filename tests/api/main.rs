@@ -9,4 +9,5 @@ mod chains;
 mod errors;
 mod events;
 mod graph;
+mod hostile;
 mod openapi;

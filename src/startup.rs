@@ -97,9 +97,18 @@ impl Application {
         .listen(listener)
         .map_err(|e| e.to_string())?
         .shutdown_timeout(20);
-        if let Some(workers) = settings.server.workers {
-            server = server.workers(workers);
-        }
+        let workers = settings
+            .server
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        // As many blocking threads as connections: more would only queue on the pool's lock
+        // and switch contexts.
+        let blocking = (settings.database.pool_size as usize)
+            .div_ceil(workers)
+            .max(1);
+        server = server
+            .workers(workers)
+            .worker_max_blocking_threads(blocking);
         Ok(Self {
             server: server.run(),
             port,

@@ -20,6 +20,9 @@ pub const MAX_TOPICS: usize = 50;
 pub const MAX_LINKS: usize = 50;
 pub const MAX_ORGANISERS: usize = 100;
 pub const MAX_PARTICIPANTS: usize = 500;
+/// The longest an event may last, in days. Bounding it keeps every "what overlaps these dates"
+/// question an index range scan instead of a scan of all earlier events.
+pub const MAX_DURATION_DAYS: i64 = 366;
 pub const EARLIEST_YEAR: i32 = 1800;
 pub const LATEST_YEAR: i32 = 2200;
 
@@ -251,6 +254,12 @@ impl EventInput {
         let end_date = self.end_date.unwrap_or(self.start_date);
         check_date("start_date", self.start_date, &mut errors);
         check_date("end_date", end_date, &mut errors);
+        if (end_date - self.start_date).num_days() > MAX_DURATION_DAYS {
+            errors.push(FieldError::new(
+                "end_date",
+                format!("an event lasts at most {MAX_DURATION_DAYS} days"),
+            ));
+        }
         if end_date < self.start_date {
             errors.push(FieldError::new(
                 "end_date",

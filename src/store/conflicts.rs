@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::db::schema::{event_participants, events, people};
 use crate::db::{AnyConnection, Instant};
 use crate::domain::enums::{EventStatus, Visibility};
+use crate::domain::event::MAX_DURATION_DAYS;
 use crate::domain::text::fold;
 use crate::error::ApiError;
 use crate::ids::{EventId, PersonId};
@@ -88,9 +89,11 @@ pub fn list(
     to: NaiveDate,
     viewer: Viewer,
 ) -> Result<Vec<Conflict>, ApiError> {
+    let earliest_start = from - chrono::Duration::days(MAX_DURATION_DAYS);
     let mut query = events::table
         .filter(events::end_date.ge(from))
         .filter(events::start_date.le(to))
+        .filter(events::start_date.ge(earliest_start))
         .filter(events::status.ne(EventStatus::Cancelled.as_str()))
         .select(CANDIDATE_COLUMNS)
         .into_boxed();
@@ -116,8 +119,11 @@ pub fn for_event(
     else {
         return Ok(Vec::new());
     };
+    let earliest_start =
+        Instant::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 1));
     let mut query = events::table
         .filter(events::starts_at.lt(this.ends_at))
+        .filter(events::starts_at.ge(earliest_start))
         .filter(events::ends_at.gt(this.starts_at))
         .filter(events::id.ne(id))
         .filter(events::status.ne(EventStatus::Cancelled.as_str()))

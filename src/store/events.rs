@@ -16,7 +16,8 @@ use crate::domain::enums::{
     AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
 };
 use crate::domain::event::{
-    EventInput, Link, LocationInput, OrganiserInput, ParticipantInput, ParticipantRef, ValidEvent,
+    EventInput, Link, LocationInput, MAX_DURATION_DAYS, OrganiserInput, ParticipantInput,
+    ParticipantRef, ValidEvent,
 };
 use crate::domain::text::{fold, like_pattern};
 use crate::domain::time::LocalTime;
@@ -259,18 +260,21 @@ pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventR
 }
 
 fn find_row(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventRow, ApiError> {
-    let mut query = events::table.select(EventRow::as_select()).into_boxed();
-    query = match lookup::Key::parse(key) {
-        lookup::Key::Id(id) => query.filter(events::id.eq(EventId(id))),
-        lookup::Key::Slug(slug) => query.filter(events::slug.eq(slug.to_owned())),
-        lookup::Key::Nothing => return Err(ApiError::not_found("event", key)),
+    // Static (not boxed) queries, so diesel keeps them prepared.
+    let row: Option<EventRow> = match lookup::Key::parse(key) {
+        lookup::Key::Id(id) => events::table
+            .filter(events::id.eq(EventId(id)))
+            .select(EventRow::as_select())
+            .first(conn)
+            .optional()?,
+        lookup::Key::Slug(slug) => events::table
+            .filter(events::slug.eq(slug))
+            .select(EventRow::as_select())
+            .first(conn)
+            .optional()?,
+        lookup::Key::Nothing => None,
     };
-    if !viewer.sees_internal {
-        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
-    }
-    query
-        .first(conn)
-        .optional()?
+    row.filter(|row| viewer.sees_internal || row.visibility == Visibility::Public.as_str())
         .ok_or_else(|| ApiError::not_found("event", key))
 }
 
@@ -285,7 +289,11 @@ pub fn list(
         query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
     }
     if let Some(from) = filter.from {
-        query = query.filter(events::end_date.ge(from));
+        // Events are at most MAX_DURATION_DAYS long: bounding the start makes this a range.
+        let earliest_start = from - chrono::Duration::days(MAX_DURATION_DAYS);
+        query = query
+            .filter(events::end_date.ge(from))
+            .filter(events::start_date.ge(earliest_start));
     }
     if let Some(to) = filter.to {
         query = query.filter(events::start_date.le(to));
@@ -315,7 +323,19 @@ pub fn list(
     }
     if let Some(q) = &filter.q {
         let folded = fold(q);
-        if !folded.is_empty() {
+        let indexed = matches!(conn, AnyConnection::Sqlite(_)) && folded.chars().count() >= 3;
+        if indexed {
+            // The FTS5 trigram index finds the substring; a quoted phrase matches it literally.
+            let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "events.rowid IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(phrase)
+                .sql(")"),
+            );
+        } else if !folded.is_empty() {
+            // PostgreSQL's trigram index serves this LIKE; on SQLite only for 1–2 characters.
             query = query.filter(events::search_text.like(like_pattern(&folded)).escape('\\'));
         }
     }
@@ -424,19 +444,23 @@ pub fn load_details(
         String,
         String,
         Option<String>,
-    )> = event_organisers::table
-        .inner_join(organisations::table)
-        .filter(event_organisers::event_id.eq_any(&ids))
-        .order((event_organisers::event_id, event_organisers::position))
-        .select((
-            event_organisers::event_id,
-            event_organisers::role,
-            organisations::id,
-            organisations::slug,
-            organisations::name,
-            organisations::acronym,
-        ))
-        .load(conn)?;
+    )> = by_ids!(
+        event_organisers::table
+            .inner_join(organisations::table)
+            .into_boxed(),
+        event_organisers::event_id,
+        ids.as_slice()
+    )
+    .order((event_organisers::event_id, event_organisers::position))
+    .select((
+        event_organisers::event_id,
+        event_organisers::role,
+        organisations::id,
+        organisations::slug,
+        organisations::name,
+        organisations::acronym,
+    ))
+    .load(conn)?;
     for (event_id, role, id, slug, name, acronym) in organiser_rows {
         organisers
             .entry(event_id)
@@ -454,19 +478,22 @@ pub fn load_details(
     }
 
     let mut participants: HashMap<EventId, Vec<(i32, ParticipantResponse)>> = HashMap::new();
-    let person_rows: Vec<(EventId, i32, String, PersonId, String, String)> =
+    let person_rows: Vec<(EventId, i32, String, PersonId, String, String)> = by_ids!(
         event_participants::table
             .inner_join(people::table.on(event_participants::person_id.eq(people::id.nullable())))
-            .filter(event_participants::event_id.eq_any(&ids))
-            .select((
-                event_participants::event_id,
-                event_participants::position,
-                event_participants::role,
-                people::id,
-                people::slug,
-                people::full_name,
-            ))
-            .load(conn)?;
+            .into_boxed(),
+        event_participants::event_id,
+        ids.as_slice()
+    )
+    .select((
+        event_participants::event_id,
+        event_participants::position,
+        event_participants::role,
+        people::id,
+        people::slug,
+        people::full_name,
+    ))
+    .load(conn)?;
     for (event_id, position, role, id, slug, name) in person_rows {
         let role =
             ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
@@ -494,22 +521,26 @@ pub fn load_details(
         String,
         Option<String>,
     );
-    let organisation_rows: Vec<OrganisationParticipantRow> = event_participants::table
-        .inner_join(
-            organisations::table
-                .on(event_participants::organisation_id.eq(organisations::id.nullable())),
-        )
-        .filter(event_participants::event_id.eq_any(&ids))
-        .select((
-            event_participants::event_id,
-            event_participants::position,
-            event_participants::role,
-            organisations::id,
-            organisations::slug,
-            organisations::name,
-            organisations::acronym,
-        ))
-        .load(conn)?;
+    let organisation_rows: Vec<OrganisationParticipantRow> = by_ids!(
+        event_participants::table
+            .inner_join(
+                organisations::table
+                    .on(event_participants::organisation_id.eq(organisations::id.nullable())),
+            )
+            .into_boxed(),
+        event_participants::event_id,
+        ids.as_slice()
+    )
+    .select((
+        event_participants::event_id,
+        event_participants::position,
+        event_participants::role,
+        organisations::id,
+        organisations::slug,
+        organisations::name,
+        organisations::acronym,
+    ))
+    .load(conn)?;
     for (event_id, position, role, id, slug, name, acronym) in organisation_rows {
         let role =
             ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
@@ -533,38 +564,43 @@ pub fn load_details(
     let networks: HashMap<NetworkId, Summary> = if network_ids.is_empty() {
         HashMap::new()
     } else {
-        networks::table
-            .filter(networks::id.eq_any(&network_ids))
-            .select((
-                networks::id,
-                networks::slug,
-                networks::name,
-                networks::acronym,
-            ))
-            .load::<(NetworkId, String, String, Option<String>)>(conn)?
-            .into_iter()
-            .map(|(id, slug, name, acronym)| {
-                (
-                    id,
-                    Summary {
-                        id: id.0,
-                        slug,
-                        name,
-                        acronym,
-                    },
-                )
-            })
-            .collect()
+        by_ids!(
+            networks::table.into_boxed(),
+            networks::id,
+            network_ids.as_slice()
+        )
+        .select((
+            networks::id,
+            networks::slug,
+            networks::name,
+            networks::acronym,
+        ))
+        .load::<(NetworkId, String, String, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, slug, name, acronym)| {
+            (
+                id,
+                Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym,
+                },
+            )
+        })
+        .collect()
     };
 
     let parent_ids: Vec<EventId> = rows.iter().filter_map(|r| r.parent_event_id).collect();
     let parents: HashMap<EventId, EventSummary> = if parent_ids.is_empty() {
         HashMap::new()
     } else {
-        let mut query = events::table
-            .filter(events::id.eq_any(&parent_ids))
-            .select((events::id, events::slug, events::title, events::start_date))
-            .into_boxed();
+        let mut query = by_ids!(
+            events::table.into_boxed(),
+            events::id,
+            parent_ids.as_slice()
+        )
+        .select((events::id, events::slug, events::title, events::start_date));
         if !viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
         }
@@ -648,18 +684,21 @@ fn chain_positions(
     if chain_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let chain_info: HashMap<ChainId, (String, String)> = chains::table
-        .filter(chains::id.eq_any(&chain_ids))
-        .select((chains::id, chains::slug, chains::title))
-        .load::<(ChainId, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, slug, title)| (id, (slug, title)))
-        .collect();
-    let mut query = events::table
-        .filter(events::chain_id.eq_any(chain_ids.iter().map(|c| Some(*c)).collect::<Vec<_>>()))
-        .order((events::starts_at.asc(), events::id.asc()))
-        .select((events::id, events::chain_id))
-        .into_boxed();
+    let chain_info: HashMap<ChainId, (String, String)> =
+        by_ids!(chains::table.into_boxed(), chains::id, chain_ids.as_slice())
+            .select((chains::id, chains::slug, chains::title))
+            .load::<(ChainId, String, String)>(conn)?
+            .into_iter()
+            .map(|(id, slug, title)| (id, (slug, title)))
+            .collect();
+    let chain_keys: Vec<Option<ChainId>> = chain_ids.iter().map(|c| Some(*c)).collect();
+    let mut query = by_ids!(
+        events::table.into_boxed(),
+        events::chain_id,
+        chain_keys.as_slice()
+    )
+    .order((events::starts_at.asc(), events::id.asc()))
+    .select((events::id, events::chain_id));
     if !viewer.sees_internal {
         query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
     }

@@ -1,6 +1,19 @@
 //! Data access, one module per resource. Functions take a connection and run inside whatever
 //! transaction the caller opened; handlers never build SQL.
 
+/// Filters a boxed query to rows whose `column` is one of `ids`: `column = ?` for a single id
+/// (a statement the connection keeps prepared) and `column IN (…)` otherwise (which SQLite
+/// must prepare anew for every length).
+macro_rules! by_ids {
+    ($query:expr, $column:expr, $ids:expr) => {{
+        let ids = $ids;
+        match ids {
+            [one] => $query.filter($column.eq(*one)),
+            many => $query.filter($column.eq_any(many)),
+        }
+    }};
+}
+
 pub mod audit;
 pub mod chains;
 pub mod conflicts;

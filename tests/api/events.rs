@@ -144,6 +144,22 @@ async fn json_type_errors_name_the_field(backend: Backend) {
     assert!(titles(&app, "").await.is_empty());
 }
 
+async fn events_last_at_most_366_days(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut year = event_body("A year-long programme", "2019-01-01");
+    year["end_date"] = json!("2020-01-01");
+    app.create("/api/v1/events", year).await;
+    let mut longer = event_body("Too long", "2019-01-01");
+    longer["end_date"] = json!("2020-01-03");
+    let problem = app.post("/api/v1/events", &longer).await.problem(422);
+    assert_eq!(problem["errors"][0]["field"], "end_date");
+    // The year-long event is found from its last day.
+    assert_eq!(
+        titles(&app, "from=2020-01-01").await,
+        ["A year-long programme"]
+    );
+}
+
 async fn skipped_local_times_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut body = event_body("Night meeting", "2019-03-31");
@@ -522,6 +538,7 @@ on_both_backends!(
     invalid_events_name_every_field_and_store_nothing,
     json_type_errors_name_the_field,
     skipped_local_times_are_refused,
+    events_last_at_most_366_days,
     slugs_are_unique_and_generated_without_clashes,
     merge_patch_changes_only_what_it_names,
     a_patch_that_breaks_a_rule_changes_nothing,

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS events_search_trgm_idx;

@@ -3,6 +3,7 @@
 use actix_web::App;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
 
 #[derive(OpenApi)]
@@ -75,7 +76,30 @@ fn declare_security(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for (operation, anonymous_allowed) in operations {
             let Some(operation) = operation else { continue };
-            if operation.security.is_some() || path == "/healthz" || path == "/readyz" {
+            if path == "/healthz" || path == "/readyz" {
+                continue;
+            }
+            // Any request may present a bad token or exceed the rate limit; a request that needs
+            // a role may present too weak a one.
+            let mut common = vec![
+                (
+                    "401",
+                    "No token, or a malformed, unknown, expired or revoked one",
+                ),
+                ("429", "Rate limited; see `Retry-After`"),
+                ("503", "The database is unreachable or busy"),
+            ];
+            if !anonymous_allowed {
+                common.push(("403", "The token's role may not do this"));
+            }
+            for (status, description) in common {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem_response(description));
+            }
+            if operation.security.is_some() {
                 continue;
             }
             let bearer = SecurityRequirement::new("bearer", Vec::<String>::new());
@@ -86,4 +110,16 @@ fn declare_security(doc: &mut utoipa::openapi::OpenApi) {
             });
         }
     }
+}
+
+fn problem_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", content)
+            .build(),
+    )
 }

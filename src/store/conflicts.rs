@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::schema::{event_participants, events, people};
+use crate::db::schema::{event_participants, events};
 use crate::db::{AnyConnection, Instant};
 use crate::domain::enums::{EventStatus, Visibility};
 use crate::domain::event::MAX_DURATION_DAYS;
@@ -188,27 +188,7 @@ fn find(
         }
     }
     let person_ids: Vec<PersonId> = found.iter().filter_map(|(_, _, _, p)| *p).collect();
-    let persons: HashMap<PersonId, Summary> = if person_ids.is_empty() {
-        HashMap::new()
-    } else {
-        people::table
-            .filter(people::id.eq_any(&person_ids))
-            .select((people::id, people::slug, people::full_name))
-            .load::<(PersonId, String, String)>(conn)?
-            .into_iter()
-            .map(|(id, slug, name)| {
-                (
-                    id,
-                    Summary {
-                        id: id.0,
-                        slug,
-                        name,
-                        acronym: None,
-                    },
-                )
-            })
-            .collect()
-    };
+    let persons = crate::store::people::summaries(conn, &person_ids)?;
     let summary = |c: &Candidate| EventSummary {
         id: c.id,
         slug: c.slug.clone(),

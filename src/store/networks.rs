@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::schema::{events, memberships, network_supporters, networks, organisations, people};
+use crate::db::schema::{events, memberships, network_supporters, networks, organisations};
 use crate::db::{AnyConnection, Instant};
 use crate::domain::enums::MembershipRole;
 use crate::domain::organisation::{
@@ -449,27 +449,7 @@ fn membership_responses(
     rows: Vec<MembershipRow>,
 ) -> Result<Vec<MembershipResponse>, ApiError> {
     let person_ids: Vec<PersonId> = rows.iter().filter_map(|r| r.person_id).collect();
-    let persons: HashMap<PersonId, Summary> = if person_ids.is_empty() {
-        HashMap::new()
-    } else {
-        people::table
-            .filter(people::id.eq_any(&person_ids))
-            .select((people::id, people::slug, people::full_name))
-            .load::<(PersonId, String, String)>(conn)?
-            .into_iter()
-            .map(|(id, slug, name)| {
-                (
-                    id,
-                    Summary {
-                        id: id.0,
-                        slug,
-                        name,
-                        acronym: None,
-                    },
-                )
-            })
-            .collect()
-    };
+    let persons = crate::store::people::summaries(conn, &person_ids)?;
     let organisation_ids: Vec<OrganisationId> =
         rows.iter().filter_map(|r| r.organisation_id).collect();
     let organisations = organisation_store::summaries(conn, &organisation_ids)?;

@@ -94,6 +94,31 @@ pub struct PersonFilter {
 
 const SORT: &str = "name";
 
+/// One summary per person id, for embedding.
+pub fn summaries(
+    conn: &mut AnyConnection,
+    ids: &[PersonId],
+) -> Result<crate::store::Summaries<PersonId>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(people::table
+        .filter(people::id.eq_any(ids))
+        .select((people::id, people::slug, people::full_name))
+        .load::<(PersonId, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, slug, name)| {
+            let summary = Summary {
+                id: id.0,
+                slug,
+                name,
+                acronym: None,
+            };
+            (id, summary)
+        })
+        .collect())
+}
+
 fn respond(
     conn: &mut AnyConnection,
     rows: Vec<PersonRow>,

@@ -138,6 +138,10 @@ impl IfMatch {
         Self(header_lists(req, header::IF_MATCH))
     }
 
+    pub fn is_absent(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// 412 unless the header is absent, `*`, or names the current representation.
     pub fn check(&self, current_etag: &str) -> Result<(), ApiError> {
         match &self.0 {

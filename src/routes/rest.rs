@@ -69,6 +69,26 @@ where
     Ok(builder.body(response.body))
 }
 
+/// Runs a read-modify-write. Its version check fails only when another writer got in between
+/// (on PostgreSQL, where transactions interleave); a client that sent no `If-Match` asked for
+/// no precondition, so the write is tried again on the new state instead of answering 412.
+async fn retry_unconditional<T, F, Fut>(
+    if_match: &http::IfMatch,
+    mut attempt: F,
+) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(ApiError::PreconditionFailed) if if_match.is_absent() && tries < 10 => tries += 1,
+            outcome => return outcome,
+        }
+    }
+}
+
 pub async fn create<R: Resource>(
     req: HttpRequest,
     db: web::Data<Database>,
@@ -122,8 +142,10 @@ pub async fn update<R: Resource>(
     let actor = caller.require(Role::Editor)?;
     let patch = http::json_body(&req, &body)?;
     let if_match = http::IfMatch::of(&req);
-    let (updated, warnings) = db
-        .write(move |conn| {
+    let (updated, warnings) = retry_unconditional(&if_match, || {
+        let (key, patch, if_match, actor) =
+            (key.clone(), patch.clone(), if_match.clone(), actor.clone());
+        db.write(move |conn| {
             let current = R::get(conn, &key, Viewer::WRITER)?;
             if_match.check(&http::etag_of_value(&current)?)?;
             let before = R::as_input(&current);
@@ -137,7 +159,8 @@ pub async fn update<R: Resource>(
             let warnings = R::warnings(conn, &updated, Viewer::WRITER)?;
             Ok((updated, warnings))
         })
-        .await?;
+    })
+    .await?;
     Ok(http::single_with_warnings(
         &req,
         StatusCode::OK,
@@ -154,19 +177,16 @@ pub async fn delete<R: Resource>(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Editor)?;
     let if_match = http::IfMatch::of(&req);
-    db.write(move |conn| {
-        let current = R::get(conn, &key, Viewer::WRITER)?;
-        if_match.check(&http::etag_of_value(&current)?)?;
-        let id = R::id(&current);
-        R::delete(conn, id, R::version(&current))?;
-        audit::record(
-            conn,
-            &actor,
-            "delete",
-            R::NAME,
-            &id.to_string(),
-            &json_of(&R::as_input(&current))?,
-        )
+    retry_unconditional(&if_match, || {
+        let (key, if_match, actor) = (key.clone(), if_match.clone(), actor.clone());
+        db.write(move |conn| {
+            let current = R::get(conn, &key, Viewer::WRITER)?;
+            if_match.check(&http::etag_of_value(&current)?)?;
+            let id = R::id(&current);
+            R::delete(conn, id, R::version(&current))?;
+            let fields = json_of(&R::as_input(&current))?;
+            audit::record(conn, &actor, "delete", R::NAME, &id.to_string(), &fields)
+        })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -317,6 +317,27 @@ async fn conditional_requests_use_the_etag(backend: Backend) {
     app.get(&path).await.problem(404);
 }
 
+/// Writers that send no `If-Match` ask for no precondition: racing PATCHes all apply, none is
+/// refused as stale.
+async fn concurrent_unconditional_patches_all_apply(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app
+        .create("/api/v1/events", event_body("Busy", "2019-04-23"))
+        .await;
+    let path = format!("/api/v1/events/{}", created["id"].as_str().unwrap_or(""));
+    let patches = (0..8).map(|i| {
+        let body = json!({"description": format!("writer {i}")});
+        let path = path.clone();
+        let app = &app;
+        async move { app.patch(&path, &body).await }
+    });
+    let responses = futures_util::future::join_all(patches).await;
+    for response in responses {
+        response.expect(200);
+    }
+    assert_eq!(app.get(&path).await.json()["version"], 9);
+}
+
 async fn deleting_an_event_removes_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let created = app
@@ -544,6 +565,7 @@ on_both_backends!(
     a_patch_that_breaks_a_rule_changes_nothing,
     conditional_requests_use_the_etag,
     deleting_an_event_removes_it,
+    concurrent_unconditional_patches_all_apply,
     unknown_events_are_404_problems,
     date_filters_find_overlapping_events,
     field_filters_select_events,

@@ -828,34 +828,51 @@ fn check_series(
     number: i32,
     starts_at: Instant,
 ) -> Result<(), ApiError> {
-    let others: Vec<(EventId, i32, Instant, String)> = events::table
-        .filter(events::network_id.eq(network_id))
-        .filter(events::id.ne(this))
-        .filter(events::series_number.is_not_null())
-        .select((
-            events::id,
-            events::series_number.assume_not_null(),
-            events::starts_at,
-            events::slug,
-        ))
-        .load(conn)?;
-    if let Some((id, _, _, slug)) = others.iter().find(|(_, n, _, _)| *n == number) {
+    // The rule holds for the stored series, so only the neighbours in number need checking:
+    // three index lookups on (network_id, series_number), however long the series.
+    let numbered = || {
+        events::table
+            .filter(events::network_id.eq(network_id))
+            .filter(events::id.ne(this))
+            .select((
+                events::id,
+                events::series_number.assume_not_null(),
+                events::starts_at,
+                events::slug,
+            ))
+            .into_boxed()
+    };
+    let same: Option<(EventId, i32, Instant, String)> = numbered()
+        .filter(events::series_number.eq(number))
+        .first(conn)
+        .optional()?;
+    if let Some((id, _, _, slug)) = same {
         return Err(ApiError::violations(vec![RuleViolation::events(
             "series_unique",
             vec![id.to_string()],
             format!("event {slug:?} is already number {number} of this network's series"),
         )]));
     }
-    let out_of_order = others.iter().find(|(_, n, starts, _)| {
-        (*n < number && *starts > starts_at) || (*n > number && *starts < starts_at)
-    });
+    let previous: Option<(EventId, i32, Instant, String)> = numbered()
+        .filter(events::series_number.lt(number))
+        .order(events::series_number.desc())
+        .first(conn)
+        .optional()?;
+    let next: Option<(EventId, i32, Instant, String)> = numbered()
+        .filter(events::series_number.gt(number))
+        .order(events::series_number.asc())
+        .first(conn)
+        .optional()?;
+    let out_of_order = previous
+        .filter(|(_, _, starts, _)| *starts > starts_at)
+        .or(next.filter(|(_, _, starts, _)| *starts < starts_at));
     if let Some((id, n, _, slug)) = out_of_order {
         return Err(ApiError::violations(vec![RuleViolation::events(
             "series_order",
             vec![id.to_string()],
             format!(
                 "number {number} would {} number {n} ({slug:?}); series numbers rise with start dates",
-                if *n < number {
+                if n < number {
                     "start before"
                 } else {
                     "start after"

@@ -119,21 +119,61 @@ pub fn for_event(
     else {
         return Ok(Vec::new());
     };
+    // Only events sharing a person or the venue can conflict: look those up through the
+    // participants index and the (city, start) index instead of every overlapping event.
     let earliest_start =
         Instant::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 1));
-    let mut query = events::table
-        .filter(events::starts_at.lt(this.ends_at))
-        .filter(events::starts_at.ge(earliest_start))
-        .filter(events::ends_at.gt(this.starts_at))
-        .filter(events::id.ne(id))
-        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
-        .select(CANDIDATE_COLUMNS)
-        .limit(1000)
-        .into_boxed();
-    if !viewer.sees_internal {
-        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    let overlapping = || {
+        let mut query = events::table
+            .filter(events::starts_at.lt(this.ends_at))
+            .filter(events::starts_at.ge(earliest_start))
+            .filter(events::ends_at.gt(this.starts_at))
+            .filter(events::id.ne(id))
+            .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+            .select(CANDIDATE_COLUMNS)
+            .limit(1000)
+            .into_boxed();
+        if !viewer.sees_internal {
+            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+        }
+        query
+    };
+    let people: Vec<PersonId> = event_participants::table
+        .filter(event_participants::event_id.eq(id))
+        .filter(event_participants::person_id.is_not_null())
+        .select(event_participants::person_id.assume_not_null())
+        .load(conn)?;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    if !people.is_empty() {
+        candidates.extend(
+            overlapping()
+                .filter(
+                    events::id.eq_any(
+                        event_participants::table
+                            .filter(
+                                event_participants::person_id
+                                    .eq_any(people.iter().map(|p| Some(*p)).collect::<Vec<_>>()),
+                            )
+                            .select(event_participants::event_id),
+                    ),
+                )
+                .load::<Candidate>(conn)?,
+        );
     }
-    let mut candidates: Vec<Candidate> = query.load(conn)?;
+    if this.venue.is_some() && this.city_key.is_some() {
+        let same_city: Vec<Candidate> = overlapping()
+            .filter(events::city_key.eq(this.city_key.clone()))
+            .filter(events::venue.is_not_null())
+            .load(conn)?;
+        for candidate in same_city {
+            if !candidates.iter().any(|c| c.id == candidate.id) {
+                candidates.push(candidate);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
     candidates.push(this);
     find(conn, candidates, Some(id))
 }

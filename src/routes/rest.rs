@@ -146,6 +146,7 @@ pub async fn update<R: Resource>(
         let (key, patch, if_match, actor) =
             (key.clone(), patch.clone(), if_match.clone(), actor.clone());
         db.write(move |conn| {
+            R::lock(conn, &key)?;
             let current = R::get(conn, &key, Viewer::WRITER)?;
             if_match.check(&http::etag_of_value(&current)?)?;
             let before = R::as_input(&current);
@@ -180,6 +181,7 @@ pub async fn delete<R: Resource>(
     retry_unconditional(&if_match, || {
         let (key, if_match, actor) = (key.clone(), if_match.clone(), actor.clone());
         db.write(move |conn| {
+            R::lock(conn, &key)?;
             let current = R::get(conn, &key, Viewer::WRITER)?;
             if_match.check(&http::etag_of_value(&current)?)?;
             let id = R::id(&current);

@@ -458,6 +458,15 @@ impl Resource for Chains {
         input.validate()
     }
 
+    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
+        if let Some(id) = lookup::chain_id(conn, key)? {
+            diesel::update(chains::table.filter(chains::id.eq(id)))
+                .set(chains::version.eq(chains::version))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
         get(conn, key, viewer)
     }

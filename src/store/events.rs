@@ -1118,6 +1118,15 @@ impl Resource for Events {
         input.validate()
     }
 
+    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
+        if let Some(id) = lookup::event_id(conn, key)? {
+            diesel::update(events::table.filter(events::id.eq(id)))
+                .set(events::version.eq(events::version))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
         get(conn, key, viewer)
     }

@@ -300,6 +300,15 @@ impl Resource for Networks {
         input.validate()
     }
 
+    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
+        if let Some(id) = lookup::network_id(conn, key)? {
+            diesel::update(networks::table.filter(networks::id.eq(id)))
+                .set(networks::version.eq(networks::version))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
     fn get(
         conn: &mut AnyConnection,
         key: &str,

@@ -321,6 +321,15 @@ impl Resource for Organisations {
         input.validate()
     }
 
+    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
+        if let Some(id) = lookup::organisation_id(conn, key)? {
+            diesel::update(organisations::table.filter(organisations::id.eq(id)))
+                .set(organisations::version.eq(organisations::version))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
     fn get(
         conn: &mut AnyConnection,
         key: &str,

@@ -259,6 +259,15 @@ impl Resource for People {
         input.validate()
     }
 
+    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
+        if let Some(id) = lookup::person_id(conn, key)? {
+            diesel::update(people::table.filter(people::id.eq(id)))
+                .set(people::version.eq(people::version))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
     fn get(
         conn: &mut AnyConnection,
         key: &str,

@@ -21,6 +21,10 @@ pub trait Resource: 'static {
     type Response: Serialize + Send + 'static;
 
     fn validate(input: Self::Input) -> Result<Self::Valid, Vec<FieldError>>;
+    /// Takes the record's row lock for the rest of the transaction (a no-op write), so a
+    /// read-modify-write on PostgreSQL reads the latest committed version instead of losing a
+    /// race. Unknown keys are left to the read that follows.
+    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError>;
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer)
     -> Result<Self::Response, ApiError>;
     /// Stores a new record; returns its id. Runs inside a write transaction.

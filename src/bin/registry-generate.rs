@@ -174,13 +174,13 @@ fn run(cli: &Cli) -> Result<(), String> {
 }
 
 fn redact(url: &str) -> String {
-    match url.split_once('@') {
-        Some((head, tail)) if head.contains("://") && head.contains(':') => {
-            let scheme = head.split("://").next().unwrap_or("");
-            format!("{scheme}://…@{tail}")
-        }
-        _ => url.to_owned(),
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.rsplit_once('@')
+        && let Some((user, _password)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:…@{host}");
     }
+    url.to_owned()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ use crate::ids::{EventId, PersonId};
 use crate::store::events::EventSummary;
 use crate::store::{Summary, Viewer};
 
+/// A write's response names at most this many conflicts (earliest first);
+/// `GET /conflicts` lists them all.
+pub const MAX_WARNINGS: usize = 20;
+
 /// What two overlapping events share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -131,7 +135,8 @@ pub fn for_event(
             .filter(events::id.ne(id))
             .filter(events::status.ne(EventStatus::Cancelled.as_str()))
             .select(CANDIDATE_COLUMNS)
-            .limit(1000)
+            .order((events::starts_at.asc(), events::id.asc()))
+            .limit(MAX_WARNINGS as i64)
             .into_boxed();
         if !viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
@@ -175,7 +180,9 @@ pub fn for_event(
         return Ok(Vec::new());
     }
     candidates.push(this);
-    find(conn, candidates, Some(id))
+    let mut conflicts = find(conn, candidates, Some(id))?;
+    conflicts.truncate(MAX_WARNINGS);
+    Ok(conflicts)
 }
 
 fn find(

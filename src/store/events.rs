@@ -184,7 +184,7 @@ pub struct EventResponse {
     pub visibility: Visibility,
     pub chain: Option<ChainPosition>,
     /// Only in create and update responses: scheduling conflicts this event now has (a
-    /// warning, not a refusal). Absent when there are none.
+    /// warning, not a refusal; at most 20, earliest first). Absent when there are none.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<crate::store::conflicts::Conflict>>)]
     pub warnings: Option<()>,

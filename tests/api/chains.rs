@@ -320,6 +320,28 @@ async fn conflicts_name_the_shared_person_or_venue(backend: Backend) {
     assert_eq!(after["items"].as_array().map(Vec::len), Some(1));
 }
 
+async fn write_warnings_are_capped(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Busy Chair", "slug": "busy"}),
+    )
+    .await;
+    let mut last = Value::Null;
+    for i in 0..22 {
+        let mut body = event_body(&format!("Parallel session {i}"), "2019-11-18");
+        body["participants"] = json!([{"person_id": "busy", "role": "chair"}]);
+        last = app.create("/api/v1/events", body).await;
+    }
+    assert_eq!(last["warnings"].as_array().map(Vec::len), Some(20));
+    let all = app
+        .get("/api/v1/conflicts?from=2019-11-18&to=2019-11-18")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(22 * 21 / 2));
+}
+
 /// Two writers move the two events of a chain at once, each move fine alone, together
 /// breaking the gap rule: exactly one must be refused, whatever the interleaving.
 async fn concurrent_event_writes_cannot_break_a_chain(backend: Backend) {
@@ -371,4 +393,5 @@ on_both_backends!(
     events_in_a_chain_cannot_be_deleted,
     conflicts_name_the_shared_person_or_venue,
     concurrent_event_writes_cannot_break_a_chain,
+    write_warnings_are_capped,
 );

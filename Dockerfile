@@ -20,7 +20,8 @@ WORKDIR /data
 VOLUME ["/data"]
 ENV DATABASE_URL=/data/registry.db \
     REGISTRY_BIND=0.0.0.0:8080 \
-    RUST_LOG=info
+    RUST_LOG=info \
+    MALLOC_ARENA_MAX=2
 EXPOSE 8080
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["meeting-registry"]

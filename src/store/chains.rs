@@ -444,6 +444,8 @@ fn columns(
     })
 }
 
+versioned_rows!(chains, ChainId);
+
 /// Chains as a [`Resource`].
 pub struct Chains;
 
@@ -459,12 +461,10 @@ impl Resource for Chains {
     }
 
     fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        if let Some(id) = lookup::chain_id(conn, key)? {
-            diesel::update(chains::table.filter(chains::id.eq(id)))
-                .set(chains::version.eq(chains::version))
-                .execute(conn)?;
+        match lookup::chain_id(conn, key)? {
+            Some(id) => lock_row(conn, id),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
@@ -517,16 +517,7 @@ impl Resource for Chains {
         for event in members {
             detach(conn, id, event)?;
         }
-        let deleted = diesel::delete(
-            chains::table
-                .filter(chains::id.eq(id))
-                .filter(chains::version.eq(version)),
-        )
-        .execute(conn)?;
-        if deleted == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
-        Ok(())
+        delete_row(conn, id, version)
     }
 
     fn as_input(response: &ChainResponse) -> ChainInput {

@@ -1101,17 +1101,10 @@ pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(),
             "the event is in a chain; remove it from the chain first",
         ));
     }
-    let deleted = diesel::delete(
-        events::table
-            .filter(events::id.eq(id))
-            .filter(events::version.eq(version)),
-    )
-    .execute(conn)?;
-    if deleted == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    Ok(())
+    delete_row(conn, id, version)
 }
+
+versioned_rows!(events, EventId);
 
 /// Events as a [`Resource`].
 pub struct Events;
@@ -1128,12 +1121,10 @@ impl Resource for Events {
     }
 
     fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        if let Some(id) = lookup::event_id(conn, key)? {
-            diesel::update(events::table.filter(events::id.eq(id)))
-                .set(events::version.eq(events::version))
-                .execute(conn)?;
+        match lookup::event_id(conn, key)? {
+            Some(id) => lock_row(conn, id),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {

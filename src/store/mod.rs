@@ -14,6 +14,33 @@ macro_rules! by_ids {
     }};
 }
 
+/// The optimistic-concurrency statements every versioned table shares: `lock_row` (a no-op
+/// write that takes the row lock for the transaction) and `delete_row` (412 when the row is no
+/// longer at the version the caller read).
+macro_rules! versioned_rows {
+    ($table:ident, $id:ty) => {
+        fn lock_row(conn: &mut AnyConnection, id: $id) -> Result<(), ApiError> {
+            diesel::update($table::table.filter($table::id.eq(id)))
+                .set($table::version.eq($table::version))
+                .execute(conn)?;
+            Ok(())
+        }
+
+        fn delete_row(conn: &mut AnyConnection, id: $id, version: i32) -> Result<(), ApiError> {
+            let deleted = diesel::delete(
+                $table::table
+                    .filter($table::id.eq(id))
+                    .filter($table::version.eq(version)),
+            )
+            .execute(conn)?;
+            if deleted == 0 {
+                return Err(ApiError::PreconditionFailed);
+            }
+            Ok(())
+        }
+    };
+}
+
 pub mod audit;
 pub mod chains;
 pub mod conflicts;

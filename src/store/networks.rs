@@ -286,6 +286,8 @@ fn write_supporters(
     Ok(())
 }
 
+versioned_rows!(networks, NetworkId);
+
 /// Networks as a [`Resource`].
 pub struct Networks;
 
@@ -301,12 +303,10 @@ impl Resource for Networks {
     }
 
     fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        if let Some(id) = lookup::network_id(conn, key)? {
-            diesel::update(networks::table.filter(networks::id.eq(id)))
-                .set(networks::version.eq(networks::version))
-                .execute(conn)?;
+        match lookup::network_id(conn, key)? {
+            Some(id) => lock_row(conn, id),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn get(
@@ -367,16 +367,7 @@ impl Resource for Networks {
             )],
         )?;
         // Memberships and supporter links belong to the network and go with it.
-        let deleted = diesel::delete(
-            networks::table
-                .filter(networks::id.eq(id))
-                .filter(networks::version.eq(version)),
-        )
-        .execute(conn)?;
-        if deleted == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
-        Ok(())
+        delete_row(conn, id, version)
     }
 
     fn as_input(response: &NetworkResponse) -> NetworkInput {

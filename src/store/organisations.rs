@@ -307,6 +307,8 @@ fn ids_of<T: std::fmt::Display>(ids: Vec<T>) -> Vec<String> {
     ids.into_iter().map(|id| id.to_string()).collect()
 }
 
+versioned_rows!(organisations, OrganisationId);
+
 /// Organisations as a [`Resource`].
 pub struct Organisations;
 
@@ -322,12 +324,10 @@ impl Resource for Organisations {
     }
 
     fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        if let Some(id) = lookup::organisation_id(conn, key)? {
-            diesel::update(organisations::table.filter(organisations::id.eq(id)))
-                .set(organisations::version.eq(organisations::version))
-                .execute(conn)?;
+        match lookup::organisation_id(conn, key)? {
+            Some(id) => lock_row(conn, id),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn get(
@@ -448,16 +448,7 @@ impl Resource for Organisations {
                 ),
             ],
         )?;
-        let deleted = diesel::delete(
-            organisations::table
-                .filter(organisations::id.eq(id))
-                .filter(organisations::version.eq(version)),
-        )
-        .execute(conn)?;
-        if deleted == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
-        Ok(())
+        delete_row(conn, id, version)
     }
 
     fn as_input(response: &OrganisationResponse) -> OrganisationInput {

@@ -245,6 +245,8 @@ fn columns(
     })
 }
 
+versioned_rows!(people, PersonId);
+
 /// People as a [`Resource`].
 pub struct People;
 
@@ -260,12 +262,10 @@ impl Resource for People {
     }
 
     fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        if let Some(id) = lookup::person_id(conn, key)? {
-            diesel::update(people::table.filter(people::id.eq(id)))
-                .set(people::version.eq(people::version))
-                .execute(conn)?;
+        match lookup::person_id(conn, key)? {
+            Some(id) => lock_row(conn, id),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn get(
@@ -335,16 +335,7 @@ impl Resource for People {
                 ),
             ],
         )?;
-        let deleted = diesel::delete(
-            people::table
-                .filter(people::id.eq(id))
-                .filter(people::version.eq(version)),
-        )
-        .execute(conn)?;
-        if deleted == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
-        Ok(())
+        delete_row(conn, id, version)
     }
 
     fn as_input(response: &PersonResponse) -> PersonInput {

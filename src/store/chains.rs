@@ -444,7 +444,7 @@ fn columns(
     })
 }
 
-versioned_rows!(chains, ChainId);
+versioned_rows!(chains, ChainId, ChainColumns);
 
 /// Chains as a [`Resource`].
 pub struct Chains;
@@ -495,16 +495,7 @@ impl Resource for Chains {
         let id = ChainId(id);
         let wanted = resolve_events(conn, &valid.events)?;
         let columns = columns(conn, id, valid)?;
-        let changed = diesel::update(
-            chains::table
-                .filter(chains::id.eq(id))
-                .filter(chains::version.eq(version)),
-        )
-        .set((columns, chains::version.eq(chains::version + 1)))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
+        update_row(conn, id, version, columns)?;
         set_members(conn, id, &wanted)
     }
 

@@ -1051,19 +1051,7 @@ pub fn update(
 ) -> Result<(), ApiError> {
     let now = Instant::now();
     let (refs, slug) = check_rules(conn, id, event)?;
-    let changed = diesel::update(
-        events::table
-            .filter(events::id.eq(id))
-            .filter(events::version.eq(version)),
-    )
-    .set((
-        columns(event, slug, &refs, now),
-        events::version.eq(events::version + 1),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(ApiError::PreconditionFailed);
-    }
+    update_row(conn, id, version, columns(event, slug, &refs, now))?;
     write_relations(conn, id, event, &refs)?;
     let chain: Option<ChainId> = events::table
         .filter(events::id.eq(id))
@@ -1104,7 +1092,7 @@ pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(),
     delete_row(conn, id, version)
 }
 
-versioned_rows!(events, EventId);
+versioned_rows!(events, EventId, EventColumns);
 
 /// Events as a [`Resource`].
 pub struct Events;

@@ -14,11 +14,32 @@ macro_rules! by_ids {
     }};
 }
 
-/// The optimistic-concurrency statements every versioned table shares: `lock_row` (a no-op
+/// The optimistic-concurrency statements every versioned table shares: `update_row`,
+/// `lock_row` (a no-op
 /// write that takes the row lock for the transaction) and `delete_row` (412 when the row is no
 /// longer at the version the caller read).
 macro_rules! versioned_rows {
-    ($table:ident, $id:ty) => {
+    ($table:ident, $id:ty, $columns:ty) => {
+        /// Writes `columns` if the row is still at `version`, bumping it (else 412).
+        fn update_row(
+            conn: &mut AnyConnection,
+            id: $id,
+            version: i32,
+            columns: $columns,
+        ) -> Result<(), ApiError> {
+            let changed = diesel::update(
+                $table::table
+                    .filter($table::id.eq(id))
+                    .filter($table::version.eq(version)),
+            )
+            .set((columns, $table::version.eq($table::version + 1)))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(ApiError::PreconditionFailed);
+            }
+            Ok(())
+        }
+
         fn lock_row(conn: &mut AnyConnection, id: $id) -> Result<(), ApiError> {
             diesel::update($table::table.filter($table::id.eq(id)))
                 .set($table::version.eq($table::version))

@@ -286,7 +286,7 @@ fn write_supporters(
     Ok(())
 }
 
-versioned_rows!(networks, NetworkId);
+versioned_rows!(networks, NetworkId, NetworkColumns);
 
 /// Networks as a [`Resource`].
 pub struct Networks;
@@ -339,16 +339,7 @@ impl Resource for Networks {
     ) -> Result<(), ApiError> {
         let id = NetworkId(id);
         let columns = write(conn, id, valid)?;
-        let changed = diesel::update(
-            networks::table
-                .filter(networks::id.eq(id))
-                .filter(networks::version.eq(version)),
-        )
-        .set((columns, networks::version.eq(networks::version + 1)))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
+        update_row(conn, id, version, columns)?;
         write_supporters(conn, id, valid)
     }
 

@@ -307,7 +307,7 @@ fn ids_of<T: std::fmt::Display>(ids: Vec<T>) -> Vec<String> {
     ids.into_iter().map(|id| id.to_string()).collect()
 }
 
-versioned_rows!(organisations, OrganisationId);
+versioned_rows!(organisations, OrganisationId, OrganisationColumns);
 
 /// Organisations as a [`Resource`].
 pub struct Organisations;
@@ -359,20 +359,7 @@ impl Resource for Organisations {
     ) -> Result<(), ApiError> {
         let id = OrganisationId(id);
         let columns = columns(conn, id, valid)?;
-        let changed = diesel::update(
-            organisations::table
-                .filter(organisations::id.eq(id))
-                .filter(organisations::version.eq(version)),
-        )
-        .set((
-            columns,
-            organisations::version.eq(organisations::version + 1),
-        ))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
-        Ok(())
+        update_row(conn, id, version, columns)
     }
 
     fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {

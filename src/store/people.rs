@@ -245,7 +245,7 @@ fn columns(
     })
 }
 
-versioned_rows!(people, PersonId);
+versioned_rows!(people, PersonId, PersonColumns);
 
 /// People as a [`Resource`].
 pub struct People;
@@ -297,17 +297,7 @@ impl Resource for People {
     ) -> Result<(), ApiError> {
         let id = PersonId(id);
         let columns = columns(conn, id, valid)?;
-        let changed = diesel::update(
-            people::table
-                .filter(people::id.eq(id))
-                .filter(people::version.eq(version)),
-        )
-        .set((columns, people::version.eq(people::version + 1)))
-        .execute(conn)?;
-        if changed == 0 {
-            return Err(ApiError::PreconditionFailed);
-        }
-        Ok(())
+        update_row(conn, id, version, columns)
     }
 
     fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {

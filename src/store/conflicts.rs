@@ -125,12 +125,20 @@ pub fn for_event(
     };
     // Only events sharing a person or the venue can conflict: look those up through the
     // participants index and the (city, start) index instead of every overlapping event.
-    let earliest_start =
-        Instant::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 1));
-    let overlapping = || {
+    // Short events that overlap started at most two weeks (and two days of time zones)
+    // before this one; long ones are found through their own index.
+    let short_start = Instant::from(
+        this.starts_at.get() - chrono::Duration::days(crate::store::events::SHORT_SPAN_DAYS + 2),
+    );
+    let long_start =
+        Instant::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 2));
+    let long_events = format!(
+        "events.id IN (SELECT id FROM events WHERE {} AND starts_at >= ",
+        crate::store::events::long_span(conn)
+    );
+    let overlapping = |long: bool| {
         let mut query = events::table
             .filter(events::starts_at.lt(this.ends_at))
-            .filter(events::starts_at.ge(earliest_start))
             .filter(events::ends_at.gt(this.starts_at))
             .filter(events::id.ne(id))
             .filter(events::status.ne(EventStatus::Cancelled.as_str()))
@@ -138,6 +146,15 @@ pub fn for_event(
             .order((events::starts_at.asc(), events::id.asc()))
             .limit(MAX_WARNINGS as i64)
             .into_boxed();
+        query = if long {
+            query.filter(events::starts_at.ge(long_start)).filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(&long_events)
+                    .bind::<crate::db::sql_types::PortableInstant, _>(long_start)
+                    .sql(")"),
+            )
+        } else {
+            query.filter(events::starts_at.ge(short_start))
+        };
         if !viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
         }
@@ -149,9 +166,9 @@ pub fn for_event(
         .select(event_participants::person_id.assume_not_null())
         .load(conn)?;
     let mut candidates: Vec<Candidate> = Vec::new();
-    if !people.is_empty() {
-        candidates.extend(
-            overlapping()
+    for long in [false, true] {
+        if !people.is_empty() {
+            let shared_person: Vec<Candidate> = overlapping(long)
                 .filter(
                     events::id.eq_any(
                         event_participants::table
@@ -162,17 +179,22 @@ pub fn for_event(
                             .select(event_participants::event_id),
                     ),
                 )
-                .load::<Candidate>(conn)?,
-        );
-    }
-    if this.venue.is_some() && this.city_key.is_some() {
-        let same_city: Vec<Candidate> = overlapping()
-            .filter(events::city_key.eq(this.city_key.clone()))
-            .filter(events::venue.is_not_null())
-            .load(conn)?;
-        for candidate in same_city {
-            if !candidates.iter().any(|c| c.id == candidate.id) {
-                candidates.push(candidate);
+                .load::<Candidate>(conn)?;
+            for candidate in shared_person {
+                if !candidates.iter().any(|c| c.id == candidate.id) {
+                    candidates.push(candidate);
+                }
+            }
+        }
+        if this.venue.is_some() && this.city_key.is_some() {
+            let same_city: Vec<Candidate> = overlapping(long)
+                .filter(events::city_key.eq(this.city_key.clone()))
+                .filter(events::venue.is_not_null())
+                .load(conn)?;
+            for candidate in same_city {
+                if !candidates.iter().any(|c| c.id == candidate.id) {
+                    candidates.push(candidate);
+                }
             }
         }
     }

@@ -284,150 +284,241 @@ pub fn list(
     filter: &EventFilter,
     viewer: Viewer,
 ) -> Result<EventPage, ApiError> {
-    let mut query = events::table.select(EventRow::as_select()).into_boxed();
-    if !viewer.sees_internal {
-        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    let (rows, next_cursor) = list_rows(conn, filter, viewer)?;
+    let items = load_details(conn, rows, viewer)?;
+    Ok(EventPage { items, next_cursor })
+}
+
+/// Events whose local dates span more than this many days are "long": few, and indexed apart
+/// (`events_long_idx`), so a date window needs widening by this much, not by a year.
+pub const SHORT_SPAN_DAYS: i64 = 14;
+
+/// The SQL condition of `events_long_idx`, spelled as the index spells it on each backend.
+pub fn long_span(conn: &AnyConnection) -> &'static str {
+    match conn {
+        AnyConnection::Sqlite(_) => "julianday(end_date) - julianday(start_date) > 14",
+        AnyConnection::Postgresql(_) => "end_date - start_date > 14",
     }
-    // Events last at most MAX_DURATION_DAYS, so a date window bounds `starts_at` too; with
-    // that bound the (field, starts_at) indexes seek to the window instead of reading every
-    // earlier event. Two days of margin cover every UTC offset.
-    if let Some(from) = filter.from {
-        let earliest_start = from - chrono::Duration::days(MAX_DURATION_DAYS);
-        query = query
-            .filter(events::end_date.ge(from))
-            .filter(events::start_date.ge(earliest_start))
-            .filter(events::starts_at.ge(utc_midnight(earliest_start - chrono::Duration::days(2))));
-    }
-    if let Some(to) = filter.to {
-        query = query
-            .filter(events::start_date.le(to))
-            .filter(events::starts_at.lt(utc_midnight(to + chrono::Duration::days(2))));
-    }
-    if let Some(city) = &filter.city {
-        query = query.filter(events::city_key.eq(fold(city)));
-    }
-    if let Some(country) = &filter.country {
-        query = query.filter(events::country_code.eq(country.clone()));
-    }
-    if !filter.kinds.is_empty() {
-        let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
-        query = query.filter(events::kind.eq_any(kinds));
-    }
-    if !filter.statuses.is_empty() {
-        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
-        query = query.filter(events::status.eq_any(statuses));
-    }
-    if let Some(topic) = &filter.topic {
-        query = query.filter(
-            events::id.eq_any(
-                event_topics::table
-                    .filter(event_topics::topic_key.eq(fold(topic)))
-                    .select(event_topics::event_id),
-            ),
-        );
-    }
-    if let Some(q) = &filter.q {
-        let folded = fold(q);
-        let indexed = matches!(conn, AnyConnection::Sqlite(_)) && folded.chars().count() >= 3;
-        if indexed {
-            // The FTS5 trigram index finds the substring; a quoted phrase matches it literally.
-            let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
-            query = query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "events.rowid IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
-                )
-                .bind::<diesel::sql_types::Text, _>(phrase)
-                .sql(")"),
-            );
-        } else if !folded.is_empty() {
-            // PostgreSQL's trigram index serves this LIKE; on SQLite only for 1–2 characters.
-            query = query.filter(events::search_text.like(like_pattern(&folded)).escape('\\'));
-        }
-    }
-    if let Some(since) = filter.updated_since {
-        query = query.filter(events::updated_at.ge(since));
-    }
+}
+
+/// Which events a date-window query looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Span {
+    /// No window: all of them.
+    Any,
+    /// Events of at most [`SHORT_SPAN_DAYS`] (and any others that start in the narrow window).
+    Short,
+    /// Events longer than that, found through their own index.
+    Long,
+}
+
+/// The rows of one page of events matching `filter`, and the cursor of the next page.
+pub fn list_rows(
+    conn: &mut AnyConnection,
+    filter: &EventFilter,
+    viewer: Viewer,
+) -> Result<(Vec<EventRow>, Option<String>), ApiError> {
     // A reference filter that names nothing matches nothing (rather than 404): a list is a
     // search, and an empty answer is the truthful one.
-    if let Some(key) = &filter.network {
-        let id = lookup::network_id(conn, key)?;
-        query = query.filter(events::network_id.eq(id));
-    }
-    if let Some(key) = &filter.chain {
-        let id = lookup::chain_id(conn, key)?;
-        query = query.filter(events::chain_id.eq(id));
-    }
-    if let Some(key) = &filter.organisation {
-        let id = lookup::organisation_id(conn, key)?;
-        query = query.filter(
-            events::id
-                .eq_any(
-                    event_organisers::table
-                        .filter(event_organisers::organisation_id.nullable().eq(id))
-                        .select(event_organisers::event_id),
-                )
-                .or(events::id.eq_any(
-                    event_participants::table
-                        .filter(event_participants::organisation_id.eq(id))
-                        .select(event_participants::event_id),
-                )),
-        );
-    }
-    if let Some(key) = &filter.person {
-        let id = lookup::person_id(conn, key)?;
-        query = query.filter(
-            events::id.eq_any(
-                event_participants::table
-                    .filter(event_participants::person_id.eq(id))
-                    .select(event_participants::event_id),
-            ),
-        );
-    }
-
-    let sort = filter.sort;
-    if let Some(text) = &filter.cursor {
-        let cursor = Cursor::<String>::decode(text, sort.name())?;
-        let key = Instant::parse_sortable(&cursor.key)
-            .ok_or_else(|| ApiError::bad_parameter("cursor", "is not a cursor this list issued"))?;
-        let id = EventId(cursor.id);
-        query = match sort {
-            EventSort::Start => query.filter(
-                events::starts_at
-                    .gt(key)
-                    .or(events::starts_at.eq(key).and(events::id.gt(id))),
-            ),
-            EventSort::StartDescending => query.filter(
-                events::starts_at
-                    .lt(key)
-                    .or(events::starts_at.eq(key).and(events::id.lt(id))),
-            ),
-            EventSort::Updated => query.filter(
-                events::updated_at
-                    .gt(key)
-                    .or(events::updated_at.eq(key).and(events::id.gt(id))),
-            ),
-        };
-    }
-    query = match sort {
-        EventSort::Start => query.order((events::starts_at.asc(), events::id.asc())),
-        EventSort::StartDescending => query.order((events::starts_at.desc(), events::id.desc())),
-        EventSort::Updated => query.order((events::updated_at.asc(), events::id.asc())),
+    let network = match &filter.network {
+        Some(key) => Some(lookup::network_id(conn, key)?),
+        None => None,
     };
-    let rows: Vec<EventRow> = query.limit(filter.limit + 1).load(conn)?;
-    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        let key = match sort {
-            EventSort::Start | EventSort::StartDescending => row.starts_at,
-            EventSort::Updated => row.updated_at,
+    let chain = match &filter.chain {
+        Some(key) => Some(lookup::chain_id(conn, key)?),
+        None => None,
+    };
+    let organisation = match &filter.organisation {
+        Some(key) => Some(lookup::organisation_id(conn, key)?),
+        None => None,
+    };
+    let person = match &filter.person {
+        Some(key) => Some(lookup::person_id(conn, key)?),
+        None => None,
+    };
+    let cursor = match &filter.cursor {
+        Some(text) => {
+            let cursor = Cursor::<String>::decode(text, filter.sort.name())?;
+            let key = Instant::parse_sortable(&cursor.key).ok_or_else(|| {
+                ApiError::bad_parameter("cursor", "is not a cursor this list issued")
+            })?;
+            Some((key, EventId(cursor.id)))
+        }
+        None => None,
+    };
+    // With a `from` date, events that end on or after it started at most their own length
+    // before it: short events in a window two weeks wide, long ones through their index.
+    let spans: &[Span] = if filter.from.is_some() {
+        &[Span::Short, Span::Long]
+    } else {
+        &[Span::Any]
+    };
+    let sort = filter.sort;
+    let mut rows: Vec<EventRow> = Vec::new();
+    for &span in spans {
+        let mut query = events::table.select(EventRow::as_select()).into_boxed();
+        if !viewer.sees_internal {
+            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+        }
+        if let Some(from) = filter.from {
+            // Two days of margin cover every UTC offset.
+            let widen = match span {
+                Span::Short | Span::Any => SHORT_SPAN_DAYS,
+                Span::Long => MAX_DURATION_DAYS,
+            };
+            let earliest_start = from - chrono::Duration::days(widen);
+            query = query
+                .filter(events::end_date.ge(from))
+                .filter(events::start_date.ge(earliest_start))
+                .filter(
+                    events::starts_at.ge(utc_midnight(earliest_start - chrono::Duration::days(2))),
+                );
+            if span == Span::Long {
+                // Spelled as a subquery so the planner starts from the (small) long-event
+                // index instead of a filter's index.
+                query = query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                        "events.id IN (SELECT id FROM events WHERE {} AND starts_at >= ",
+                        long_span(conn)
+                    ))
+                    .bind::<crate::db::sql_types::PortableInstant, _>(utc_midnight(
+                        earliest_start - chrono::Duration::days(2),
+                    ))
+                    .sql(")"),
+                );
+            }
+        }
+        if let Some(to) = filter.to {
+            query = query
+                .filter(events::start_date.le(to))
+                .filter(events::starts_at.lt(utc_midnight(to + chrono::Duration::days(2))));
+        }
+        if let Some(city) = &filter.city {
+            query = query.filter(events::city_key.eq(fold(city)));
+        }
+        if let Some(country) = &filter.country {
+            query = query.filter(events::country_code.eq(country.clone()));
+        }
+        if !filter.kinds.is_empty() {
+            let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+            query = query.filter(events::kind.eq_any(kinds));
+        }
+        if !filter.statuses.is_empty() {
+            let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+            query = query.filter(events::status.eq_any(statuses));
+        }
+        if let Some(topic) = &filter.topic {
+            query = query.filter(
+                events::id.eq_any(
+                    event_topics::table
+                        .filter(event_topics::topic_key.eq(fold(topic)))
+                        .select(event_topics::event_id),
+                ),
+            );
+        }
+        if let Some(q) = &filter.q {
+            let folded = fold(q);
+            let indexed = matches!(conn, AnyConnection::Sqlite(_)) && folded.chars().count() >= 3;
+            if indexed {
+                // The FTS5 trigram index finds the substring; a quoted phrase matches it
+                // literally.
+                let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+                query = query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "events.rowid IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(phrase)
+                    .sql(")"),
+                );
+            } else if !folded.is_empty() {
+                // PostgreSQL's trigram index serves this LIKE; on SQLite only for 1–2
+                // characters.
+                query = query.filter(events::search_text.like(like_pattern(&folded)).escape('\\'));
+            }
+        }
+        if let Some(since) = filter.updated_since {
+            query = query.filter(events::updated_at.ge(since));
+        }
+        if let Some(id) = network {
+            query = query.filter(events::network_id.eq(id));
+        }
+        if let Some(id) = chain {
+            query = query.filter(events::chain_id.eq(id));
+        }
+        if let Some(id) = organisation {
+            query = query.filter(
+                events::id
+                    .eq_any(
+                        event_organisers::table
+                            .filter(event_organisers::organisation_id.nullable().eq(id))
+                            .select(event_organisers::event_id),
+                    )
+                    .or(events::id.eq_any(
+                        event_participants::table
+                            .filter(event_participants::organisation_id.eq(id))
+                            .select(event_participants::event_id),
+                    )),
+            );
+        }
+        if let Some(id) = person {
+            query = query.filter(
+                events::id.eq_any(
+                    event_participants::table
+                        .filter(event_participants::person_id.eq(id))
+                        .select(event_participants::event_id),
+                ),
+            );
+        }
+        if let Some((key, id)) = cursor {
+            query = match sort {
+                EventSort::Start => query.filter(
+                    events::starts_at
+                        .gt(key)
+                        .or(events::starts_at.eq(key).and(events::id.gt(id))),
+                ),
+                EventSort::StartDescending => query.filter(
+                    events::starts_at
+                        .lt(key)
+                        .or(events::starts_at.eq(key).and(events::id.lt(id))),
+                ),
+                EventSort::Updated => query.filter(
+                    events::updated_at
+                        .gt(key)
+                        .or(events::updated_at.eq(key).and(events::id.gt(id))),
+                ),
+            };
+        }
+        query = match sort {
+            EventSort::Start => query.order((events::starts_at.asc(), events::id.asc())),
+            EventSort::StartDescending => {
+                query.order((events::starts_at.desc(), events::id.desc()))
+            }
+            EventSort::Updated => query.order((events::updated_at.asc(), events::id.asc())),
         };
+        rows.extend(query.limit(filter.limit + 1).load::<EventRow>(conn)?);
+    }
+    let sort_key = |row: &EventRow| match sort {
+        EventSort::Start | EventSort::StartDescending => (row.starts_at, row.id),
+        EventSort::Updated => (row.updated_at, row.id),
+    };
+    if spans.len() > 1 {
+        // A long event may be in both answers.
+        rows.sort_by_key(sort_key);
+        rows.dedup_by_key(|row| row.id);
+        if sort == EventSort::StartDescending {
+            rows.reverse();
+        }
+        rows.truncate(usize::try_from(filter.limit + 1).unwrap_or(usize::MAX));
+    }
+    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
         Cursor {
             sort: sort.name().to_owned(),
-            key: key.to_sortable_string(),
+            key: sort_key(row).0.to_sortable_string(),
             id: row.id.0,
         }
         .encode()
     });
-    let items = load_details(conn, rows, viewer)?;
-    Ok(EventPage { items, next_cursor })
+    Ok((rows, next_cursor))
 }
 
 fn utc_midnight(day: NaiveDate) -> Instant {

@@ -1,0 +1,13 @@
+DROP INDEX events_long_idx;
+DROP INDEX events_starts_at_idx;
+DROP INDEX events_country_start_idx;
+DROP INDEX events_kind_start_idx;
+DROP INDEX events_city_start_idx;
+DROP INDEX events_network_start_idx;
+DROP INDEX events_status_start_idx;
+CREATE INDEX events_starts_at_idx ON events (starts_at, id);
+CREATE INDEX events_country_start_idx ON events (country_code, starts_at, id);
+CREATE INDEX events_kind_start_idx ON events (kind, starts_at, id);
+CREATE INDEX events_city_start_idx ON events (city_key, starts_at, id);
+CREATE INDEX events_network_start_idx ON events (network_id, starts_at, id);
+CREATE INDEX events_status_start_idx ON events (status, starts_at, id);

@@ -106,6 +106,11 @@ pub struct ServerSettings {
     /// limiting off.
     #[arg(long, env = "REGISTRY_RATE_LIMIT", default_value_t = 50, global = true)]
     pub rate_limit: u32,
+    /// Memory for cached representations, in MiB (0 turns the cache off). Entries are checked
+    /// against the database's generation on every read, so the cache never serves a record
+    /// older than the last committed write.
+    #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536), global = true)]
+    pub cache_mb: u64,
     /// An admin token to create on start if it does not exist (at least 32 characters), so a
     /// container can be administered without exec-ing into it.
     #[arg(
@@ -124,6 +129,7 @@ impl Default for ServerSettings {
             cors_origins: Vec::new(),
             workers: None,
             rate_limit: 50,
+            cache_mb: 16,
             admin_token: None,
         }
     }

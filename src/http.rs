@@ -165,22 +165,31 @@ pub fn single_with_warnings(
     value: &impl Serialize,
     warnings: &[serde_json::Value],
 ) -> HttpResponse {
-    let (body, etag) = match representation(value, warnings) {
-        Ok(parts) => parts,
-        Err(e) => return actix_web::ResponseError::error_response(&e),
-    };
+    match representation(value, warnings) {
+        Ok((body, etag)) => with_etag(req, status, body, &etag),
+        Err(e) => actix_web::ResponseError::error_response(&e),
+    }
+}
+
+/// A response whose body has the ETag `etag`; 304 for a `GET` whose `If-None-Match` names it.
+pub fn with_etag(
+    req: &HttpRequest,
+    status: StatusCode,
+    body: impl actix_web::body::MessageBody + 'static,
+    etag: &str,
+) -> HttpResponse {
     if status == StatusCode::OK
         && let Some(tags) = header_lists(req, header::IF_NONE_MATCH)
     {
         let weak_equal = |t: &String| t.trim_start_matches("W/") == etag;
         if tags.iter().any(|t| t == "*" || weak_equal(t)) {
             return HttpResponse::NotModified()
-                .insert_header((header::ETAG, etag))
+                .insert_header((header::ETAG, etag.to_owned()))
                 .finish();
         }
     }
     HttpResponse::build(status)
-        .insert_header((header::ETAG, etag))
+        .insert_header((header::ETAG, etag.to_owned()))
         .content_type("application/json")
         .body(body)
 }

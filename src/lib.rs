@@ -1,6 +1,7 @@
 //! meeting-registry: the registry of record for institutional meetings and events.
 
 pub mod bulk;
+pub mod cache;
 pub mod cli;
 pub mod configuration;
 pub mod db;

@@ -13,6 +13,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::cache::Representations;
 use crate::configuration::Settings;
 use crate::db::Database;
 use crate::error::ApiError;
@@ -38,9 +39,10 @@ impl Application {
 
     pub fn with_listener(
         settings: Settings,
-        db: Database,
+        mut db: Database,
         listener: TcpListener,
     ) -> Result<Self, String> {
+        db.start_writer()?;
         if let Some(secret) = &settings.server.admin_token {
             crate::cli::bootstrap_admin(&db, secret)?;
         }
@@ -50,6 +52,9 @@ impl Application {
         let cors_origins = settings.server.cors_origins.clone();
         let rate_limit = web::Data::new(RateLimit::new(settings.server.rate_limit));
         let db = web::Data::new(db);
+        let cache = web::Data::new(Representations::new(
+            settings.server.cache_mb.saturating_mul(1 << 20),
+        ));
         let routes = web::Data::new(routes);
         let doc = Arc::new(doc);
         let mut server = HttpServer::new(move || {
@@ -58,6 +63,7 @@ impl Application {
                 .configure(routes::configure)
                 .split_for_parts();
             app.app_data(db.clone())
+                .app_data(cache.clone())
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))

@@ -3,6 +3,7 @@
 
 pub mod schema;
 pub mod sql_types;
+mod writer;
 
 use std::time::Duration;
 
@@ -104,6 +105,9 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub struct Database {
     pool: Pool,
     backend: Backend,
+    manager: ConnectionManager,
+    /// SQLite's group-committing writer (see [`writer`]); PostgreSQL writes run side by side.
+    writer: Option<writer::Writer>,
 }
 
 impl Database {
@@ -112,6 +116,7 @@ impl Database {
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, String> {
         let manager = ConnectionManager::new(url);
         let backend = manager.backend;
+        let writer_manager = manager.clone();
         manager
             .establish()
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
@@ -121,7 +126,21 @@ impl Database {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| format!("cannot build the connection pool: {e}"))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            manager: writer_manager,
+            writer: None,
+        })
+    }
+
+    /// Starts SQLite's group-committing writer (the server does; the command-line tools write
+    /// with [`write_transaction`] on a pooled connection). A no-op on PostgreSQL.
+    pub fn start_writer(&mut self) -> Result<(), String> {
+        if self.backend == Backend::Sqlite && self.writer.is_none() {
+            self.writer = Some(writer::Writer::start(&self.manager)?);
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {
@@ -174,8 +193,13 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        self.blocking(move |conn| write_transaction(conn, work))
-            .await
+        match &self.writer {
+            Some(writer) => writer.write(work).await,
+            None => {
+                self.blocking(move |conn| write_transaction(conn, work))
+                    .await
+            }
+        }
     }
 
     async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
@@ -205,7 +229,10 @@ where
         }
         AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    match work(conn) {
+    match work(conn).and_then(|value| {
+        advance_generation(conn)?;
+        Ok(value)
+    }) {
         Ok(value) => {
             <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)
@@ -215,6 +242,27 @@ where
             Err(error)
         }
     }
+}
+
+/// Moves the registry's generation: the last statement of every write transaction, so the row
+/// lock it takes on PostgreSQL is held only while the transaction commits (taking it earlier
+/// would order it before the transaction's other locks and invite deadlocks).
+fn advance_generation(conn: &mut AnyConnection) -> Result<(), ApiError> {
+    use schema::registry_state::dsl::*;
+    diesel::update(registry_state.filter(id.eq(1)))
+        .set(generation.eq(generation + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The registry's generation: it changes whenever any process commits a write, so a
+/// representation built at one generation is current for as long as it is read back.
+pub fn generation(conn: &mut AnyConnection) -> Result<i64, ApiError> {
+    use schema::registry_state::dsl::*;
+    Ok(registry_state
+        .filter(id.eq(1))
+        .select(generation)
+        .first(conn)?)
 }
 
 /// Whether the database answers; for `/readyz`.

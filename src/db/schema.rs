@@ -256,3 +256,10 @@ diesel::table! {
         created_at -> PortableInstant,
     }
 }
+
+diesel::table! {
+    registry_state (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}

@@ -4,15 +4,20 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::db::{Database, Instant};
+use std::sync::Arc;
+
+use crate::cache::{Entry, Representations};
+use crate::db::{self, AnyConnection, Database, Instant};
 use crate::domain::enums::{EventKind, EventStatus};
 use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
 use crate::http;
 use crate::routes::{Caller, params, rest};
+use crate::store::Viewer;
 use crate::store::events::{
     self as store, EventFilter, EventPage, EventResponse, EventSort, Events,
 };
+use crate::store::resource::Resource;
 
 /// Filters and paging of the event list. Dates are local to each event.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -133,15 +138,73 @@ impl EventListQuery {
 #[get("/events")]
 pub async fn list_events(
     db: web::Data<Database>,
+    cache: web::Data<Representations>,
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| store::list(conn, &filter, viewer))
+    let body = db
+        .run(move |conn| page_body(conn, &cache, &filter, viewer))
         .await?;
-    Ok(http::collection(&page))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
+}
+
+/// One page of events, serialised as an [`EventPage`]: the rows come from the database, each
+/// item's representation from the cache while it is current (the same entry `GET
+/// /events/{id}` answers with), the others are read in one batch and kept.
+pub fn page_body(
+    conn: &mut AnyConnection,
+    cache: &Representations,
+    filter: &EventFilter,
+    viewer: Viewer,
+) -> Result<Vec<u8>, ApiError> {
+    let generation = db::generation(conn)?;
+    let (rows, next_cursor) = store::list_rows(conn, filter, viewer)?;
+    let keys: Vec<String> = rows.iter().map(|row| row.id.0.to_string()).collect();
+    let mut items: Vec<Option<Arc<Entry>>> = keys
+        .iter()
+        .map(|key| cache.get(Events::NAME, key, viewer, generation))
+        .collect();
+    let missing: Vec<_> = rows
+        .into_iter()
+        .zip(&items)
+        .filter(|(_, item)| item.is_none())
+        .map(|(row, _)| row)
+        .collect();
+    if !missing.is_empty() {
+        let mut fresh = store::load_details(conn, missing, viewer)?.into_iter();
+        for (slot, key) in items.iter_mut().zip(&keys) {
+            if slot.is_some() {
+                continue;
+            }
+            let record = fresh
+                .next()
+                .ok_or_else(|| ApiError::internal("an event of the page was not read"))?;
+            let (body, etag) = http::representation(&record, &[])?;
+            let entry = Entry {
+                generation,
+                body: body.into(),
+                etag,
+            };
+            *slot = Some(cache.insert(Events::NAME, key, viewer, entry));
+        }
+    }
+    let items: Vec<Arc<Entry>> = items.into_iter().flatten().collect();
+    let mut body = Vec::with_capacity(items.iter().map(|e| e.body.len() + 1).sum::<usize>() + 96);
+    body.extend_from_slice(b"{\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&item.body);
+    }
+    body.extend_from_slice(b"],\"next_cursor\":");
+    serde_json::to_writer(&mut body, &next_cursor).map_err(ApiError::internal)?;
+    body.push(b'}');
+    Ok(body)
 }
 
 rest::crud_handlers! {

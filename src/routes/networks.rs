@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::cache::Representations;
 use crate::db::Database;
 use crate::domain::enums::{MembershipRole, Role};
 use crate::domain::organisation::{MembershipInput, NetworkInput};
@@ -13,7 +14,7 @@ use crate::http;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::audit;
-use crate::store::events::{self as event_store, EventPage, EventSort};
+use crate::store::events::{EventPage, EventSort};
 use crate::store::idempotency::StoredResponse;
 use crate::store::networks::{
     self as store, MembershipFilter, MembershipPage, MembershipResponse, NetworkFilter,
@@ -83,6 +84,7 @@ pub async fn list_networks(
 #[get("/networks/{id}/meetings")]
 pub async fn network_meetings(
     db: web::Data<Database>,
+    cache: web::Data<Representations>,
     path: web::Path<String>,
     query: web::Query<EventListQuery>,
     caller: Caller,
@@ -90,16 +92,18 @@ pub async fn network_meetings(
     let mut filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let page = db
+    let body = db
         .run(move |conn| {
             filter.network = Some(store::network_id(conn, &key)?.to_string());
             if filter.sort == EventSort::Updated {
                 filter.sort = EventSort::Start;
             }
-            event_store::list(conn, &filter, viewer)
+            crate::routes::events::page_body(conn, &cache, &filter, viewer)
         })
         .await?;
-    Ok(http::collection(&page))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

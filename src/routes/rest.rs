@@ -5,7 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::db::{AnyConnection, Database};
+use std::sync::Arc;
+
+use crate::cache::{Entry, Representations};
+use crate::db::{self, AnyConnection, Database};
 use crate::domain::enums::Role;
 use crate::error::ApiError;
 use crate::http;
@@ -124,12 +127,47 @@ pub async fn create<R: Resource>(
 pub async fn get<R: Resource>(
     req: HttpRequest,
     db: web::Data<Database>,
+    cache: web::Data<Representations>,
     key: String,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer();
-    let record = db.run(move |conn| R::get(conn, &key, viewer)).await?;
-    Ok(http::single(&req, StatusCode::OK, &record))
+    let entry = db
+        .run(move |conn| representation::<R>(conn, &cache, &key, viewer))
+        .await?;
+    Ok(http::with_etag(
+        &req,
+        StatusCode::OK,
+        entry.body.clone(),
+        &entry.etag,
+    ))
+}
+
+/// The representation of the record `key` names, from the cache while the registry has not
+/// changed since it was built, else read and kept.
+pub fn representation<R: Resource>(
+    conn: &mut AnyConnection,
+    cache: &Representations,
+    key: &str,
+    viewer: Viewer,
+) -> Result<Arc<Entry>, ApiError> {
+    // The generation is read before the record: an entry is never older than its generation.
+    let generation = db::generation(conn)?;
+    if let Some(entry) = cache.get(R::NAME, key, viewer, generation) {
+        return Ok(entry);
+    }
+    let record = R::get(conn, key, viewer)?;
+    let (body, etag) = http::representation(&record, &[])?;
+    Ok(cache.insert(
+        R::NAME,
+        key,
+        viewer,
+        Entry {
+            generation,
+            body: body.into(),
+            etag,
+        },
+    ))
 }
 
 pub async fn update<R: Resource>(
@@ -256,10 +294,11 @@ macro_rules! crud_handlers {
         pub async fn $get(
             req: actix_web::HttpRequest,
             db: actix_web::web::Data<$crate::db::Database>,
+            cache: actix_web::web::Data<$crate::cache::Representations>,
             path: actix_web::web::Path<String>,
             caller: $crate::routes::Caller,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::routes::rest::get::<$resource>(req, db, path.into_inner(), caller).await
+            $crate::routes::rest::get::<$resource>(req, db, cache, path.into_inner(), caller).await
         }
 
         #[utoipa::path(

@@ -193,6 +193,40 @@ impl TestApp {
         }
     }
 
+    /// A second server process's worth of state (its own pool and cache) on this test's
+    /// database, as a second replica behind a load balancer would be.
+    #[allow(dead_code)]
+    pub async fn replica(&self) -> TestApp {
+        let settings = Settings {
+            database: DatabaseSettings {
+                database_url: self.database_url.clone(),
+                pool_size: 4,
+            },
+            server: ServerSettings {
+                workers: Some(1),
+                rate_limit: 0,
+                ..ServerSettings::default()
+            },
+        };
+        let db = Database::connect(&self.database_url, 4).expect("connect");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let app = Application::with_listener(settings, db, listener).expect("build replica");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        actix_web::rt::spawn(app.into_server());
+        Self {
+            address,
+            admin: self.admin.clone(),
+            editor: self.editor.clone(),
+            reader: self.reader.clone(),
+            client: self.client.clone(),
+            database_url: self.database_url.clone(),
+            handle,
+            _dir: None,
+            postgres: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

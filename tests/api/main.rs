@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod bulk;
+mod cache;
 mod chains;
 mod errors;
 mod events;

@@ -1,0 +1,132 @@
+//! Representations already serialised, kept for reuse while the registry does not change.
+//!
+//! Every entry remembers the registry's generation (see [`crate::db::generation`]) it was built
+//! at. A read first asks the database for the current generation (one primary-key lookup) and
+//! uses an entry only if it matches, so a write by this process, by another server process on
+//! the same PostgreSQL, or by the command line, makes every older entry stale at once: nothing
+//! has to know which representations embed which record (an event embeds the names of its
+//! network, organisers, participants, parent and chain). Stale entries are replaced on their
+//! next read; the least useful ones are evicted when the byte budget is reached.
+
+use std::sync::Arc;
+
+use actix_web::web::Bytes;
+
+use crate::store::Viewer;
+
+/// One representation: the exact body a `GET` returns and its ETag.
+#[derive(Debug)]
+pub struct Entry {
+    pub generation: i64,
+    pub body: Bytes,
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    resource: &'static str,
+    key: Box<str>,
+    sees_internal: bool,
+}
+
+#[derive(Clone)]
+struct ByteWeighter;
+
+impl quick_cache::Weighter<Key, Arc<Entry>> for ByteWeighter {
+    fn weight(&self, key: &Key, entry: &Arc<Entry>) -> u64 {
+        (key.key.len() + entry.body.len() + entry.etag.len() + 96) as u64
+    }
+}
+
+/// The representation cache; `None` inside when it is turned off (a budget of 0).
+pub struct Representations {
+    entries: Option<quick_cache::sync::Cache<Key, Arc<Entry>, ByteWeighter>>,
+}
+
+impl Representations {
+    /// A cache holding at most about `budget_bytes` of representations.
+    pub fn new(budget_bytes: u64) -> Self {
+        let entries = (budget_bytes > 0).then(|| {
+            // Representations are 1–3 KB; the estimate only sizes the hash table.
+            let estimated_items = usize::try_from(budget_bytes / 2048)
+                .unwrap_or(usize::MAX)
+                .max(16);
+            quick_cache::sync::Cache::with_weighter(estimated_items, budget_bytes, ByteWeighter)
+        });
+        Self { entries }
+    }
+
+    /// The representation of `resource` `key` (an id or slug, as requested) for `viewer`, if it
+    /// was built at `generation`.
+    pub fn get(
+        &self,
+        resource: &'static str,
+        key: &str,
+        viewer: Viewer,
+        generation: i64,
+    ) -> Option<Arc<Entry>> {
+        let entries = self.entries.as_ref()?;
+        let entry = entries.get(&Key {
+            resource,
+            key: key.into(),
+            sees_internal: viewer.sees_internal,
+        })?;
+        (entry.generation == generation).then_some(entry)
+    }
+
+    /// Keeps a representation built at `generation`, and returns it.
+    pub fn insert(
+        &self,
+        resource: &'static str,
+        key: &str,
+        viewer: Viewer,
+        entry: Entry,
+    ) -> Arc<Entry> {
+        let entry = Arc::new(entry);
+        if let Some(entries) = &self.entries {
+            entries.insert(
+                Key {
+                    resource,
+                    key: key.into(),
+                    sees_internal: viewer.sees_internal,
+                },
+                entry.clone(),
+            );
+        }
+        entry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(generation: i64, body: &'static str) -> Entry {
+        Entry {
+            generation,
+            body: Bytes::from_static(body.as_bytes()),
+            etag: "\"e\"".into(),
+        }
+    }
+
+    #[test]
+    fn an_entry_serves_only_its_generation_and_viewer() {
+        let cache = Representations::new(1 << 20);
+        let public = Viewer {
+            sees_internal: false,
+        };
+        cache.insert("event", "a", public, entry(7, "{}"));
+        assert!(cache.get("event", "a", public, 7).is_some());
+        assert!(cache.get("event", "a", public, 8).is_none());
+        assert!(cache.get("event", "a", Viewer::WRITER, 7).is_none());
+        assert!(cache.get("network", "a", public, 7).is_none());
+    }
+
+    #[test]
+    fn a_zero_budget_turns_the_cache_off() {
+        let cache = Representations::new(0);
+        let inserted = cache.insert("event", "a", Viewer::WRITER, entry(1, "{}"));
+        assert_eq!(&inserted.body[..], b"{}");
+        assert!(cache.get("event", "a", Viewer::WRITER, 1).is_none());
+    }
+}

@@ -1,0 +1,124 @@
+//! The representation cache must never show a client something older than the last committed
+//! write: not after a change to a record an event only embeds, not for another viewer, not
+//! after a write through another server process on the same database.
+
+use awc::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, event_body};
+use crate::on_both_backends;
+
+fn item_titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| i["title"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn embedded_records_are_current_after_their_own_change(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/organisations",
+        json!({"name": "IISG Support Group", "kind": "programme", "slug": "iisg-support-group"}),
+    )
+    .await;
+    let mut body = event_body("4th IISG Board Meeting", "2019-11-18");
+    body["organisers"] = json!([{"organisation_id": "iisg-support-group", "role": "organiser"}]);
+    let event = app.create("/api/v1/events", body).await;
+    let path = format!("/api/v1/events/{}", event["id"].as_str().unwrap_or(""));
+
+    // Read twice, so the second answer comes from the cache.
+    app.get(&path).await.expect(200);
+    let before = app.get(&path).await.expect(200);
+    let old_etag = before.header("etag").unwrap_or_default();
+    app.get("/api/v1/events?limit=5").await.expect(200);
+
+    app.patch(
+        "/api/v1/organisations/iisg-support-group",
+        &json!({"name": "IISG Support Group Secretariat"}),
+    )
+    .await
+    .expect(200);
+
+    let after = app.get(&path).await.expect(200);
+    assert_eq!(
+        after.json()["organisers"][0]["organisation"]["name"],
+        "IISG Support Group Secretariat"
+    );
+    assert_ne!(after.header("etag").unwrap_or_default(), old_etag);
+    let page = app.get("/api/v1/events?limit=5").await.expect(200).json();
+    assert_eq!(
+        page["items"][0]["organisers"][0]["organisation"]["name"],
+        "IISG Support Group Secretariat"
+    );
+    // The old ETag no longer matches: a conditional GET gets the new body, not 304.
+    let conditional = app
+        .request(Method::GET, &path, &[("if-none-match", &old_etag)], None)
+        .await;
+    assert_eq!(conditional.status, 200);
+}
+
+async fn each_viewer_gets_its_own_representation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("Closed preparatory meeting", "2019-04-23");
+    body["visibility"] = json!("internal");
+    let event = app.create("/api/v1/events", body).await;
+    let path = format!("/api/v1/events/{}", event["id"].as_str().unwrap_or(""));
+
+    // A token holder fills the cache first; anonymous readers must still not see the event.
+    app.get_as(&app.reader, &path).await.expect(200);
+    app.get_as(&app.reader, &path).await.expect(200);
+    app.get(&path).await.problem(404);
+    let internal = app.get_as(&app.reader, "/api/v1/events").await.expect(200);
+    assert_eq!(
+        item_titles(&internal.json()),
+        ["Closed preparatory meeting"]
+    );
+    let public = app.get("/api/v1/events").await.expect(200).json();
+    assert_eq!(item_titles(&public), Vec::<String>::new());
+}
+
+async fn a_replica_sees_writes_made_through_another_server(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let replica = app.replica().await;
+    let event = app
+        .create("/api/v1/events", event_body("RNNC meeting", "2019-04-24"))
+        .await;
+    let path = format!("/api/v1/events/{}", event["id"].as_str().unwrap_or(""));
+    let slug_path = format!("/api/v1/events/{}", event["slug"].as_str().unwrap_or(""));
+    for p in [&path, &slug_path, &"/api/v1/events".to_owned()] {
+        app.get(p).await.expect(200);
+        app.get(p).await.expect(200);
+    }
+
+    replica
+        .patch(&path, &json!({"title": "3rd RNNC meeting"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        app.get(&path).await.expect(200).json()["title"],
+        "3rd RNNC meeting"
+    );
+    assert_eq!(
+        app.get(&slug_path).await.expect(200).json()["title"],
+        "3rd RNNC meeting"
+    );
+    let page = app.get("/api/v1/events").await.expect(200).json();
+    assert_eq!(item_titles(&page), ["3rd RNNC meeting"]);
+
+    replica.delete(&path).await.expect(204);
+    app.get(&path).await.problem(404);
+    let page = app.get("/api/v1/events").await.expect(200).json();
+    assert_eq!(item_titles(&page), Vec::<String>::new());
+}
+
+on_both_backends!(
+    embedded_records_are_current_after_their_own_change,
+    each_viewer_gets_its_own_representation,
+    a_replica_sees_writes_made_through_another_server,
+);

@@ -202,13 +202,19 @@ pub fn representation(
 ) -> Result<(String, String), ApiError> {
     let mut body = serde_json::to_string(value).map_err(ApiError::internal)?;
     let etag = etag_of(body.as_bytes());
+    add_warnings(&mut body, warnings)?;
+    Ok((body, etag))
+}
+
+/// Adds `warnings` (when there are any) as the last member of the JSON object `body`.
+pub fn add_warnings(body: &mut String, warnings: &[serde_json::Value]) -> Result<(), ApiError> {
     if !warnings.is_empty() && body.ends_with('}') {
         body.pop();
         body.push_str(",\"warnings\":");
         body.push_str(&serde_json::to_string(warnings).map_err(ApiError::internal)?);
         body.push('}');
     }
-    Ok((body, etag))
+    Ok(())
 }
 
 /// A collection response (no ETag: lists change with every write anywhere).

@@ -1824,6 +1824,7 @@ struct ParticipantRow {
     person_id: Option<PersonId>,
     organisation_id: Option<OrganisationId>,
     role: &'static str,
+    starts_at: Option<Instant>,
 }
 
 #[derive(Insertable)]
@@ -2017,6 +2018,7 @@ impl EventWriter {
                 person_id: *person_id,
                 organisation_id: *organisation_id,
                 role: role.as_str(),
+                starts_at: Some(event.starts_at),
             });
         }
         self.written += 1;
@@ -2085,7 +2087,7 @@ impl EventWriter {
                             .values(rows)
                             .execute($c)?;
                     }
-                    for rows in batch.participants.chunks(6_000) {
+                    for rows in batch.participants.chunks(5_000) {
                         diesel::insert_into(event_participants::table)
                             .values(rows)
                             .execute($c)?;

@@ -182,6 +182,7 @@ diesel::table! {
         person_id -> Nullable<PortableUuid>,
         organisation_id -> Nullable<PortableUuid>,
         role -> Text,
+        starts_at -> Nullable<PortableInstant>,
     }
 }
 

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::cache::{Entry, Representations};
@@ -169,20 +170,25 @@ pub fn page_body(
         .map(|key| cache.get(Events::NAME, key, viewer, generation))
         .collect();
     let missing: Vec<_> = rows
-        .into_iter()
+        .iter()
         .zip(&items)
         .filter(|(_, item)| item.is_none())
-        .map(|(row, _)| row)
+        .map(|(row, _)| row.id)
         .collect();
     if !missing.is_empty() {
-        let mut fresh = store::load_details(conn, missing, viewer)?.into_iter();
+        let rows = store::rows_by_id(conn, &missing)?;
+        let mut fresh: HashMap<String, EventResponse> = store::load_details(conn, rows, viewer)?
+            .into_iter()
+            .map(|event| (event.id.0.to_string(), event))
+            .collect();
         for (slot, key) in items.iter_mut().zip(&keys) {
+            // An event deleted since the page's rows were read is left out.
             if slot.is_some() {
                 continue;
             }
-            let record = fresh
-                .next()
-                .ok_or_else(|| ApiError::internal("an event of the page was not read"))?;
+            let Some(record) = fresh.remove(key) else {
+                continue;
+            };
             let (body, etag) = http::representation(&record, &[])?;
             let entry = Entry {
                 generation,

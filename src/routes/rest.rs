@@ -34,6 +34,22 @@ pub async fn post_once<F>(
 where
     F: FnOnce(&mut AnyConnection) -> Result<StoredResponse, ApiError> + Send + 'static,
 {
+    let (response, replayed) = post_once_stored(req, db, caller, body, work).await?;
+    Ok(stored_response(response, replayed))
+}
+
+/// [`post_once`] before the response is built: the stored response, and whether it was a
+/// replay.
+async fn post_once_stored<F>(
+    req: &HttpRequest,
+    db: &Database,
+    caller: &Caller,
+    body: &[u8],
+    work: F,
+) -> Result<(StoredResponse, bool), ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<StoredResponse, ApiError> + Send + 'static,
+{
     let request = match req.headers().get("idempotency-key") {
         None => None,
         Some(value) => Some(IdempotentRequest::new(
@@ -43,20 +59,22 @@ where
             body,
         )?),
     };
-    let (response, replayed) = db
-        .write(move |conn| {
-            if let Some(request) = &request
-                && let Some(stored) = idempotency::replay(conn, request)?
-            {
-                return Ok((stored, true));
-            }
-            let response = work(conn)?;
-            if let Some(request) = &request {
-                idempotency::remember(conn, request, &response)?;
-            }
-            Ok((response, false))
-        })
-        .await?;
+    db.write(move |conn| {
+        if let Some(request) = &request
+            && let Some(stored) = idempotency::replay(conn, request)?
+        {
+            return Ok((stored, true));
+        }
+        let response = work(conn)?;
+        if let Some(request) = &request {
+            idempotency::remember(conn, request, &response)?;
+        }
+        Ok((response, false))
+    })
+    .await
+}
+
+fn stored_response(response: StoredResponse, replayed: bool) -> HttpResponse {
     let mut builder =
         HttpResponse::build(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK));
     builder.content_type("application/json");
@@ -69,7 +87,20 @@ where
     if replayed {
         builder.insert_header(("Idempotent-Replayed", HeaderValue::from_static("true")));
     }
-    Ok(builder.body(response.body))
+    builder.body(response.body)
+}
+
+/// The warnings of a record just written, read after its commit so the single writer does
+/// not spend its time on them (they are advice about the registry as it now is).
+async fn warnings_after_commit<R: Resource>(
+    db: &Database,
+    id: uuid::Uuid,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    if !R::HAS_WARNINGS {
+        return Ok(Vec::new());
+    }
+    db.run(move |conn| R::warnings(conn, id, Viewer::WRITER))
+        .await
 }
 
 /// Runs a read-modify-write. Its version check fails only when another writer got in between
@@ -101,10 +132,17 @@ pub async fn create<R: Resource>(
     let actor = caller.require(Role::Editor)?;
     let input: R::Input = http::parse_input(http::json_body(&req, &body)?)?;
     let valid = R::validate(input).map_err(ApiError::Validation)?;
-    post_once(&req, &db, &caller, &body, move |conn| {
+    // A replayed response must be the first one, warnings included: with an Idempotency-Key
+    // the warnings are part of the stored response, read inside the write.
+    let keyed = req.headers().contains_key("idempotency-key");
+    let (mut response, replayed) = post_once_stored(&req, &db, &caller, &body, move |conn| {
         let id = R::create(conn, &valid)?;
         let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
-        let warnings = R::warnings(conn, &created, Viewer::WRITER)?;
+        let warnings = if keyed {
+            R::warnings(conn, id, Viewer::WRITER)?
+        } else {
+            Vec::new()
+        };
         audit::record(
             conn,
             &actor,
@@ -121,7 +159,17 @@ pub async fn create<R: Resource>(
             body,
         })
     })
-    .await
+    .await?;
+    if !keyed && let Some(location) = &response.location {
+        let id = location
+            .rsplit('/')
+            .next()
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .ok_or_else(|| ApiError::internal("a created record without an id"))?;
+        let warnings = warnings_after_commit::<R>(&db, id).await?;
+        http::add_warnings(&mut response.body, &warnings)?;
+    }
+    Ok(stored_response(response, replayed))
 }
 
 pub async fn get<R: Resource>(
@@ -180,7 +228,7 @@ pub async fn update<R: Resource>(
     let actor = caller.require(Role::Editor)?;
     let patch = http::json_body(&req, &body)?;
     let if_match = http::IfMatch::of(&req);
-    let (updated, warnings) = retry_unconditional(&if_match, || {
+    let updated = retry_unconditional(&if_match, || {
         let (key, patch, if_match, actor) =
             (key.clone(), patch.clone(), if_match.clone(), actor.clone());
         db.write(move |conn| {
@@ -195,11 +243,11 @@ pub async fn update<R: Resource>(
             let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
             let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
             audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
-            let warnings = R::warnings(conn, &updated, Viewer::WRITER)?;
-            Ok((updated, warnings))
+            Ok(updated)
         })
     })
     .await?;
+    let warnings = warnings_after_commit::<R>(&db, R::id(&updated)).await?;
     Ok(http::single_with_warnings(
         &req,
         StatusCode::OK,

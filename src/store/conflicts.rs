@@ -168,6 +168,8 @@ pub fn for_event(
     let mut candidates: Vec<Candidate> = Vec::new();
     for long in [false, true] {
         if !people.is_empty() {
+            // The same window, in the participants' own (person, start) index.
+            let window_start = if long { long_start } else { short_start };
             let shared_person: Vec<Candidate> = overlapping(long)
                 .filter(
                     events::id.eq_any(
@@ -176,6 +178,8 @@ pub fn for_event(
                                 event_participants::person_id
                                     .eq_any(people.iter().map(|p| Some(*p)).collect::<Vec<_>>()),
                             )
+                            .filter(event_participants::starts_at.ge(window_start))
+                            .filter(event_participants::starts_at.lt(this.ends_at))
                             .select(event_participants::event_id),
                     ),
                 )

@@ -27,6 +27,16 @@ use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::Resource;
 use crate::store::{Summary, Viewer, choose_slug, lookup};
 
+/// What a list needs of a row to order and page it; the rest comes from the representation
+/// cache, or from [`rows_by_id`] for the events it does not hold.
+#[derive(Debug, Clone, Copy, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct PageKey {
+    pub id: EventId,
+    pub starts_at: Instant,
+    pub updated_at: Instant,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
 pub struct EventRow {
@@ -284,9 +294,26 @@ pub fn list(
     filter: &EventFilter,
     viewer: Viewer,
 ) -> Result<EventPage, ApiError> {
-    let (rows, next_cursor) = list_rows(conn, filter, viewer)?;
+    let (keys, next_cursor) = list_rows(conn, filter, viewer)?;
+    let ids: Vec<EventId> = keys.iter().map(|k| k.id).collect();
+    let rows = rows_by_id(conn, &ids)?;
     let items = load_details(conn, rows, viewer)?;
     Ok(EventPage { items, next_cursor })
+}
+
+/// The rows of `ids`, in that order (ids no longer there are left out).
+pub fn rows_by_id(conn: &mut AnyConnection, ids: &[EventId]) -> Result<Vec<EventRow>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found: HashMap<EventId, EventRow> =
+        by_ids!(events::table.into_boxed(), events::id, ids)
+            .select(EventRow::as_select())
+            .load::<EventRow>(conn)?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Events whose local dates span more than this many days are "long": few, and indexed apart
@@ -301,14 +328,19 @@ pub fn long_span(conn: &AnyConnection) -> &'static str {
     }
 }
 
+/// Long events in a `from` window beyond which one year-wide query is cheaper than naming them.
+const LONG_IDS_AT_ONCE: i64 = 500;
+
 /// Which events a date-window query looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Span {
     /// No window: all of them.
     Any,
-    /// Events of at most [`SHORT_SPAN_DAYS`] (and any others that start in the narrow window).
+    /// Events of at most [`SHORT_SPAN_DAYS`], in a window widened by that much (others that
+    /// start in it are found too).
     Short,
-    /// Events longer than that, found through their own index.
+    /// The long events named by id, or, when there are too many to name, every event in a
+    /// window widened by the longest an event may last.
     Long,
 }
 
@@ -317,7 +349,7 @@ pub fn list_rows(
     conn: &mut AnyConnection,
     filter: &EventFilter,
     viewer: Viewer,
-) -> Result<(Vec<EventRow>, Option<String>), ApiError> {
+) -> Result<(Vec<PageKey>, Option<String>), ApiError> {
     // A reference filter that names nothing matches nothing (rather than 404): a list is a
     // search, and an empty answer is the truthful one.
     let network = match &filter.network {
@@ -348,44 +380,48 @@ pub fn list_rows(
     };
     // With a `from` date, events that end on or after it started at most their own length
     // before it: short events in a window two weeks wide, long ones through their index.
-    let spans: &[Span] = if filter.from.is_some() {
-        &[Span::Short, Span::Long]
-    } else {
-        &[Span::Any]
-    };
     let sort = filter.sort;
-    let mut rows: Vec<EventRow> = Vec::new();
-    for &span in spans {
-        let mut query = events::table.select(EventRow::as_select()).into_boxed();
+    let mut spans = vec![Span::Any];
+    let mut long_ids: Vec<EventId> = Vec::new();
+    if let Some(from) = filter.from {
+        spans = vec![Span::Short];
+        // Long events are few: their ids first, then (if any) a query for just those. Handing
+        // the planner a subquery instead lets it scan a filter's index for a year.
+        let earliest = utc_midnight(from - chrono::Duration::days(MAX_DURATION_DAYS + 2));
+        long_ids = events::table
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(long_span(conn)))
+            .filter(events::starts_at.ge(earliest))
+            .filter(events::end_date.ge(from))
+            .select(events::id)
+            .limit(LONG_IDS_AT_ONCE + 1)
+            .load(conn)?;
+        if long_ids.len() as i64 > LONG_IDS_AT_ONCE {
+            // So many long events that a year-wide window is the better plan.
+            spans = vec![Span::Long];
+            long_ids.clear();
+        } else if !long_ids.is_empty() {
+            spans.push(Span::Long);
+        }
+    }
+    let mut rows: Vec<PageKey> = Vec::new();
+    for &span in &spans {
+        let mut query = events::table.select(PageKey::as_select()).into_boxed();
         if !viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
         }
         if let Some(from) = filter.from {
-            // Two days of margin cover every UTC offset.
+            // An event that ends on or after `from` started at most its own length before it;
+            // two more days cover every UTC offset.
             let widen = match span {
                 Span::Short | Span::Any => SHORT_SPAN_DAYS,
                 Span::Long => MAX_DURATION_DAYS,
             };
-            let earliest_start = from - chrono::Duration::days(widen);
+            let earliest_start = from - chrono::Duration::days(widen + 2);
             query = query
                 .filter(events::end_date.ge(from))
-                .filter(events::start_date.ge(earliest_start))
-                .filter(
-                    events::starts_at.ge(utc_midnight(earliest_start - chrono::Duration::days(2))),
-                );
-            if span == Span::Long {
-                // Spelled as a subquery so the planner starts from the (small) long-event
-                // index instead of a filter's index.
-                query = query.filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                        "events.id IN (SELECT id FROM events WHERE {} AND starts_at >= ",
-                        long_span(conn)
-                    ))
-                    .bind::<crate::db::sql_types::PortableInstant, _>(utc_midnight(
-                        earliest_start - chrono::Duration::days(2),
-                    ))
-                    .sql(")"),
-                );
+                .filter(events::starts_at.ge(utc_midnight(earliest_start)));
+            if span == Span::Long && !long_ids.is_empty() {
+                query = query.filter(events::id.eq_any(long_ids.clone()));
             }
         }
         if let Some(to) = filter.to {
@@ -495,9 +531,9 @@ pub fn list_rows(
             }
             EventSort::Updated => query.order((events::updated_at.asc(), events::id.asc())),
         };
-        rows.extend(query.limit(filter.limit + 1).load::<EventRow>(conn)?);
+        rows.extend(query.limit(filter.limit + 1).load::<PageKey>(conn)?);
     }
-    let sort_key = |row: &EventRow| match sort {
+    let sort_key = |row: &PageKey| match sort {
         EventSort::Start | EventSort::StartDescending => (row.starts_at, row.id),
         EventSort::Updated => (row.updated_at, row.id),
     };
@@ -1111,6 +1147,7 @@ fn write_relations(
                 event_participants::person_id.eq(*person_id),
                 event_participants::organisation_id.eq(*organisation_id),
                 event_participants::role.eq(role.as_str()),
+                event_participants::starts_at.eq(Some(event.starts_at)),
             ))
             .execute(conn)?;
     }
@@ -1231,12 +1268,14 @@ impl Resource for Events {
         as_input(response)
     }
 
+    const HAS_WARNINGS: bool = true;
+
     fn warnings(
         conn: &mut AnyConnection,
-        response: &EventResponse,
+        id: uuid::Uuid,
         viewer: Viewer,
     ) -> Result<Vec<serde_json::Value>, ApiError> {
-        crate::store::conflicts::for_event(conn, response.id, viewer)?
+        crate::store::conflicts::for_event(conn, EventId(id), viewer)?
             .iter()
             .map(|c| serde_json::to_value(c).map_err(ApiError::internal))
             .collect()

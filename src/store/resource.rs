@@ -41,10 +41,12 @@ pub trait Resource: 'static {
     /// The record in the shape clients write, with references as slugs: the base of a merge
     /// patch, and the export format.
     fn as_input(response: &Self::Response) -> Self::Input;
+    /// Whether create and update responses can carry [`Resource::warnings`].
+    const HAS_WARNINGS: bool = false;
     /// Warnings a create or update response carries (e.g. scheduling conflicts); none by default.
     fn warnings(
         _conn: &mut AnyConnection,
-        _response: &Self::Response,
+        _id: uuid::Uuid,
         _viewer: Viewer,
     ) -> Result<Vec<serde_json::Value>, ApiError> {
         Ok(Vec::new())

@@ -553,7 +553,83 @@ async fn internal_events_are_hidden_from_anonymous_readers(backend: Backend) {
     assert_eq!(titles(&app, "q=preparatory").await, Vec::<String>::new());
 }
 
+/// Events of more than two weeks are looked up apart from the short ones: a date window must
+/// still find them, in start order among the others, and they must still raise conflicts.
+async fn long_events_are_found_by_windows_and_conflicts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Vlado Azinović", "slug": "azinovic"}),
+    )
+    .await;
+    let mut programme = event_body("Six-month training programme", "2019-01-07");
+    programme["end_date"] = json!("2019-06-28");
+    programme["participants"] = json!([{"person_id": "azinovic", "role": "speaker"}]);
+    app.create("/api/v1/events", programme).await;
+    let mut month = event_body("Three-week course", "2019-02-25");
+    month["end_date"] = json!("2019-03-15");
+    app.create("/api/v1/events", month).await;
+    app.create("/api/v1/events", event_body("Ended before", "2019-02-20"))
+        .await;
+    app.create("/api/v1/events", event_body("Spring meeting", "2019-03-04"))
+        .await;
+    app.create("/api/v1/events", event_body("Summer meeting", "2019-07-01"))
+        .await;
+
+    assert_eq!(
+        titles(&app, "from=2019-03-01").await,
+        [
+            "Six-month training programme",
+            "Three-week course",
+            "Spring meeting",
+            "Summer meeting"
+        ]
+    );
+    assert_eq!(
+        titles(&app, "from=2019-03-01&sort=-start").await,
+        [
+            "Summer meeting",
+            "Spring meeting",
+            "Three-week course",
+            "Six-month training programme"
+        ]
+    );
+    assert_eq!(
+        titles(&app, "from=2019-05-01&to=2019-05-31").await,
+        ["Six-month training programme"]
+    );
+    // Pages of one walk the same order.
+    let mut seen = Vec::new();
+    let mut query = "from=2019-03-01&limit=1".to_owned();
+    loop {
+        let page = app
+            .get(&format!("/api/v1/events?{query}"))
+            .await
+            .expect(200)
+            .json();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["title"].as_str().map(str::to_owned)),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => query = format!("from=2019-03-01&limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, titles(&app, "from=2019-03-01").await);
+
+    // A meeting in May shares its speaker with the programme that began in January.
+    let mut may = event_body("May workshop", "2019-05-15");
+    may["participants"] = json!([{"person_id": "azinovic", "role": "chair"}]);
+    let created = app.post("/api/v1/events", &may).await.expect(201).json();
+    assert_eq!(created["warnings"][0]["kind"], "person", "{created}");
+}
+
 on_both_backends!(
+    long_events_are_found_by_windows_and_conflicts,
     create_returns_the_event_with_location_and_etag,
     date_only_events_span_their_local_days,
     invalid_events_name_every_field_and_store_nothing,

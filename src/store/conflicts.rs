@@ -16,7 +16,7 @@ use crate::domain::event::MAX_DURATION_DAYS;
 use crate::domain::text::fold;
 use crate::error::ApiError;
 use crate::ids::{EventId, PersonId};
-use crate::store::events::EventSummary;
+use crate::store::events::{EventSummary, LONG_IDS_AT_ONCE};
 use crate::store::{Summary, Viewer};
 
 /// A write's response names at most this many conflicts (earliest first);
@@ -132,10 +132,21 @@ pub fn for_event(
     );
     let long_start =
         Instant::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 2));
-    let long_events = format!(
-        "events.id IN (SELECT id FROM events WHERE {} AND starts_at >= ",
-        crate::store::events::long_span(conn)
-    );
+    // Long events are few: their ids first (in start order, so PostgreSQL reads their small
+    // index), then the long pass only looks at those; when there are very many, a year-wide
+    // window instead.
+    let long_ids: Vec<EventId> = events::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            crate::store::events::long_span(conn),
+        ))
+        .filter(events::starts_at.ge(long_start))
+        .filter(events::starts_at.lt(this.ends_at))
+        .filter(events::id.ne(id))
+        .select(events::id)
+        .order((events::starts_at, events::id))
+        .limit(LONG_IDS_AT_ONCE + 1)
+        .load(conn)?;
+    let name_long_ids = long_ids.len() as i64 <= LONG_IDS_AT_ONCE;
     let overlapping = |long: bool| {
         let mut query = events::table
             .filter(events::starts_at.lt(this.ends_at))
@@ -147,11 +158,11 @@ pub fn for_event(
             .limit(MAX_WARNINGS as i64)
             .into_boxed();
         query = if long {
-            query.filter(events::starts_at.ge(long_start)).filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(&long_events)
-                    .bind::<crate::db::sql_types::PortableInstant, _>(long_start)
-                    .sql(")"),
-            )
+            query = query.filter(events::starts_at.ge(long_start));
+            if name_long_ids {
+                query = query.filter(events::id.eq_any(long_ids.clone()));
+            }
+            query
         } else {
             query.filter(events::starts_at.ge(short_start))
         };
@@ -166,7 +177,12 @@ pub fn for_event(
         .select(event_participants::person_id.assume_not_null())
         .load(conn)?;
     let mut candidates: Vec<Candidate> = Vec::new();
-    for long in [false, true] {
+    let passes: &[bool] = if long_ids.is_empty() {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    for &long in passes {
         if !people.is_empty() {
             // The same window, in the participants' own (person, start) index.
             let window_start = if long { long_start } else { short_start };

@@ -109,12 +109,8 @@ fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) {
         return;
     };
     if let Err(e) = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
-        let cause = format!("the database is busy: {e}");
-        for job in batch {
-            // Each write still gets an answer: run nothing, report the failure.
-            drop(job);
-            tracing::warn!(%cause, "write batch not started");
-        }
+        // Dropping the jobs unrun answers each waiting request with 503.
+        tracing::warn!(error = %e, writes = batch.len(), "write batch not started");
         return;
     }
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());

@@ -12,7 +12,6 @@ use crate::db::{self, AnyConnection, Database, Instant};
 use crate::domain::enums::{EventKind, EventStatus};
 use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
-use crate::http;
 use crate::routes::{Caller, params, rest};
 use crate::store::Viewer;
 use crate::store::events::{
@@ -189,13 +188,14 @@ pub fn page_body(
             let Some(record) = fresh.remove(key) else {
                 continue;
             };
-            let (body, etag) = http::representation(&record, &[])?;
-            let entry = Entry {
+            *slot = Some(rest::keep(
+                cache,
+                Events::NAME,
+                key,
+                viewer,
                 generation,
-                body: body.into(),
-                etag,
-            };
-            *slot = Some(cache.insert(Events::NAME, key, viewer, entry));
+                &record,
+            )?);
         }
     }
     let items: Vec<Arc<Entry>> = items.into_iter().flatten().collect();

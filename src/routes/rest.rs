@@ -205,17 +205,25 @@ pub fn representation<R: Resource>(
         return Ok(entry);
     }
     let record = R::get(conn, key, viewer)?;
-    let (body, etag) = http::representation(&record, &[])?;
-    Ok(cache.insert(
-        R::NAME,
-        key,
-        viewer,
-        Entry {
-            generation,
-            body: body.into(),
-            etag,
-        },
-    ))
+    keep(cache, R::NAME, key, viewer, generation, &record)
+}
+
+/// Serialises `record` and keeps it in the cache as read at `generation`.
+pub fn keep(
+    cache: &Representations,
+    resource: &'static str,
+    key: &str,
+    viewer: Viewer,
+    generation: i64,
+    record: &impl serde::Serialize,
+) -> Result<Arc<Entry>, ApiError> {
+    let (body, etag) = http::representation(record, &[])?;
+    let entry = Entry {
+        generation,
+        body: body.into(),
+        etag,
+    };
+    Ok(cache.insert(resource, key, viewer, entry))
 }
 
 pub async fn update<R: Resource>(

@@ -16,7 +16,7 @@ use crate::domain::event::MAX_DURATION_DAYS;
 use crate::domain::text::fold;
 use crate::error::ApiError;
 use crate::ids::{EventId, PersonId};
-use crate::store::events::{EventSummary, LONG_IDS_AT_ONCE};
+use crate::store::events::{EventSummary, LongEvents, long_events};
 use crate::store::{Summary, Viewer};
 
 /// A write's response names at most this many conflicts (earliest first);
@@ -132,21 +132,9 @@ pub fn for_event(
     );
     let long_start =
         Instant::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 2));
-    // Long events are few: their ids first (in start order, so PostgreSQL reads their small
-    // index), then the long pass only looks at those; when there are very many, a year-wide
-    // window instead.
-    let long_ids: Vec<EventId> = events::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            crate::store::events::long_span(conn),
-        ))
-        .filter(events::starts_at.ge(long_start))
-        .filter(events::starts_at.lt(this.ends_at))
-        .filter(events::id.ne(id))
-        .select(events::id)
-        .order((events::starts_at, events::id))
-        .limit(LONG_IDS_AT_ONCE + 1)
-        .load(conn)?;
-    let name_long_ids = long_ids.len() as i64 <= LONG_IDS_AT_ONCE;
+    // Long events are few: the long pass only looks at those named (when there are very many,
+    // at a year-wide window instead).
+    let long_ones = long_events(conn, long_start, Some(this.ends_at))?;
     let overlapping = |long: bool| {
         let mut query = events::table
             .filter(events::starts_at.lt(this.ends_at))
@@ -159,8 +147,8 @@ pub fn for_event(
             .into_boxed();
         query = if long {
             query = query.filter(events::starts_at.ge(long_start));
-            if name_long_ids {
-                query = query.filter(events::id.eq_any(long_ids.clone()));
+            if let LongEvents::Named(ids) = &long_ones {
+                query = query.filter(events::id.eq_any(ids.clone()));
             }
             query
         } else {
@@ -177,7 +165,7 @@ pub fn for_event(
         .select(event_participants::person_id.assume_not_null())
         .load(conn)?;
     let mut candidates: Vec<Candidate> = Vec::new();
-    let passes: &[bool] = if long_ids.is_empty() {
+    let passes: &[bool] = if matches!(&long_ones, LongEvents::Named(ids) if ids.is_empty()) {
         &[false]
     } else {
         &[false, true]

@@ -329,7 +329,42 @@ pub fn long_span(conn: &AnyConnection) -> &'static str {
 }
 
 /// Long events in a window beyond which one year-wide query is cheaper than naming them.
-pub const LONG_IDS_AT_ONCE: i64 = 500;
+const LONG_IDS_AT_ONCE: i64 = 500;
+
+/// The long events that start in a window, for queries about events overlapping it.
+pub enum LongEvents {
+    /// These (often none): a query for them by id is cheap.
+    Named(Vec<EventId>),
+    /// More than [`LONG_IDS_AT_ONCE`]: a window widened by the longest an event may last is
+    /// the better plan.
+    TooMany,
+}
+
+/// The long events starting at or after `starts_from` (and before `starts_before`). Ordered by
+/// start, which makes PostgreSQL read their (small) partial index: without the order, guessing
+/// a third of all events long, it scans the table.
+pub fn long_events(
+    conn: &mut AnyConnection,
+    starts_from: Instant,
+    starts_before: Option<Instant>,
+) -> Result<LongEvents, ApiError> {
+    let mut query = events::table
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(long_span(conn)))
+        .filter(events::starts_at.ge(starts_from))
+        .select(events::id)
+        .order((events::starts_at, events::id))
+        .limit(LONG_IDS_AT_ONCE + 1)
+        .into_boxed();
+    if let Some(before) = starts_before {
+        query = query.filter(events::starts_at.lt(before));
+    }
+    let ids: Vec<EventId> = query.load(conn)?;
+    Ok(if ids.len() as i64 > LONG_IDS_AT_ONCE {
+        LongEvents::TooMany
+    } else {
+        LongEvents::Named(ids)
+    })
+}
 
 /// Which events a date-window query looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,22 +423,13 @@ pub fn list_rows(
         // Long events are few: their ids first, then (if any) a query for just those. Handing
         // the planner a subquery instead lets it scan a filter's index for a year.
         let earliest = utc_midnight(from - chrono::Duration::days(MAX_DURATION_DAYS + 2));
-        long_ids = events::table
-            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(long_span(conn)))
-            .filter(events::starts_at.ge(earliest))
-            .filter(events::end_date.ge(from))
-            .select(events::id)
-            // The order makes PostgreSQL read the (small) long-event index; without it,
-            // estimating a third of all rows long, it scans the table.
-            .order((events::starts_at, events::id))
-            .limit(LONG_IDS_AT_ONCE + 1)
-            .load(conn)?;
-        if long_ids.len() as i64 > LONG_IDS_AT_ONCE {
-            // So many long events that a year-wide window is the better plan.
-            spans = vec![Span::Long];
-            long_ids.clear();
-        } else if !long_ids.is_empty() {
-            spans.push(Span::Long);
+        match long_events(conn, earliest, None)? {
+            LongEvents::TooMany => spans = vec![Span::Long],
+            LongEvents::Named(ids) if ids.is_empty() => {}
+            LongEvents::Named(ids) => {
+                long_ids = ids;
+                spans.push(Span::Long);
+            }
         }
     }
     let mut rows: Vec<PageKey> = Vec::new();

@@ -3,22 +3,10 @@
 //! after a write through another server process on the same database.
 
 use awc::http::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, event_body};
+use crate::helpers::{Backend, TestApp, event_body, item_fields};
 use crate::on_both_backends;
-
-fn item_titles(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| i["title"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 async fn embedded_records_are_current_after_their_own_change(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -76,11 +64,11 @@ async fn each_viewer_gets_its_own_representation(backend: Backend) {
     app.get(&path).await.problem(404);
     let internal = app.get_as(&app.reader, "/api/v1/events").await.expect(200);
     assert_eq!(
-        item_titles(&internal.json()),
+        item_fields(&internal.json(), "title"),
         ["Closed preparatory meeting"]
     );
     let public = app.get("/api/v1/events").await.expect(200).json();
-    assert_eq!(item_titles(&public), Vec::<String>::new());
+    assert_eq!(item_fields(&public, "title"), Vec::<String>::new());
 }
 
 async fn a_replica_sees_writes_made_through_another_server(backend: Backend) {
@@ -109,12 +97,12 @@ async fn a_replica_sees_writes_made_through_another_server(backend: Backend) {
         "3rd RNNC meeting"
     );
     let page = app.get("/api/v1/events").await.expect(200).json();
-    assert_eq!(item_titles(&page), ["3rd RNNC meeting"]);
+    assert_eq!(item_fields(&page, "title"), ["3rd RNNC meeting"]);
 
     replica.delete(&path).await.expect(204);
     app.get(&path).await.problem(404);
     let page = app.get("/api/v1/events").await.expect(200).json();
-    assert_eq!(item_titles(&page), Vec::<String>::new());
+    assert_eq!(item_fields(&page, "title"), Vec::<String>::new());
 }
 
 on_both_backends!(

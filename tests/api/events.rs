@@ -1,7 +1,7 @@
 use awc::http::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, event_body};
+use crate::helpers::{Backend, TestApp, event_body, item_fields};
 use crate::on_both_backends;
 
 async fn titles(app: &TestApp, query: &str) -> Vec<String> {
@@ -10,15 +10,7 @@ async fn titles(app: &TestApp, query: &str) -> Vec<String> {
         .await
         .expect(200)
         .json();
-    page["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|e| e["title"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+    item_fields(&page, "title")
 }
 
 async fn create_returns_the_event_with_location_and_etag(backend: Backend) {

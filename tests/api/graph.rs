@@ -3,20 +3,8 @@
 use awc::http::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, event_body};
+use crate::helpers::{Backend, TestApp, event_body, item_fields};
 use crate::on_both_backends;
-
-fn names(page: &Value, field: &str) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| i[field].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 async fn seed_graph(app: &TestApp) {
     app.create("/api/v1/organisations", json!({"name": "European Commission", "kind": "eu_institution", "slug": "european-commission"})).await;
@@ -69,25 +57,25 @@ async fn organisations_nest_and_embed_their_parent(backend: Backend) {
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&parts, "slug"), ["dg-near"]);
+    assert_eq!(item_fields(&parts, "slug"), ["dg-near"]);
     let eu = app
         .get("/api/v1/organisations?kind=eu_institution")
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&eu, "slug"), ["dg-near", "european-commission"]);
+    assert_eq!(item_fields(&eu, "slug"), ["dg-near", "european-commission"]);
     let slovenian = app
         .get("/api/v1/organisations?country=si")
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&slovenian, "slug"), ["dcaf-ljubljana"]);
+    assert_eq!(item_fields(&slovenian, "slug"), ["dcaf-ljubljana"]);
     let found = app
         .get("/api/v1/organisations?q=neighbourhood")
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&found, "slug"), ["dg-near"]);
+    assert_eq!(item_fields(&found, "slug"), ["dg-near"]);
 
     // A cycle through the parents is refused and changes nothing.
     let problem = app
@@ -129,13 +117,13 @@ async fn people_show_contact_fields_only_to_token_holders(backend: Backend) {
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&found, "full_name"), ["Vlado Azinović"]);
+    assert_eq!(item_fields(&found, "full_name"), ["Vlado Azinović"]);
     let affiliated = app
         .get("/api/v1/people?organisation=dg-near")
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&affiliated, "slug"), ["maciej-popowski"]);
+    assert_eq!(item_fields(&affiliated, "slug"), ["maciej-popowski"]);
     let problem = app
         .post(
             "/api/v1/people",
@@ -261,13 +249,13 @@ async fn events_embed_what_they_refer_to(backend: Backend) {
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&by_person, "title"), ["3rd RNNC meeting"]);
+    assert_eq!(item_fields(&by_person, "title"), ["3rd RNNC meeting"]);
     let by_org = app
         .get("/api/v1/events?organisation=dg-near")
         .await
         .expect(200)
         .json();
-    assert_eq!(names(&by_org, "title"), ["3rd RNNC meeting"]);
+    assert_eq!(item_fields(&by_org, "title"), ["3rd RNNC meeting"]);
     let roles = app
         .get("/api/v1/organisations/dcaf-ljubljana/events")
         .await

@@ -116,6 +116,16 @@ pub fn test_database_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())
 }
 
+/// Starts a server on a free port; its address and handle.
+fn start_server(settings: Settings, db: Database) -> (String, actix_web::dev::ServerHandle) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let app = Application::with_listener(settings, db, listener).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    actix_web::rt::spawn(app.into_server());
+    (address, handle)
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
@@ -173,11 +183,7 @@ impl TestApp {
         };
         let (admin, editor, reader) =
             (token(Role::Admin), token(Role::Editor), token(Role::Reader));
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let app = Application::with_listener(settings, db, listener).expect("build app");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let handle = app.handle();
-        actix_web::rt::spawn(app.into_server());
+        let (address, handle) = start_server(settings, db);
         Self {
             address,
             admin,
@@ -209,11 +215,7 @@ impl TestApp {
             },
         };
         let db = Database::connect(&self.database_url, 4).expect("connect");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let app = Application::with_listener(settings, db, listener).expect("build replica");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let handle = app.handle();
-        actix_web::rt::spawn(app.into_server());
+        let (address, handle) = start_server(settings, db);
         Self {
             address,
             admin: self.admin.clone(),
@@ -344,6 +346,20 @@ impl Drop for TestApp {
                 .execute(&mut admin);
         }
     }
+}
+
+/// The string `field` of every item of a page.
+#[allow(dead_code)]
+pub fn item_fields(page: &Value, field: &str) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|i| i[field].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A valid event body to start from.

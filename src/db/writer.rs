@@ -8,19 +8,31 @@
 //! (the others are unaffected) and gets its error; a write that succeeded gets its result only
 //! after the `COMMIT` returned, so a 2xx still means "on disk". When nothing else is queued a
 //! batch is one write: no timer, no added latency.
+//!
+//! The writer keeps to writing. Copying the WAL back into the database file (the checkpoint)
+//! runs on a thread of its own, with its own connection, after commits; waking the requests a
+//! batch answered runs on another. Both would otherwise hold up the next batch.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
-use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::{Connection, RunQueryDsl};
 
 use super::{AnyConnection, ConnectionManager, advance_generation};
 use crate::error::ApiError;
 
 /// The most writes committed together.
 const MAX_BATCH: usize = 64;
+
+/// WAL frames (pages) past which the writer checkpoints between two batches itself. The
+/// checkpointer has already copied nearly all of them, so this costs the writer little, and
+/// it lets the next batch start the log afresh (a WAL is only restarted by a writer that
+/// finds it fully copied). SQLite's own automatic checkpoint starts at 1,000 frames.
+const WAL_FRAMES_RESTART: i64 = 4_000;
 
 /// What a queued write leaves for after the commit: it hands its result (or the commit's
 /// failure) to the waiting request.
@@ -41,12 +53,45 @@ impl Writer {
             .map_err(|e| format!("cannot open the write connection: {e}"))?;
         // Every write walks a dozen indexes: a larger page cache for the one writer keeps
         // their upper levels in memory (readers keep SQLite's default).
-        conn.batch_execute("PRAGMA cache_size = -16384")
-            .map_err(|e| format!("cannot configure the write connection: {e}"))?;
+        // Checkpoints are the checkpointer's: none in the middle of a batch. Each write runs
+        // in a savepoint, which copies every page it first changes to a sub-journal: in
+        // memory, not a temporary file.
+        conn.batch_execute(
+            "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 0; \
+             PRAGMA temp_store = MEMORY",
+        )
+        .map_err(|e| format!("cannot configure the write connection: {e}"))?;
+        let mut checkpoint_conn = manager
+            .establish()
+            .map_err(|e| format!("cannot open the checkpoint connection: {e}"))?;
+        let (committed, checkpoint_requests) = mpsc::sync_channel::<()>(1);
+        let wal_frames = Arc::new(AtomicI64::new(0));
+        let seen = Arc::clone(&wal_frames);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint(&mut checkpoint_conn, &checkpoint_requests, &seen))
+            .map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
+        let (answers, answer_queue) = mpsc::channel::<(Vec<Finish>, Result<(), String>)>();
+        std::thread::Builder::new()
+            .name("sqlite-answers".into())
+            .spawn(move || {
+                while let Ok((finishes, committed)) = answer_queue.recv() {
+                    for finish in finishes {
+                        finish(committed.clone());
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the answering thread: {e}"))?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(&mut conn, &queue))
+            .spawn(move || {
+                let wal = Wal {
+                    committed,
+                    frames: wal_frames,
+                };
+                run(&mut conn, &queue, &wal, &answers)
+            })
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
         Ok(Self { jobs })
     }
@@ -84,7 +129,46 @@ impl Writer {
     }
 }
 
-fn run(conn: &mut AnyConnection, queue: &mpsc::Receiver<Job>) {
+/// The answers of a batch, and whether it committed.
+type Answers = mpsc::Sender<(Vec<Finish>, Result<(), String>)>;
+
+/// The writer's side of the checkpointing: it reports commits, and reads how long the WAL
+/// was at the checkpointer's last pass.
+struct Wal {
+    committed: mpsc::SyncSender<()>,
+    frames: Arc<AtomicI64>,
+}
+
+impl Wal {
+    /// After a commit: wakes the checkpointer, and restarts a long log (see
+    /// [`WAL_FRAMES_RESTART`]).
+    fn after_commit(&self, conn: &mut AnyConnection) {
+        // A request already pending is enough: the checkpointer reads the WAL as it is then.
+        let _ = self.committed.try_send(());
+        if self.frames.load(Ordering::Relaxed) < WAL_FRAMES_RESTART {
+            return;
+        }
+        // Busy while the checkpointer is at work: then the next batch tries again.
+        if let Ok(outcome) = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+            .get_result::<CheckpointOutcome>(conn)
+            && outcome.busy == 0
+        {
+            self.frames.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct CheckpointOutcome {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    log: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    checkpointed: i64,
+}
+
+fn run(conn: &mut AnyConnection, queue: &mpsc::Receiver<Job>, wal: &Wal, answers: &Answers) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -95,7 +179,16 @@ fn run(conn: &mut AnyConnection, queue: &mpsc::Receiver<Job>) {
         }
         let size = batch.len();
         let started = std::time::Instant::now();
-        commit_batch(conn, batch);
+        let (finishes, outcome) = commit_batch(conn, batch);
+        let committed = outcome.is_ok();
+        if let Err(mpsc::SendError((finishes, outcome))) = answers.send((finishes, outcome)) {
+            for finish in finishes {
+                finish(outcome.clone());
+            }
+        }
+        if committed {
+            wal.after_commit(conn);
+        }
         tracing::debug!(
             size,
             elapsed_us = started.elapsed().as_micros() as u64,
@@ -104,14 +197,15 @@ fn run(conn: &mut AnyConnection, queue: &mpsc::Receiver<Job>) {
     }
 }
 
-fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) {
+/// Runs a batch in one transaction: the answers to hand out, and whether the batch committed.
+fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) -> (Vec<Finish>, Result<(), String>) {
     let AnyConnection::Sqlite(sqlite) = conn else {
-        return;
+        return (Vec::new(), Err("not a SQLite connection".into()));
     };
     if let Err(e) = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
         // Dropping the jobs unrun answers each waiting request with 503.
         tracing::warn!(error = %e, writes = batch.len(), "write batch not started");
-        return;
+        return (Vec::new(), Err(e.to_string()));
     }
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
     let mut any_succeeded = false;
@@ -162,8 +256,32 @@ fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) {
         commit_us = commit_started.elapsed().as_micros() as u64,
         "write batch committed"
     );
-    for finish in finishes {
-        finish(committed.clone());
+    (finishes, committed)
+}
+
+/// Copies committed pages from the WAL back into the database file whenever the writer
+/// reports a commit, with a passive checkpoint: it never waits for the writer or for readers.
+/// It publishes the WAL's length for the writer (see [`Wal::after_commit`]).
+fn checkpoint(conn: &mut AnyConnection, requests: &mpsc::Receiver<()>, frames: &AtomicI64) {
+    while requests.recv().is_ok() {
+        let started = std::time::Instant::now();
+        match diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+            .get_result::<CheckpointOutcome>(conn)
+        {
+            Ok(outcome) => {
+                tracing::debug!(
+                    busy = outcome.busy,
+                    log = outcome.log,
+                    checkpointed = outcome.checkpointed,
+                    elapsed_us = started.elapsed().as_micros() as u64,
+                    "checkpoint"
+                );
+                frames.store(outcome.log, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+        }
+        // Let commits gather: one checkpoint copies many batches' pages.
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -379,6 +379,174 @@ enum Span {
     Long,
 }
 
+/// How `q` is matched.
+enum Text {
+    /// No `q` (or one that folds to nothing).
+    Any,
+    /// A LIKE pattern: on PostgreSQL (its trigram index serves it), and on SQLite for one or
+    /// two characters.
+    Like(String),
+    /// An FTS5 phrase for SQLite's trigram index, which finds the substring.
+    Indexed(String),
+}
+
+impl Text {
+    fn of(conn: &AnyConnection, q: &str) -> Self {
+        let folded = fold(q);
+        if folded.is_empty() {
+            Self::Any
+        } else if matches!(conn, AnyConnection::Sqlite(_)) && folded.chars().count() >= 3 {
+            // A quoted phrase matches literally.
+            Self::Indexed(format!("\"{}\"", folded.replace('"', "\"\"")))
+        } else {
+            Self::Like(like_pattern(&folded))
+        }
+    }
+}
+
+/// The earliest start an event of `span` overlapping `from` may have.
+fn span_start(from: NaiveDate, span: Span) -> Instant {
+    let widen = match span {
+        Span::Short | Span::Any => SHORT_SPAN_DAYS,
+        Span::Long => MAX_DURATION_DAYS,
+    };
+    // Two more days cover every UTC offset.
+    utc_midnight(from - chrono::Duration::days(widen + 2))
+}
+
+/// A bound past every start of an event that begins on or before `to`, in any time zone.
+fn span_end(to: NaiveDate) -> Instant {
+    utc_midnight(to + chrono::Duration::days(2))
+}
+
+/// Whether a span's text search walks the text index in start order: every list ordered by
+/// start, except the span of long events when they are few enough to name.
+fn walks_index(sort: EventSort, span: Span, long_ids: &[EventId]) -> bool {
+    sort != EventSort::Updated && (span != Span::Long || long_ids.is_empty())
+}
+
+/// Orders a page's keys as the list is ordered, drops repeats and keeps the first `want`.
+fn order_page(rows: &mut Vec<PageKey>, sort: EventSort, want: i64) {
+    match sort {
+        EventSort::Start | EventSort::StartDescending => rows.sort_by_key(|r| (r.starts_at, r.id)),
+        EventSort::Updated => rows.sort_by_key(|r| (r.updated_at, r.id)),
+    }
+    rows.dedup_by_key(|row| row.id);
+    if sort == EventSort::StartDescending {
+        rows.reverse();
+    }
+    rows.truncate(usize::try_from(want).unwrap_or(usize::MAX));
+}
+
+/// The most text-index matches read in one step of a walk.
+const TEXT_BATCH_MAX: i64 = 4096;
+
+/// Keys of the text index (`events.search_key`, see migration 000008) are the start's Unix
+/// second times 2^24 plus a sequence number.
+const SECOND_IN_KEYS: i64 = 1 << 24;
+
+fn key_of_second(second: i64) -> i64 {
+    second.saturating_mul(SECOND_IN_KEYS)
+}
+
+/// The part of the text index a walk has still to read: keys in `low..high`.
+struct KeyRange {
+    low: i64,
+    high: i64,
+}
+
+impl KeyRange {
+    /// The keys of events a span may hold. Bounds are a second wider than needed, so the
+    /// rounding of SQLite's `unixepoch` and chrono's timestamps never matters.
+    fn of(filter: &EventFilter, span: Span, cursor: Option<Instant>) -> Self {
+        let second = |at: Instant| at.get().timestamp();
+        let mut range = Self {
+            low: i64::MIN,
+            high: i64::MAX,
+        };
+        if let Some(from) = filter.from {
+            range.low = range
+                .low
+                .max(key_of_second(second(span_start(from, span)) - 1));
+        }
+        if let Some(to) = filter.to {
+            range.high = range.high.min(key_of_second(second(span_end(to)) + 2));
+        }
+        if let Some(at) = cursor {
+            match filter.sort {
+                EventSort::Start => range.low = range.low.max(key_of_second(second(at) - 1)),
+                EventSort::StartDescending => {
+                    range.high = range.high.min(key_of_second(second(at) + 2));
+                }
+                EventSort::Updated => {}
+            }
+        }
+        range
+    }
+
+    fn is_empty(&self) -> bool {
+        self.low >= self.high
+    }
+
+    /// The next (at most) `batch` keys matching `phrase`, in the list's order, taking them off
+    /// the range.
+    fn next_matches(
+        &mut self,
+        conn: &mut AnyConnection,
+        phrase: &str,
+        sort: EventSort,
+        batch: i64,
+    ) -> Result<Vec<i64>, ApiError> {
+        #[derive(QueryableByName)]
+        struct Match {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            rowid: i64,
+        }
+        if self.is_empty() {
+            return Ok(Vec::new());
+        }
+        let descending = sort == EventSort::StartDescending;
+        let sql = if descending {
+            "SELECT rowid FROM events_search WHERE events_search MATCH ? \
+             AND rowid >= ? AND rowid < ? ORDER BY rowid DESC LIMIT ?"
+        } else {
+            "SELECT rowid FROM events_search WHERE events_search MATCH ? \
+             AND rowid >= ? AND rowid < ? ORDER BY rowid LIMIT ?"
+        };
+        let keys: Vec<i64> = diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Text, _>(phrase)
+            .bind::<diesel::sql_types::BigInt, _>(self.low)
+            .bind::<diesel::sql_types::BigInt, _>(self.high)
+            .bind::<diesel::sql_types::BigInt, _>(batch)
+            .load::<Match>(conn)?
+            .into_iter()
+            .map(|m| m.rowid)
+            .collect();
+        match keys.last() {
+            Some(&last) if (keys.len() as i64) == batch => {
+                if descending {
+                    self.high = last;
+                } else {
+                    self.low = last + 1;
+                }
+            }
+            // Fewer than asked for: the range is read to its end.
+            _ => self.low = self.high,
+        }
+        Ok(keys)
+    }
+
+    /// Shrinks the range to the rest of the second the key `last` belongs to.
+    fn end_with_second_of(&mut self, last: i64, sort: EventSort) {
+        let second = last.div_euclid(SECOND_IN_KEYS);
+        if sort == EventSort::StartDescending {
+            self.low = self.low.max(key_of_second(second));
+        } else {
+            self.high = self.high.min(key_of_second(second + 1));
+        }
+    }
+}
+
 /// The rows of one page of events matching `filter`, and the cursor of the next page.
 pub fn list_rows(
     conn: &mut AnyConnection,
@@ -432,8 +600,12 @@ pub fn list_rows(
             }
         }
     }
-    let mut rows: Vec<PageKey> = Vec::new();
-    for &span in &spans {
+    let text = match &filter.q {
+        Some(q) => Text::of(conn, q),
+        None => Text::Any,
+    };
+    // Every filter but the order and the limit, for one span.
+    let build = |span: Span| {
         let mut query = events::table.select(PageKey::as_select()).into_boxed();
         if !viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
@@ -441,14 +613,9 @@ pub fn list_rows(
         if let Some(from) = filter.from {
             // An event that ends on or after `from` started at most its own length before it;
             // two more days cover every UTC offset.
-            let widen = match span {
-                Span::Short | Span::Any => SHORT_SPAN_DAYS,
-                Span::Long => MAX_DURATION_DAYS,
-            };
-            let earliest_start = from - chrono::Duration::days(widen + 2);
             query = query
                 .filter(events::end_date.ge(from))
-                .filter(events::starts_at.ge(utc_midnight(earliest_start)));
+                .filter(events::starts_at.ge(span_start(from, span)));
             if span == Span::Long && !long_ids.is_empty() {
                 query = query.filter(events::id.eq_any(long_ids.clone()));
             }
@@ -456,7 +623,7 @@ pub fn list_rows(
         if let Some(to) = filter.to {
             query = query
                 .filter(events::start_date.le(to))
-                .filter(events::starts_at.lt(utc_midnight(to + chrono::Duration::days(2))));
+                .filter(events::starts_at.lt(span_end(to)));
         }
         if let Some(city) = &filter.city {
             query = query.filter(events::city_key.eq(fold(city)));
@@ -491,24 +658,33 @@ pub fn list_rows(
                 ),
             );
         }
-        if let Some(q) = &filter.q {
-            let folded = fold(q);
-            let indexed = matches!(conn, AnyConnection::Sqlite(_)) && folded.chars().count() >= 3;
-            if indexed {
-                // The FTS5 trigram index finds the substring; a quoted phrase matches it
-                // literally.
-                let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+        match &text {
+            Text::Any => {}
+            Text::Like(pattern) => {
+                query = query.filter(events::search_text.like(pattern.clone()).escape('\\'));
+            }
+            // The text index is walked in start order (see below), except for the few long
+            // events named by id, each checked against it, and for `sort=updated`, which
+            // reads all matches first.
+            Text::Indexed(_) if walks_index(sort, span, &long_ids) => {}
+            Text::Indexed(phrase) if span == Span::Long => {
                 query = query.filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>(
-                        "events.rowid IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
+                        "EXISTS (SELECT 1 FROM events_search WHERE events_search MATCH ",
                     )
-                    .bind::<diesel::sql_types::Text, _>(phrase)
+                    .bind::<diesel::sql_types::Text, _>(phrase.clone())
+                    .sql(" AND events_search.rowid = events.search_key)"),
+                );
+            }
+            Text::Indexed(phrase) => {
+                query = query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "events.search_key IN (SELECT rowid FROM events_search \
+                         WHERE events_search MATCH ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(phrase.clone())
                     .sql(")"),
                 );
-            } else if !folded.is_empty() {
-                // PostgreSQL's trigram index serves this LIKE; on SQLite only for 1–2
-                // characters.
-                query = query.filter(events::search_text.like(like_pattern(&folded)).escape('\\'));
             }
         }
         if let Some(since) = filter.updated_since {
@@ -565,14 +741,60 @@ pub fn list_rows(
                 ),
             };
         }
-        query = match sort {
+        match sort {
             EventSort::Start => query.order((events::starts_at.asc(), events::id.asc())),
             EventSort::StartDescending => {
                 query.order((events::starts_at.desc(), events::id.desc()))
             }
             EventSort::Updated => query.order((events::updated_at.asc(), events::id.asc())),
-        };
-        rows.extend(query.limit(filter.limit + 1).load::<PageKey>(conn)?);
+        }
+    };
+    let want = filter.limit + 1;
+    let mut rows: Vec<PageKey> = Vec::new();
+    for &span in &spans {
+        match &text {
+            Text::Indexed(phrase) if walks_index(sort, span, &long_ids) => {
+                // Matches come from the text index in start order, a batch at a time; each
+                // batch is checked against the other filters, until a page is full.
+                let mut range = KeyRange::of(filter, span, cursor.map(|(key, _)| key));
+                let mut batch = want;
+                let mut found: Vec<PageKey> = Vec::new();
+                let mut last_round = false;
+                loop {
+                    let keys = range.next_matches(conn, phrase, sort, batch)?;
+                    let Some(&last) = keys.last() else { break };
+                    let keys = serde_json::to_string(&keys).map_err(ApiError::internal)?;
+                    found.extend(
+                        build(span)
+                            .filter(
+                                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                                    "events.search_key IN (SELECT value FROM json_each(",
+                                )
+                                .bind::<diesel::sql_types::Text, _>(keys)
+                                .sql("))"),
+                            )
+                            .limit(want)
+                            .load::<PageKey>(conn)?,
+                    );
+                    order_page(&mut found, sort, want);
+                    if last_round || range.is_empty() {
+                        break;
+                    }
+                    if found.len() as i64 >= want {
+                        // Events of the second the last match starts in may still come
+                        // before the page's last one (keys order seconds, not ids): read them
+                        // all, then stop.
+                        range.end_with_second_of(last, sort);
+                        batch = i64::MAX;
+                        last_round = true;
+                    } else {
+                        batch = (batch * 2).min(TEXT_BATCH_MAX);
+                    }
+                }
+                rows.extend(found);
+            }
+            _ => rows.extend(build(span).limit(want).load::<PageKey>(conn)?),
+        }
     }
     let sort_key = |row: &PageKey| match sort {
         EventSort::Start | EventSort::StartDescending => (row.starts_at, row.id),
@@ -580,12 +802,7 @@ pub fn list_rows(
     };
     if spans.len() > 1 {
         // A long event may be in both answers.
-        rows.sort_by_key(sort_key);
-        rows.dedup_by_key(|row| row.id);
-        if sort == EventSort::StartDescending {
-            rows.reverse();
-        }
-        rows.truncate(usize::try_from(filter.limit + 1).unwrap_or(usize::MAX));
+        order_page(&mut rows, sort, want);
     }
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
         Cursor {

@@ -545,6 +545,126 @@ async fn internal_events_are_hidden_from_anonymous_readers(backend: Backend) {
     assert_eq!(titles(&app, "q=preparatory").await, Vec::<String>::new());
 }
 
+/// Every page of a list, following `next_cursor`: the titles in order.
+async fn all_titles(app: &TestApp, query: &str) -> Vec<String> {
+    let mut titles = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/events?{query}&cursor={c}"),
+            None => format!("/api/v1/events?{query}"),
+        };
+        let page = app.get(&path).await.expect(200).json();
+        titles.extend(item_fields(&page, "title"));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return titles,
+        }
+    }
+    panic!("more than 100 pages for {query}");
+}
+
+/// `q` with many matches: pages follow one another in start order with nothing lost or
+/// repeated, also among events that start at the same moment, in both directions, beside
+/// other filters, and after edits move or unmatch an event.
+async fn text_search_pages_through_many_matches(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut ids = Vec::new();
+    for n in 0..36 {
+        // Three events a day (all starting at local midnight), on twelve days; every third
+        // one a conference.
+        let date = format!("{}-03-05", 2010 + n / 3);
+        let mut body = event_body(&format!("Lecture {n:02} by Bećirević"), &date);
+        if n % 3 == 0 {
+            body["kind"] = json!("conference");
+        }
+        ids.push(app.create("/api/v1/events", body).await["id"].clone());
+        let other = event_body(&format!("Other meeting {n:02}"), &date);
+        app.create("/api/v1/events", other).await;
+    }
+    let everything = all_titles(&app, "limit=200").await;
+    let lectures: Vec<String> = everything
+        .iter()
+        .filter(|t| t.starts_with("Lecture"))
+        .cloned()
+        .collect();
+    assert_eq!(lectures.len(), 36);
+    assert_eq!(all_titles(&app, "q=becirevic&limit=4").await, lectures);
+    let mut backwards = lectures.clone();
+    backwards.reverse();
+    assert_eq!(
+        all_titles(&app, "q=becirevic&limit=5&sort=-start").await,
+        backwards
+    );
+    let conferences: Vec<String> = all_titles(&app, "kind=conference&limit=200").await;
+    assert_eq!(conferences.len(), 12);
+    assert_eq!(
+        all_titles(&app, "q=BECIREVIC&kind=conference&limit=3").await,
+        conferences
+    );
+    let from_2016: Vec<String> = all_titles(&app, "from=2016-01-01&limit=200")
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with("Lecture"))
+        .collect();
+    assert_eq!(from_2016.len(), 18);
+    assert_eq!(
+        all_titles(&app, "q=becirevic&from=2016-01-01&limit=7").await,
+        from_2016
+    );
+
+    // The first lecture joins three later ones at their start: it is last to be indexed but
+    // first of the four in the list's order (start, then id). Every page size must still agree.
+    let id = |i: usize| ids[i].as_str().unwrap_or("").to_owned();
+    app.patch(
+        &format!("/api/v1/events/{}", id(0)),
+        &json!({"start_date": "2015-03-05", "end_date": "2015-03-05"}),
+    )
+    .await
+    .expect(200);
+    let lectures: Vec<String> = all_titles(&app, "limit=200")
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with("Lecture"))
+        .collect();
+    let mut backwards = lectures.clone();
+    backwards.reverse();
+    for limit in 1..=6 {
+        let forwards = all_titles(&app, &format!("q=becirevic&limit={limit}")).await;
+        assert_eq!(forwards, lectures, "limit={limit}");
+        let reversed = all_titles(&app, &format!("q=becirevic&limit={limit}&sort=-start")).await;
+        assert_eq!(reversed, backwards, "limit={limit}, sort=-start");
+    }
+
+    // Moved to the front, taken out of the matches, deleted.
+    app.patch(
+        &format!("/api/v1/events/{}", id(30)),
+        &json!({"start_date": "2009-06-01", "end_date": "2009-06-01"}),
+    )
+    .await
+    .expect(200);
+    app.patch(
+        &format!("/api/v1/events/{}", id(1)),
+        &json!({"title": "Lecture 01, speaker to be confirmed"}),
+    )
+    .await
+    .expect(200);
+    app.delete(&format!("/api/v1/events/{}", id(2)))
+        .await
+        .expect(204);
+    let now = all_titles(&app, "q=becirevic&limit=4").await;
+    assert_eq!(now.len(), 34);
+    assert_eq!(now[0], "Lecture 30 by Bećirević");
+    assert!(
+        !now.iter()
+            .any(|t| t.starts_with("Lecture 01") || t.starts_with("Lecture 02"))
+    );
+    assert_eq!(
+        titles(&app, "q=confirmed").await,
+        ["Lecture 01, speaker to be confirmed"]
+    );
+}
+
 /// Events of more than two weeks are looked up apart from the short ones: a date window must
 /// still find them, in start order among the others, and they must still raise conflicts.
 async fn long_events_are_found_by_windows_and_conflicts(backend: Backend) {
@@ -621,6 +741,7 @@ async fn long_events_are_found_by_windows_and_conflicts(backend: Backend) {
 }
 
 on_both_backends!(
+    text_search_pages_through_many_matches,
     long_events_are_found_by_windows_and_conflicts,
     create_returns_the_event_with_location_and_etag,
     date_only_events_span_their_local_days,

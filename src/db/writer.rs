@@ -32,7 +32,7 @@ const MAX_BATCH: usize = 64;
 /// checkpointer has already copied nearly all of them, so this costs the writer little, and
 /// it lets the next batch start the log afresh (a WAL is only restarted by a writer that
 /// finds it fully copied). SQLite's own automatic checkpoint starts at 1,000 frames.
-const WAL_FRAMES_RESTART: i64 = 4_000;
+const WAL_FRAMES_RESTART: i64 = 8_000;
 
 /// What a queued write leaves for after the commit: it hands its result (or the commit's
 /// failure) to the waiting request.

@@ -320,11 +320,36 @@ pub fn rows_by_id(conn: &mut AnyConnection, ids: &[EventId]) -> Result<Vec<Event
 /// (`events_long_idx`), so a date window needs widening by this much, not by a year.
 pub const SHORT_SPAN_DAYS: i64 = 14;
 
-/// The SQL condition of `events_long_idx`, spelled as the index spells it on each backend.
-pub fn long_span(conn: &AnyConnection) -> &'static str {
-    match conn {
-        AnyConnection::Sqlite(_) => "julianday(end_date) - julianday(start_date) > 14",
-        AnyConnection::Postgresql(_) => "end_date - start_date > 14",
+/// The condition of `events_long_idx`, spelled as the index spells it on each backend (a
+/// partial index serves only a query that repeats its condition). An expression of its own,
+/// not a `sql()` literal, so that diesel keeps the statements using it prepared.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct LongSpan;
+
+impl diesel::expression::Expression for LongSpan {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for LongSpan {}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for LongSpan {}
+
+impl diesel::expression::ValidGrouping<()> for LongSpan {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for LongSpan {
+    fn walk_ast<'b>(
+        &'b self,
+        mut pass: diesel::query_builder::AstPass<'_, 'b, crate::db::MultiBackend>,
+    ) -> QueryResult<()> {
+        pass.push_sql(match pass.backend() {
+            crate::db::MultiBackend::Sqlite(_) => {
+                "julianday(events.end_date) - julianday(events.start_date) > 14"
+            }
+            crate::db::MultiBackend::Postgresql(_) => "events.end_date - events.start_date > 14",
+        });
+        Ok(())
     }
 }
 
@@ -349,7 +374,7 @@ pub fn long_events(
     starts_before: Option<Instant>,
 ) -> Result<LongEvents, ApiError> {
     let mut query = events::table
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(long_span(conn)))
+        .filter(LongSpan)
         .filter(events::starts_at.ge(starts_from))
         .select(events::id)
         .order((events::starts_at, events::id))

@@ -3,6 +3,8 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
 COPY Cargo.toml Cargo.lock build.rs ./
+# How the bundled SQLite is compiled (LIBSQLITE3_FLAGS).
+COPY .cargo ./.cargo
 COPY src ./src
 COPY migrations ./migrations
 RUN cargo build --release --locked && strip target/release/meeting-registry

@@ -1392,17 +1392,23 @@ fn check_rules(
     Ok((refs, slug))
 }
 
+/// Writes an event's topics, organisers and participants; `replacing` the ones it had (an
+/// update), or for a new event, which has none.
 fn write_relations(
     conn: &mut AnyConnection,
     id: EventId,
     event: &ValidEvent,
     refs: &Resolved,
+    replacing: bool,
 ) -> Result<(), ApiError> {
-    diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id))).execute(conn)?;
-    diesel::delete(event_organisers::table.filter(event_organisers::event_id.eq(id)))
-        .execute(conn)?;
-    diesel::delete(event_participants::table.filter(event_participants::event_id.eq(id)))
-        .execute(conn)?;
+    if replacing {
+        diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(event_organisers::table.filter(event_organisers::event_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(event_participants::table.filter(event_participants::event_id.eq(id)))
+            .execute(conn)?;
+    }
     // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
     for topic in event.topic_keys() {
         diesel::insert_into(event_topics::table)
@@ -1449,7 +1455,7 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
             columns: columns(event, slug, &refs, now),
         })
         .execute(conn)?;
-    write_relations(conn, id, event, &refs)?;
+    write_relations(conn, id, event, &refs, false)?;
     Ok(id)
 }
 
@@ -1463,7 +1469,7 @@ pub fn update(
     let now = Instant::now();
     let (refs, slug) = check_rules(conn, id, event)?;
     update_row(conn, id, version, columns(event, slug, &refs, now))?;
-    write_relations(conn, id, event, &refs)?;
+    write_relations(conn, id, event, &refs, true)?;
     let chain: Option<ChainId> = events::table
         .filter(events::id.eq(id))
         .select(events::chain_id)

@@ -1402,8 +1402,7 @@ fn write_relations(
     replacing: bool,
 ) -> Result<(), ApiError> {
     if replacing {
-        diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id)))
-            .execute(conn)?;
+        diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id))).execute(conn)?;
         diesel::delete(event_organisers::table.filter(event_organisers::event_id.eq(id)))
             .execute(conn)?;
         diesel::delete(event_participants::table.filter(event_participants::event_id.eq(id)))

@@ -226,6 +226,17 @@ pub fn keep(
     Ok(cache.insert(resource, key, viewer, entry))
 }
 
+/// Takes the row lock a read-modify-write needs on PostgreSQL, where transactions interleave.
+/// A SQLite write transaction holds the database's one write lock from its start (`BEGIN
+/// IMMEDIATE`, or the writer's batch), so there the lock (an `UPDATE` of the row) would only
+/// write a page for nothing.
+fn lock_for_update<R: Resource>(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
+    match conn {
+        AnyConnection::Postgresql(_) => R::lock(conn, key),
+        AnyConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 pub async fn update<R: Resource>(
     req: HttpRequest,
     db: web::Data<Database>,
@@ -240,7 +251,7 @@ pub async fn update<R: Resource>(
         let (key, patch, if_match, actor) =
             (key.clone(), patch.clone(), if_match.clone(), actor.clone());
         db.write(move |conn| {
-            R::lock(conn, &key)?;
+            lock_for_update::<R>(conn, &key)?;
             let current = R::get(conn, &key, Viewer::WRITER)?;
             if_match.check(&http::etag_of_value(&current)?)?;
             let before = R::as_input(&current);
@@ -275,7 +286,7 @@ pub async fn delete<R: Resource>(
     retry_unconditional(&if_match, || {
         let (key, if_match, actor) = (key.clone(), if_match.clone(), actor.clone());
         db.write(move |conn| {
-            R::lock(conn, &key)?;
+            lock_for_update::<R>(conn, &key)?;
             let current = R::get(conn, &key, Viewer::WRITER)?;
             if_match.check(&http::etag_of_value(&current)?)?;
             let id = R::id(&current);

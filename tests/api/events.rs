@@ -663,6 +663,20 @@ async fn text_search_pages_through_many_matches(backend: Backend) {
         titles(&app, "q=confirmed").await,
         ["Lecture 01, speaker to be confirmed"]
     );
+
+    // A three-week course that began before a window still matches in it (long events are
+    // looked up apart), and `q` also pages by last update.
+    let mut course = event_body("Winter course with Bećirević", "2015-12-20");
+    course["end_date"] = json!("2016-01-08");
+    app.create("/api/v1/events", course).await;
+    assert_eq!(
+        titles(&app, "q=becirevic&from=2016-01-01&to=2016-01-31").await,
+        ["Winter course with Bećirević"]
+    );
+    let by_update = all_titles(&app, "q=becirevic&sort=updated&limit=6").await;
+    assert_eq!(by_update.len(), 35);
+    assert_eq!(by_update[34], "Winter course with Bećirević");
+    assert_eq!(by_update[33], "Lecture 30 by Bećirević");
 }
 
 /// Events of more than two weeks are looked up apart from the short ones: a date window must

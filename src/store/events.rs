@@ -37,6 +37,16 @@ pub struct PageKey {
     pub updated_at: Instant,
 }
 
+impl PageKey {
+    /// What a list sorted by `sort` orders this event by (ascending; `-start` reverses it).
+    fn key(&self, sort: EventSort) -> (Instant, EventId) {
+        match sort {
+            EventSort::Start | EventSort::StartDescending => (self.starts_at, self.id),
+            EventSort::Updated => (self.updated_at, self.id),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
 pub struct EventRow {
@@ -452,10 +462,7 @@ fn walks_index(sort: EventSort, span: Span, long_ids: &[EventId]) -> bool {
 
 /// Orders a page's keys as the list is ordered, drops repeats and keeps the first `want`.
 fn order_page(rows: &mut Vec<PageKey>, sort: EventSort, want: i64) {
-    match sort {
-        EventSort::Start | EventSort::StartDescending => rows.sort_by_key(|r| (r.starts_at, r.id)),
-        EventSort::Updated => rows.sort_by_key(|r| (r.updated_at, r.id)),
-    }
+    rows.sort_by_key(|row| row.key(sort));
     rows.dedup_by_key(|row| row.id);
     if sort == EventSort::StartDescending {
         rows.reverse();
@@ -821,10 +828,6 @@ pub fn list_rows(
             _ => rows.extend(build(span).limit(want).load::<PageKey>(conn)?),
         }
     }
-    let sort_key = |row: &PageKey| match sort {
-        EventSort::Start | EventSort::StartDescending => (row.starts_at, row.id),
-        EventSort::Updated => (row.updated_at, row.id),
-    };
     if spans.len() > 1 {
         // A long event may be in both answers.
         order_page(&mut rows, sort, want);
@@ -832,7 +835,7 @@ pub fn list_rows(
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
         Cursor {
             sort: sort.name().to_owned(),
-            key: sort_key(row).0.to_sortable_string(),
+            key: row.key(sort).0.to_sortable_string(),
             id: row.id.0,
         }
         .encode()

@@ -7,6 +7,9 @@
 //! has to know which representations embed which record (an event embeds the names of its
 //! network, organisers, participants, parent and chain). Stale entries are replaced on their
 //! next read; the least useful ones are evicted when the byte budget is reached.
+//!
+//! [`Derived`] keeps small answers computed from many rows (the long events of a date window)
+//! under the same rule: for one generation only.
 
 use std::sync::Arc;
 
@@ -41,6 +44,9 @@ impl quick_cache::Weighter<Key, Arc<Entry>> for ByteWeighter {
 /// The representation cache; `None` inside when it is turned off (a budget of 0).
 pub struct Representations {
     entries: Option<quick_cache::sync::Cache<Key, Arc<Entry>, ByteWeighter>>,
+    /// The long events starting at or after an instant: what every event list with a `from`
+    /// date asks first.
+    pub long_events: Derived<crate::db::Instant, crate::store::events::LongEvents>,
 }
 
 impl Representations {
@@ -53,7 +59,10 @@ impl Representations {
                 .max(16);
             quick_cache::sync::Cache::with_weighter(estimated_items, budget_bytes, ByteWeighter)
         });
-        Self { entries }
+        Self {
+            entries,
+            long_events: Derived::new(64),
+        }
     }
 
     /// The representation of `resource` `key` (an id or slug, as requested) for `viewer`, if it
@@ -97,6 +106,33 @@ impl Representations {
     }
 }
 
+/// Small answers derived from the registry, each with the generation it was read at: a reader
+/// uses one only once it knows the registry is still at that generation.
+pub struct Derived<K, V> {
+    answers: quick_cache::sync::Cache<K, (i64, Arc<V>)>,
+}
+
+impl<K: Eq + std::hash::Hash + Clone, V> Derived<K, V> {
+    /// Room for `capacity` answers; the least used go first.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            answers: quick_cache::sync::Cache::new(capacity),
+        }
+    }
+
+    /// The answer for `key`, and the generation it was read at.
+    pub fn get(&self, key: &K) -> Option<(i64, Arc<V>)> {
+        self.answers.get(key)
+    }
+
+    /// Keeps `answer`, read at `generation` (or later), and returns it.
+    pub fn insert(&self, key: K, generation: i64, answer: V) -> Arc<V> {
+        let answer = Arc::new(answer);
+        self.answers.insert(key, (generation, answer.clone()));
+        answer
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +164,15 @@ mod tests {
         let inserted = cache.insert("event", "a", Viewer::WRITER, entry(1, "{}"));
         assert_eq!(&inserted.body[..], b"{}");
         assert!(cache.get("event", "a", Viewer::WRITER, 1).is_none());
+    }
+
+    #[test]
+    fn a_derived_answer_remembers_its_generation() {
+        let derived: Derived<u32, &str> = Derived::new(4);
+        derived.insert(1, 7, "seven");
+        derived.insert(1, 8, "eight");
+        let (at, answer) = derived.get(&1).expect("kept");
+        assert_eq!((at, *answer), (8, "eight"));
+        assert!(derived.get(&2).is_none());
     }
 }

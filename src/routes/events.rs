@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::cache::{Entry, Representations};
-use crate::db::{self, AnyConnection, Database, Instant};
+use crate::db::{AnyConnection, Database, Instant};
 use crate::domain::enums::{EventKind, EventStatus};
 use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
@@ -161,8 +161,11 @@ pub fn page_body(
     filter: &EventFilter,
     viewer: Viewer,
 ) -> Result<Vec<u8>, ApiError> {
-    let generation = db::generation(conn)?;
-    let (rows, next_cursor) = store::list_rows(conn, filter, viewer)?;
+    let store::ListedRows {
+        rows,
+        next_cursor,
+        generation,
+    } = store::list_rows(conn, filter, viewer, Some(&cache.long_events))?;
     let keys: Vec<String> = rows.iter().map(|row| row.id.0.to_string()).collect();
     let mut items: Vec<Option<Arc<Entry>>> = keys
         .iter()

@@ -1,12 +1,14 @@
 //! Events: storage, the rules that need the database, and the read model a page needs.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::cache::Derived;
 use crate::db::schema::{
     chains, event_organisers, event_participants, event_topics, events, networks, organisations,
     people,
@@ -304,7 +306,11 @@ pub fn list(
     filter: &EventFilter,
     viewer: Viewer,
 ) -> Result<EventPage, ApiError> {
-    let (keys, next_cursor) = list_rows(conn, filter, viewer)?;
+    let ListedRows {
+        rows: keys,
+        next_cursor,
+        ..
+    } = list_rows(conn, filter, viewer, None)?;
     let ids: Vec<EventId> = keys.iter().map(|k| k.id).collect();
     let rows = rows_by_id(conn, &ids)?;
     let items = load_details(conn, rows, viewer)?;
@@ -367,6 +373,7 @@ impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for LongSpan 
 const LONG_IDS_AT_ONCE: i64 = 500;
 
 /// The long events that start in a window, for queries about events overlapping it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LongEvents {
     /// These (often none): a query for them by id is cheap.
     Named(Vec<EventId>),
@@ -579,12 +586,64 @@ impl KeyRange {
     }
 }
 
-/// The rows of one page of events matching `filter`, and the cursor of the next page.
+/// The rows of one page of events matching `filter`, the cursor of the next page, and the
+/// registry's generation they were read at.
+pub struct ListedRows {
+    pub rows: Vec<PageKey>,
+    pub next_cursor: Option<String>,
+    pub generation: i64,
+}
+
+/// The current generation, as a column of a page's query: a list costs one statement less
+/// than asking for it apart. An expression of its own, like [`LongSpan`], so the statement
+/// stays prepared; both backends compute the subquery once per statement.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct ReadAt;
+
+impl diesel::expression::Expression for ReadAt {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for ReadAt {}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for ReadAt {}
+
+impl diesel::expression::ValidGrouping<()> for ReadAt {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for ReadAt {
+    fn walk_ast<'b>(
+        &'b self,
+        mut pass: diesel::query_builder::AstPass<'_, 'b, crate::db::MultiBackend>,
+    ) -> QueryResult<()> {
+        pass.push_sql("(SELECT generation FROM registry_state WHERE id = 1)");
+        Ok(())
+    }
+}
+
+/// Everything a page's queries filter by, resolved.
+struct PageQuery<'a> {
+    filter: &'a EventFilter,
+    viewer: Viewer,
+    text: Text,
+    cursor: Option<(Instant, EventId)>,
+    network: Option<Option<NetworkId>>,
+    chain: Option<Option<ChainId>>,
+    organisation: Option<Option<OrganisationId>>,
+    person: Option<Option<PersonId>>,
+}
+
+/// One page of events. `long_events_kept` keeps the long events of each `from` window for
+/// the generation they were read at: a list then trusts the last answer, and the generation
+/// its page is read at (a column of the page's query) says whether that was right; only
+/// after a write does it ask again.
 pub fn list_rows(
     conn: &mut AnyConnection,
     filter: &EventFilter,
     viewer: Viewer,
-) -> Result<(Vec<PageKey>, Option<String>), ApiError> {
+    long_events_kept: Option<&Derived<Instant, LongEvents>>,
+) -> Result<ListedRows, ApiError> {
     // A reference filter that names nothing matches nothing (rather than 404): a list is a
     // search, and an empty answer is the truthful one.
     let network = match &filter.network {
@@ -613,32 +672,120 @@ pub fn list_rows(
         }
         None => None,
     };
-    // With a `from` date, events that end on or after it started at most their own length
-    // before it: short events in a window two weeks wide, long ones through their index.
-    let sort = filter.sort;
-    let mut spans = vec![Span::Any];
-    let mut long_ids: Vec<EventId> = Vec::new();
-    if let Some(from) = filter.from {
-        spans = vec![Span::Short];
-        // Long events are few: their ids first, then (if any) a query for just those. Handing
-        // the planner a subquery instead lets it scan a filter's index for a year.
-        let earliest = utc_midnight(from - chrono::Duration::days(MAX_DURATION_DAYS + 2));
-        match long_events(conn, earliest, None)? {
-            LongEvents::TooMany => spans = vec![Span::Long],
-            LongEvents::Named(ids) if ids.is_empty() => {}
-            LongEvents::Named(ids) => {
-                long_ids = ids;
-                spans.push(Span::Long);
-            }
-        }
-    }
     let text = match &filter.q {
         Some(q) => Text::of(conn, q),
         None => Text::Any,
     };
+    let query = PageQuery {
+        filter,
+        viewer,
+        text,
+        cursor,
+        network,
+        chain,
+        organisation,
+        person,
+    };
+    // With a `from` date, events that end on or after it started at most their own length
+    // before it: short events in a window two weeks wide, long ones through their index.
+    let earliest = filter
+        .from
+        .map(|from| utc_midnight(from - chrono::Duration::days(MAX_DURATION_DAYS + 2)));
+    if let (Some(earliest), Some(kept)) = (earliest, long_events_kept)
+        && let Some((kept_at, long)) = kept.get(&earliest)
+    {
+        let (rows, read_at) = page_rows(conn, &query, Some(&long))?;
+        // Generations only grow: a page read at the generation the long events were read at
+        // saw the registry they describe.
+        let read_at = match read_at {
+            Some(read_at) => read_at,
+            None => crate::db::generation(conn)?,
+        };
+        if read_at == kept_at {
+            return Ok(finish_page(filter, rows, read_at));
+        }
+    }
+    let (long, read_before) = match earliest {
+        None => (None, None),
+        Some(earliest) => {
+            // Read before the long events, so they are at least as new as it says.
+            let read_before = crate::db::generation(conn)?;
+            let long = long_events(conn, earliest, None)?;
+            let long = match long_events_kept {
+                Some(kept) => kept.insert(earliest, read_before, long),
+                None => Arc::new(long),
+            };
+            (Some(long), Some(read_before))
+        }
+    };
+    let (rows, read_at) = page_rows(conn, &query, long.as_deref())?;
+    let generation = match read_before.or(read_at) {
+        Some(generation) => generation,
+        None => crate::db::generation(conn)?,
+    };
+    Ok(finish_page(filter, rows, generation))
+}
+
+fn finish_page(filter: &EventFilter, rows: Vec<PageKey>, generation: i64) -> ListedRows {
+    let sort = filter.sort;
+    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
+        Cursor {
+            sort: sort.name().to_owned(),
+            key: row.key(sort).0.to_sortable_string(),
+            id: row.id.0,
+        }
+        .encode()
+    });
+    ListedRows {
+        rows,
+        next_cursor,
+        generation,
+    }
+}
+
+/// The rows of a page (one more than its size, when there are more), given the long events
+/// of its window (for a list with `from`), and the generation the first rows were read at.
+fn page_rows(
+    conn: &mut AnyConnection,
+    query: &PageQuery<'_>,
+    long: Option<&LongEvents>,
+) -> Result<(Vec<PageKey>, Option<i64>), ApiError> {
+    let PageQuery {
+        filter,
+        viewer,
+        ref text,
+        cursor,
+        network,
+        chain,
+        organisation,
+        person,
+    } = *query;
+    let sort = filter.sort;
+    let mut spans = vec![Span::Any];
+    let mut long_ids: Vec<EventId> = Vec::new();
+    match long {
+        None => {}
+        // Long events are few: their ids first, then (if any) a query for just those. Handing
+        // the planner a subquery instead lets it scan a filter's index for a year.
+        Some(LongEvents::TooMany) => spans = vec![Span::Long],
+        Some(LongEvents::Named(ids)) if ids.is_empty() => spans = vec![Span::Short],
+        Some(LongEvents::Named(ids)) => {
+            long_ids = ids.clone();
+            spans = vec![Span::Short, Span::Long];
+        }
+    }
+    let mut read_at: Option<i64> = None;
+    let mut keys_of = |found: Vec<(PageKey, i64)>| -> Vec<PageKey> {
+        if let Some(&(_, at)) = found.first() {
+            read_at.get_or_insert(at);
+        }
+        found.into_iter().map(|(key, _)| key).collect()
+    };
     // Every filter but the order and the limit, for one span.
     let build = |span: Span| {
-        let mut query = events::table.select(PageKey::as_select()).into_boxed();
+        let mut query = events::table
+            .select((PageKey::as_select(), ReadAt))
+            .into_boxed();
         if !viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
         }
@@ -690,7 +837,7 @@ pub fn list_rows(
                 ),
             );
         }
-        match &text {
+        match text {
             Text::Any => {}
             Text::Like(pattern) => {
                 query = query.filter(events::search_text.like(pattern.clone()).escape('\\'));
@@ -796,7 +943,7 @@ pub fn list_rows(
                     let keys = range.next_matches(conn, phrase, sort, batch)?;
                     let Some(&last) = keys.last() else { break };
                     let keys = serde_json::to_string(&keys).map_err(ApiError::internal)?;
-                    found.extend(
+                    found.extend(keys_of(
                         build(span)
                             .filter(
                                 diesel::dsl::sql::<diesel::sql_types::Bool>(
@@ -806,8 +953,8 @@ pub fn list_rows(
                                 .sql("))"),
                             )
                             .limit(want)
-                            .load::<PageKey>(conn)?,
-                    );
+                            .load::<(PageKey, i64)>(conn)?,
+                    ));
                     order_page(&mut found, sort, want);
                     if last_round || range.is_empty() {
                         break;
@@ -825,22 +972,16 @@ pub fn list_rows(
                 }
                 rows.extend(found);
             }
-            _ => rows.extend(build(span).limit(want).load::<PageKey>(conn)?),
+            _ => rows.extend(keys_of(
+                build(span).limit(want).load::<(PageKey, i64)>(conn)?,
+            )),
         }
     }
     if spans.len() > 1 {
         // A long event may be in both answers.
         order_page(&mut rows, sort, want);
     }
-    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        Cursor {
-            sort: sort.name().to_owned(),
-            key: row.key(sort).0.to_sortable_string(),
-            id: row.id.0,
-        }
-        .encode()
-    });
-    Ok((rows, next_cursor))
+    Ok((rows, read_at))
 }
 
 fn utc_midnight(day: NaiveDate) -> Instant {

@@ -747,6 +747,35 @@ async fn long_events_are_found_by_windows_and_conflicts(backend: Backend) {
     }
     assert_eq!(seen, titles(&app, "from=2019-03-01").await);
 
+    // A window's long events are named once per state of the registry: a long event created,
+    // shortened or moved after the window was listed shows in its next answer.
+    let mut exhibition = event_body("Two-month exhibition", "2019-02-04");
+    exhibition["end_date"] = json!("2019-03-29");
+    let exhibition = app.create("/api/v1/events", exhibition).await;
+    assert_eq!(
+        titles(&app, "from=2019-03-01").await,
+        [
+            "Six-month training programme",
+            "Two-month exhibition",
+            "Three-week course",
+            "Spring meeting",
+            "Summer meeting"
+        ]
+    );
+    let exhibition = format!("/api/v1/events/{}", exhibition["id"].as_str().unwrap_or(""));
+    app.patch(&exhibition, &json!({"end_date": "2019-02-27"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        titles(&app, "from=2019-03-01&sort=-start").await,
+        [
+            "Summer meeting",
+            "Spring meeting",
+            "Three-week course",
+            "Six-month training programme"
+        ]
+    );
+
     // A meeting in May shares its speaker with the programme that began in January.
     let mut may = event_body("May workshop", "2019-05-15");
     may["participants"] = json!([{"person_id": "azinovic", "role": "chair"}]);

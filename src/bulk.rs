@@ -282,7 +282,7 @@ fn store_section<R: Resource>(
             match R::get(conn, &item.key, Viewer::WRITER) {
                 Ok(existing) => {
                     let id = R::id(&existing);
-                    R::update(conn, id, R::version(&existing), &item.valid)?;
+                    R::update(conn, id, R::version(&existing), &item.valid, None)?;
                     let after = R::get(conn, &item.key, Viewer::WRITER)?;
                     if comparable(&after) == comparable(&existing) {
                         return Err(Attempt::Unchanged);

@@ -15,6 +15,7 @@ use crate::http;
 use crate::routes::Caller;
 use crate::store::Viewer;
 use crate::store::audit;
+use crate::store::audit::Actor;
 use crate::store::idempotency::{self, IdempotentRequest, StoredResponse};
 use crate::store::resource::Resource;
 
@@ -237,6 +238,14 @@ fn lock_for_update<R: Resource>(conn: &mut AnyConnection, key: &str) -> Result<(
     }
 }
 
+/// Where a merge patch starts from: the record as read before the write (the single writer
+/// then only checks that it is still at that version), or nothing, and the write reads it under
+/// the row lock.
+enum Base<R: Resource> {
+    ReadBefore(R::Response),
+    ReadInside,
+}
+
 pub async fn update<R: Resource>(
     req: HttpRequest,
     db: web::Data<Database>,
@@ -247,25 +256,40 @@ pub async fn update<R: Resource>(
     let actor = caller.require(Role::Editor)?;
     let patch = http::json_body(&req, &body)?;
     let if_match = http::IfMatch::of(&req);
-    let updated = retry_unconditional(&if_match, || {
-        let (key, patch, if_match, actor) =
-            (key.clone(), patch.clone(), if_match.clone(), actor.clone());
-        db.write(move |conn| {
-            lock_for_update::<R>(conn, &key)?;
-            let current = R::get(conn, &key, Viewer::WRITER)?;
-            if_match.check(&http::etag_of_value(&current)?)?;
-            let before = R::as_input(&current);
-            let merged = http::merge_patch(&before, &patch)?;
-            let valid = R::validate(http::parse_input(merged)?).map_err(ApiError::Validation)?;
-            let id = R::id(&current);
-            R::update(conn, id, R::version(&current), &valid)?;
-            let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
-            let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
-            audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
-            Ok(updated)
-        })
-    })
-    .await?;
+    // Reading, merging and validating on a pooled connection keeps that work off the single
+    // SQLite writer; the write then claims the record at the version read. Only when another
+    // write got in between, and the client asked for no precondition, is it done again with
+    // the read inside the write.
+    let read_key = key.clone();
+    let current = db
+        .run(move |conn| R::get(conn, &read_key, Viewer::WRITER))
+        .await?;
+    if_match.check(&http::etag_of_value(&current)?)?;
+    let first = patch_record::<R>(
+        &db,
+        Base::ReadBefore(current),
+        key.clone(),
+        patch.clone(),
+        if_match.clone(),
+        actor.clone(),
+    )
+    .await;
+    let updated = match first {
+        Err(ApiError::PreconditionFailed) if if_match.is_absent() => {
+            retry_unconditional(&if_match, || {
+                patch_record::<R>(
+                    &db,
+                    Base::ReadInside,
+                    key.clone(),
+                    patch.clone(),
+                    if_match.clone(),
+                    actor.clone(),
+                )
+            })
+            .await?
+        }
+        outcome => outcome?,
+    };
     let warnings = warnings_after_commit::<R>(&db, R::id(&updated)).await?;
     Ok(http::single_with_warnings(
         &req,
@@ -273,6 +297,77 @@ pub async fn update<R: Resource>(
         &updated,
         &warnings,
     ))
+}
+
+/// One write of a merge patch onto `base`; 412 when the record moved on since `base` was read.
+async fn patch_record<R: Resource>(
+    db: &Database,
+    base: Base<R>,
+    key: String,
+    patch: serde_json::Value,
+    if_match: http::IfMatch,
+    actor: Actor,
+) -> Result<R::Response, ApiError> {
+    let read_before = match base {
+        Base::ReadBefore(current) => Some(Merged::<R>::of(&current, &patch)?),
+        Base::ReadInside => None,
+    };
+    db.write(move |conn| {
+        let merged = match read_before {
+            Some(merged) => {
+                // A stale base answers 412 here, before any rule is checked against it.
+                R::claim(conn, merged.id, merged.version)?;
+                merged
+            }
+            None => {
+                lock_for_update::<R>(conn, &key)?;
+                let current = R::get(conn, &key, Viewer::WRITER)?;
+                if_match.check(&http::etag_of_value(&current)?)?;
+                Merged::<R>::of(&current, &patch)?
+            }
+        };
+        let Merged {
+            id,
+            version,
+            before,
+            valid,
+            unchanged,
+        } = merged;
+        R::update(conn, id, version, &valid, unchanged.as_ref())?;
+        let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
+        let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
+        audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// A merge patch applied to a record as read.
+struct Merged<R: Resource> {
+    id: uuid::Uuid,
+    version: i32,
+    /// The record's writable shape as read (the base of the audit entry's diff).
+    before: R::Input,
+    /// That shape with the patch merged in, validated.
+    valid: R::Valid,
+    /// The record as read, validated too (unless rules have tightened since it was stored),
+    /// so the update can tell what changed.
+    unchanged: Option<R::Valid>,
+}
+
+impl<R: Resource> Merged<R> {
+    fn of(current: &R::Response, patch: &serde_json::Value) -> Result<Self, ApiError> {
+        let before = R::as_input(current);
+        let merged = http::merge_patch(&before, patch)?;
+        let valid = R::validate(http::parse_input(merged)?).map_err(ApiError::Validation)?;
+        Ok(Self {
+            id: R::id(current),
+            version: R::version(current),
+            before,
+            valid,
+            unchanged: R::validate(R::as_input(current)).ok(),
+        })
+    }
 }
 
 pub async fn delete<R: Resource>(

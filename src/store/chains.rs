@@ -467,6 +467,10 @@ impl Resource for Chains {
         }
     }
 
+    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, ChainId(id), version)
+    }
+
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
         get(conn, key, viewer)
     }
@@ -491,6 +495,7 @@ impl Resource for Chains {
         id: uuid::Uuid,
         version: i32,
         valid: &ValidChain,
+        _before: Option<&ValidChain>,
     ) -> Result<(), ApiError> {
         let id = ChainId(id);
         let wanted = resolve_events(conn, &valid.events)?;

@@ -1603,16 +1603,28 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
 }
 
 /// Replaces an event's content if it is still at `version`; call inside a write transaction.
+/// Replaces an event if it is still at `version`; call inside a write transaction. With
+/// `before` (the event at `version`), topics, organisers and participants are written only if
+/// they changed (participants carry the event's start).
 pub fn update(
     conn: &mut AnyConnection,
     id: EventId,
     version: i32,
     event: &ValidEvent,
+    before: Option<&ValidEvent>,
 ) -> Result<(), ApiError> {
     let now = Instant::now();
     let (refs, slug) = check_rules(conn, id, event)?;
     update_row(conn, id, version, columns(event, slug, &refs, now))?;
-    write_relations(conn, id, event, &refs, true)?;
+    let same_relations = before.is_some_and(|before| {
+        before.starts_at == event.starts_at
+            && before.organisers == event.organisers
+            && before.participants == event.participants
+            && before.topic_keys() == event.topic_keys()
+    });
+    if !same_relations {
+        write_relations(conn, id, event, &refs, true)?;
+    }
     let chain: Option<ChainId> = events::table
         .filter(events::id.eq(id))
         .select(events::chain_id)
@@ -1675,6 +1687,10 @@ impl Resource for Events {
         }
     }
 
+    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, EventId(id), version)
+    }
+
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
         get(conn, key, viewer)
     }
@@ -1688,8 +1704,9 @@ impl Resource for Events {
         id: uuid::Uuid,
         version: i32,
         valid: &ValidEvent,
+        before: Option<&ValidEvent>,
     ) -> Result<(), ApiError> {
-        update(conn, EventId(id), version, valid)
+        update(conn, EventId(id), version, valid, before)
     }
 
     fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {

@@ -15,9 +15,8 @@ macro_rules! by_ids {
 }
 
 /// The optimistic-concurrency statements every versioned table shares: `update_row`,
-/// `lock_row` (a no-op
-/// write that takes the row lock for the transaction) and `delete_row` (412 when the row is no
-/// longer at the version the caller read).
+/// `claim_row` and `lock_row` (no-op writes that take the row lock for the transaction) and
+/// `delete_row` (412 when the row is no longer at the version the caller read).
 macro_rules! versioned_rows {
     ($table:ident, $id:ty, $columns:ty) => {
         /// Writes `columns` if the row is still at `version`, bumping it (else 412).
@@ -35,6 +34,22 @@ macro_rules! versioned_rows {
             .set((columns, $table::version.eq($table::version + 1)))
             .execute(conn)?;
             if changed == 0 {
+                return Err(ApiError::PreconditionFailed);
+            }
+            Ok(())
+        }
+
+        /// Takes the row lock for the transaction if the row is still at `version` (else 412):
+        /// the first statement of a write based on a version read before the transaction.
+        fn claim_row(conn: &mut AnyConnection, id: $id, version: i32) -> Result<(), ApiError> {
+            let claimed = diesel::update(
+                $table::table
+                    .filter($table::id.eq(id))
+                    .filter($table::version.eq(version)),
+            )
+            .set($table::version.eq($table::version))
+            .execute(conn)?;
+            if claimed == 0 {
                 return Err(ApiError::PreconditionFailed);
             }
             Ok(())

@@ -309,6 +309,10 @@ impl Resource for Networks {
         }
     }
 
+    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, NetworkId(id), version)
+    }
+
     fn get(
         conn: &mut AnyConnection,
         key: &str,
@@ -336,6 +340,7 @@ impl Resource for Networks {
         id: uuid::Uuid,
         version: i32,
         valid: &ValidNetwork,
+        _before: Option<&ValidNetwork>,
     ) -> Result<(), ApiError> {
         let id = NetworkId(id);
         let columns = write(conn, id, valid)?;

@@ -330,6 +330,10 @@ impl Resource for Organisations {
         }
     }
 
+    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, OrganisationId(id), version)
+    }
+
     fn get(
         conn: &mut AnyConnection,
         key: &str,
@@ -356,6 +360,7 @@ impl Resource for Organisations {
         id: uuid::Uuid,
         version: i32,
         valid: &ValidOrganisation,
+        _before: Option<&ValidOrganisation>,
     ) -> Result<(), ApiError> {
         let id = OrganisationId(id);
         let columns = columns(conn, id, valid)?;

@@ -268,6 +268,10 @@ impl Resource for People {
         }
     }
 
+    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, PersonId(id), version)
+    }
+
     fn get(
         conn: &mut AnyConnection,
         key: &str,
@@ -294,6 +298,7 @@ impl Resource for People {
         id: uuid::Uuid,
         version: i32,
         valid: &ValidPerson,
+        _before: Option<&ValidPerson>,
     ) -> Result<(), ApiError> {
         let id = PersonId(id);
         let columns = columns(conn, id, valid)?;

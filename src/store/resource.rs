@@ -25,16 +25,21 @@ pub trait Resource: 'static {
     /// read-modify-write on PostgreSQL reads the latest committed version instead of losing a
     /// race. Unknown keys are left to the read that follows.
     fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError>;
+    /// Takes the row lock of record `id` if it is still at `version` (else 412): a write based
+    /// on a version read outside its transaction starts with this.
+    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError>;
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer)
     -> Result<Self::Response, ApiError>;
     /// Stores a new record; returns its id. Runs inside a write transaction.
     fn create(conn: &mut AnyConnection, valid: &Self::Valid) -> Result<uuid::Uuid, ApiError>;
-    /// Replaces a record if it is still at `version` (else 412).
+    /// Replaces a record if it is still at `version` (else 412). `before` is the record as it
+    /// was at `version`, when known: what did not change need not be written again.
     fn update(
         conn: &mut AnyConnection,
         id: uuid::Uuid,
         version: i32,
         valid: &Self::Valid,
+        before: Option<&Self::Valid>,
     ) -> Result<(), ApiError>;
     /// Deletes a record nothing refers to (else 409), if still at `version` (else 412).
     fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError>;

@@ -330,6 +330,79 @@ async fn concurrent_unconditional_patches_all_apply(backend: Backend) {
     assert_eq!(app.get(&path).await.json()["version"], 9);
 }
 
+/// A patch that leaves an event's organisers, participants and topics alone keeps them; one
+/// that moves the event moves them with it (a participant's other events are found by date).
+async fn patches_keep_or_move_an_events_relations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/organisations",
+        json!({"name": "DCAF Ljubljana", "kind": "ngo", "slug": "dcaf"}),
+    )
+    .await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Anes Rizvo", "slug": "rizvo"}),
+    )
+    .await;
+    let mut forum = event_body("Spring forum", "2020-05-12");
+    forum["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
+    forum["participants"] = json!([{"person_id": "rizvo", "role": "chair"}]);
+    forum["topics"] = json!(["p-cve", "prisons"]);
+    let forum = app.create("/api/v1/events", forum).await;
+    let path = format!("/api/v1/events/{}", forum["id"].as_str().unwrap_or(""));
+    let mut workshop = event_body("Autumn workshop", "2020-09-15");
+    workshop["participants"] = json!([{"person_id": "rizvo", "role": "speaker"}]);
+    let workshop = app.create("/api/v1/events", workshop).await;
+    let workshop = format!("/api/v1/events/{}", workshop["id"].as_str().unwrap_or(""));
+
+    let described = app
+        .patch(&path, &json!({"description": "Agenda to follow."}))
+        .await
+        .expect(200)
+        .json();
+    for field in ["organisers", "participants", "topics"] {
+        assert_eq!(
+            described[field], forum[field],
+            "{field} after a description patch"
+        );
+    }
+    assert_eq!(described["description"], "Agenda to follow.");
+    assert!(
+        described["warnings"].as_array().is_none_or(Vec::is_empty),
+        "{described}"
+    );
+
+    let moved = app
+        .patch(
+            &path,
+            &json!({"start_date": "2020-09-15", "end_date": "2020-09-15"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(moved["participants"], forum["participants"]);
+    assert_eq!(moved["warnings"][0]["kind"], "person", "{moved}");
+    // The workshop's chair now finds the forum on its new date.
+    let touched = app
+        .patch(&workshop, &json!({"description": "Room 2."}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(touched["warnings"][0]["kind"], "person", "{touched}");
+
+    let renamed = app
+        .patch(&path, &json!({"topics": ["p-cve"], "organisers": []}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(renamed["topics"], json!(["p-cve"]));
+    assert_eq!(renamed["organisers"], json!([]));
+    assert_eq!(
+        app.get(&path).await.json()["participants"],
+        forum["participants"]
+    );
+}
+
 async fn deleting_an_event_removes_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let created = app
@@ -798,6 +871,7 @@ on_both_backends!(
     conditional_requests_use_the_etag,
     deleting_an_event_removes_it,
     concurrent_unconditional_patches_all_apply,
+    patches_keep_or_move_an_events_relations,
     unknown_events_are_404_problems,
     date_filters_find_overlapping_events,
     field_filters_select_events,

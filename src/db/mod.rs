@@ -64,7 +64,17 @@ impl ConnectionManager {
     pub fn establish(&self) -> Result<AnyConnection, ConnectionError> {
         match self.backend {
             Backend::Postgres => {
-                diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+                let mut conn = diesel::PgConnection::establish(&self.url)?;
+                // Every statement is prepared once per connection (diesel's statement cache).
+                // PostgreSQL's default would plan one again on every run whose generic plan
+                // looks dearer than a custom one, which with a bound `LIMIT` (costed as 10%
+                // of the rows) is every list page and every `.first()`: planning was a
+                // larger part of a page than running it. The generic plans are the index
+                // walks the queries are written for (and for `q`, the trigram index where a
+                // custom plan for a frequent term walked all events by start).
+                conn.batch_execute("SET plan_cache_mode = force_generic_plan")
+                    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                Ok(AnyConnection::Postgresql(conn))
             }
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;

@@ -30,22 +30,19 @@ use crate::store::resource::Resource;
 use crate::store::{Summary, Viewer, choose_slug, lookup};
 
 /// What a list needs of a row to order and page it; the rest comes from the representation
-/// cache, or from [`rows_by_id`] for the events it does not hold.
-#[derive(Debug, Clone, Copy, Queryable, Selectable)]
-#[diesel(table_name = events)]
+/// cache, or from [`rows_by_id`] for the events it does not hold. Only the instant the list is
+/// ordered by is read, so a page is read from its index alone.
+#[derive(Debug, Clone, Copy, Queryable)]
 pub struct PageKey {
     pub id: EventId,
-    pub starts_at: Instant,
-    pub updated_at: Instant,
+    /// The event's start, or its last change for `sort=updated`.
+    pub at: Instant,
 }
 
 impl PageKey {
-    /// What a list sorted by `sort` orders this event by (ascending; `-start` reverses it).
-    fn key(&self, sort: EventSort) -> (Instant, EventId) {
-        match sort {
-            EventSort::Start | EventSort::StartDescending => (self.starts_at, self.id),
-            EventSort::Updated => (self.updated_at, self.id),
-        }
+    /// What the list orders this event by (ascending; `-start` reverses it).
+    fn key(&self) -> (Instant, EventId) {
+        (self.at, self.id)
     }
 }
 
@@ -469,7 +466,7 @@ fn walks_index(sort: EventSort, span: Span, long_ids: &[EventId]) -> bool {
 
 /// Orders a page's keys as the list is ordered, drops repeats and keeps the first `want`.
 fn order_page(rows: &mut Vec<PageKey>, sort: EventSort, want: i64) {
-    rows.sort_by_key(|row| row.key(sort));
+    rows.sort_by_key(PageKey::key);
     rows.dedup_by_key(|row| row.id);
     if sort == EventSort::StartDescending {
         rows.reverse();
@@ -731,7 +728,7 @@ fn finish_page(filter: &EventFilter, rows: Vec<PageKey>, generation: i64) -> Lis
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
         Cursor {
             sort: sort.name().to_owned(),
-            key: row.key(sort).0.to_sortable_string(),
+            key: row.at.to_sortable_string(),
             id: row.id.0,
         }
         .encode()
@@ -783,9 +780,14 @@ fn page_rows(
     };
     // Every filter but the order and the limit, for one span.
     let build = |span: Span| {
-        let mut query = events::table
-            .select((PageKey::as_select(), ReadAt))
-            .into_boxed();
+        let mut query = match sort {
+            EventSort::Start | EventSort::StartDescending => events::table
+                .select(((events::id, events::starts_at), ReadAt))
+                .into_boxed(),
+            EventSort::Updated => events::table
+                .select(((events::id, events::updated_at), ReadAt))
+                .into_boxed(),
+        };
         if !viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
         }
@@ -1603,9 +1605,8 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
 }
 
 /// Replaces an event's content if it is still at `version`; call inside a write transaction.
-/// Replaces an event if it is still at `version`; call inside a write transaction. With
-/// `before` (the event at `version`), topics, organisers and participants are written only if
-/// they changed (participants carry the event's start).
+/// Given `before` (the event at `version`), its topics, organisers and participants are written
+/// only if they changed (participants carry the event's start).
 pub fn update(
     conn: &mut AnyConnection,
     id: EventId,

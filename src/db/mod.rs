@@ -70,8 +70,8 @@ impl ConnectionManager {
                 // looks dearer than a custom one, which with a bound `LIMIT` (costed as 10%
                 // of the rows) is every list page and every `.first()`: planning was a
                 // larger part of a page than running it. The generic plans are the index
-                // walks the queries are written for (and for `q`, the trigram index where a
-                // custom plan for a frequent term walked all events by start).
+                // walks the queries are written for; a `q` page is planned for its pattern
+                // (store::events::page_rows_planned).
                 conn.batch_execute("SET plan_cache_mode = force_generic_plan")
                     .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
                 Ok(AnyConnection::Postgresql(conn))

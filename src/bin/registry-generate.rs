@@ -1810,6 +1810,7 @@ struct EventRow {
 struct TopicRow {
     event_id: EventId,
     topic_key: String,
+    starts_at: Option<Instant>,
 }
 
 #[derive(Insertable)]
@@ -1819,6 +1820,7 @@ struct OrganiserRow {
     organisation_id: OrganisationId,
     role: &'static str,
     position: i32,
+    starts_at: Option<Instant>,
 }
 
 #[derive(Insertable)]
@@ -2004,6 +2006,7 @@ impl EventWriter {
             batch.topics.push(TopicRow {
                 event_id: id,
                 topic_key,
+                starts_at: Some(event.starts_at),
             });
         }
         for (position, (organisation_id, role)) in planned.organisers.iter().enumerate() {
@@ -2012,6 +2015,7 @@ impl EventWriter {
                 organisation_id: *organisation_id,
                 role: role.as_str(),
                 position: position as i32,
+                starts_at: Some(event.starts_at),
             });
         }
         for (position, (person_id, organisation_id, role)) in

@@ -157,6 +157,7 @@ diesel::table! {
     event_topics (event_id, topic_key) {
         event_id -> PortableUuid,
         topic_key -> Text,
+        starts_at -> Nullable<PortableInstant>,
     }
 }
 
@@ -169,6 +170,7 @@ diesel::table! {
         organisation_id -> PortableUuid,
         role -> Text,
         position -> Integer,
+        starts_at -> Nullable<PortableInstant>,
     }
 }
 

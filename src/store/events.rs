@@ -13,6 +13,7 @@ use crate::db::schema::{
     chains, event_organisers, event_participants, event_topics, events, networks, organisations,
     people,
 };
+use crate::db::sql_types::PortableUuid;
 use crate::db::{AnyConnection, Instant};
 use crate::domain::enums::{
     AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
@@ -26,6 +27,7 @@ use crate::domain::time::LocalTime;
 use crate::error::{ApiError, FieldError, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
+use crate::store::party_walk::{Party, PartyWalk};
 use crate::store::resource::Resource;
 use crate::store::{Summary, Viewer, choose_slug, lookup};
 
@@ -477,6 +479,9 @@ fn order_page(rows: &mut Vec<PageKey>, sort: EventSort, want: i64) {
 /// The most text-index matches read in one step of a walk.
 const TEXT_BATCH_MAX: i64 = 4096;
 
+/// The most candidates a party's walk reads from an index in one step.
+const PARTY_BATCH_MAX: i64 = 4096;
+
 /// Keys of the text index (`events.search_key`, see migration 000008) are the start's Unix
 /// second times 2^24 plus a sequence number.
 const SECOND_IN_KEYS: i64 = 1 << 24;
@@ -790,6 +795,18 @@ fn page_rows(
             spans = vec![Span::Short, Span::Long];
         }
     }
+    let topic_key = filter.topic.as_deref().map(fold);
+    // A list by start filtered by a party walks that party's index (see `party_walk`): the
+    // person's, else the organisation's, else the topic's.
+    let party = match sort {
+        EventSort::Updated => None,
+        // A name that matches nothing (`None`) is left to the filter, which matches nothing.
+        EventSort::Start | EventSort::StartDescending => person
+            .flatten()
+            .map(Party::Person)
+            .or(organisation.flatten().map(Party::Organisation))
+            .or(topic_key.as_deref().map(Party::Topic)),
+    };
     let mut read_at: Option<i64> = None;
     let mut keys_of = |found: Vec<(PageKey, i64)>| -> Vec<PageKey> {
         if let Some(&(_, at)) = found.first() {
@@ -797,8 +814,9 @@ fn page_rows(
         }
         found.into_iter().map(|(key, _)| key).collect()
     };
-    // Every filter but the order and the limit, for one span.
-    let build = |span: Span| {
+    // Every filter but the order and the limit, for one span; but for the party whose index
+    // the span walks, if it does.
+    let build = |span: Span, walked: Option<Party<'_>>| {
         let mut query = match sort {
             EventSort::Start | EventSort::StartDescending => events::table
                 .select(((events::id, events::starts_at), ReadAt))
@@ -849,14 +867,31 @@ fn page_rows(
                 query = query.filter(events::status.eq_any(statuses));
             }
         }
-        if let Some(topic) = &filter.topic {
-            query = query.filter(
-                events::id.eq_any(
-                    event_topics::table
-                        .filter(event_topics::topic_key.eq(fold(topic)))
-                        .select(event_topics::event_id),
-                ),
-            );
+        // Where the page's rows are a few named ones (the candidates of a walk, the long
+        // events named by id), each is checked against a party's index; else the party's
+        // events are read once.
+        let few_rows = walked.is_some() || (span == Span::Long && !long_ids.is_empty());
+        if let Some(topic) = topic_key.as_deref()
+            && walked != Some(Party::Topic(topic))
+        {
+            query = if few_rows {
+                query.filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(
+                        "EXISTS (SELECT 1 FROM event_topics \
+                         WHERE event_topics.event_id = events.id AND event_topics.topic_key = ",
+                    )
+                    .bind::<diesel::sql_types::Text, _>(topic.to_owned())
+                    .sql(")"),
+                )
+            } else {
+                query.filter(
+                    events::id.eq_any(
+                        event_topics::table
+                            .filter(event_topics::topic_key.eq(topic))
+                            .select(event_topics::event_id),
+                    ),
+                )
+            };
         }
         match text {
             Text::Any => {}
@@ -896,7 +931,28 @@ fn page_rows(
         if let Some(id) = chain {
             query = query.filter(events::chain_id.eq(id));
         }
-        if let Some(id) = organisation {
+        if let Some(id) = organisation
+            && (id.is_none() || walked != id.map(Party::Organisation))
+            && few_rows
+        {
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "(EXISTS (SELECT 1 FROM event_organisers \
+                     WHERE event_organisers.event_id = events.id \
+                     AND event_organisers.organisation_id = ",
+                )
+                .bind::<diesel::sql_types::Nullable<PortableUuid>, _>(id)
+                .sql(
+                    ") OR EXISTS (SELECT 1 FROM event_participants \
+                     WHERE event_participants.event_id = events.id \
+                     AND event_participants.organisation_id = ",
+                )
+                .bind::<diesel::sql_types::Nullable<PortableUuid>, _>(id)
+                .sql("))"),
+            );
+        } else if let Some(id) = organisation
+            && (id.is_none() || walked != id.map(Party::Organisation))
+        {
             query = query.filter(
                 events::id
                     .eq_any(
@@ -911,7 +967,22 @@ fn page_rows(
                     )),
             );
         }
-        if let Some(id) = person {
+        if let Some(id) = person
+            && (id.is_none() || walked != id.map(Party::Person))
+            && few_rows
+        {
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "EXISTS (SELECT 1 FROM event_participants \
+                     WHERE event_participants.event_id = events.id \
+                     AND event_participants.person_id = ",
+                )
+                .bind::<diesel::sql_types::Nullable<PortableUuid>, _>(id)
+                .sql(")"),
+            );
+        } else if let Some(id) = person
+            && (id.is_none() || walked != id.map(Party::Person))
+        {
             query = query.filter(
                 events::id.eq_any(
                     event_participants::table
@@ -965,7 +1036,7 @@ fn page_rows(
                     let Some(&last) = keys.last() else { break };
                     let keys = serde_json::to_string(&keys).map_err(ApiError::internal)?;
                     found.extend(keys_of(
-                        build(span)
+                        build(span, None)
                             .filter(
                                 diesel::dsl::sql::<diesel::sql_types::Bool>(
                                     "events.search_key IN (SELECT value FROM json_each(",
@@ -993,8 +1064,44 @@ fn page_rows(
                 }
                 rows.extend(found);
             }
+            // A span of long events named by id reads just those.
+            _ if let Some(party) = party
+                && (span != Span::Long || long_ids.is_empty()) =>
+            {
+                let cursor_at = cursor.map(|(key, _)| key);
+                let mut walk = PartyWalk::new(
+                    party,
+                    sort == EventSort::StartDescending,
+                    filter.from.map(|from| span_start(from, span)),
+                    filter.to.map(span_end),
+                    cursor_at,
+                );
+                // A little more than a page: a few candidates that fail the other filters (an
+                // internal event, say) cost no second step, and every candidate costs a row.
+                let mut batch = (want + want / 8 + 2).min(PARTY_BATCH_MAX);
+                let mut found: Vec<PageKey> = Vec::new();
+                while !walk.is_done() {
+                    let ids = walk.next_batch(conn, batch)?;
+                    if !ids.is_empty() {
+                        found.extend(keys_of(
+                            build(span, Some(party))
+                                .filter(events::id.eq_any(ids))
+                                .limit(want)
+                                .load::<(PageKey, i64)>(conn)?,
+                        ));
+                        order_page(&mut found, sort, want);
+                    }
+                    // Every event of the party up to the last candidate has been checked, and
+                    // the rest come after it.
+                    if found.len() as i64 >= want {
+                        break;
+                    }
+                    batch = (batch * 2).min(PARTY_BATCH_MAX);
+                }
+                rows.extend(found);
+            }
             _ => rows.extend(keys_of(
-                build(span).limit(want).load::<(PageKey, i64)>(conn)?,
+                build(span, None).limit(want).load::<(PageKey, i64)>(conn)?,
             )),
         }
     }
@@ -1579,6 +1686,7 @@ fn write_relations(
             .values((
                 event_topics::event_id.eq(id),
                 event_topics::topic_key.eq(topic),
+                event_topics::starts_at.eq(Some(event.starts_at)),
             ))
             .execute(conn)?;
     }
@@ -1589,6 +1697,7 @@ fn write_relations(
                 event_organisers::organisation_id.eq(*organisation_id),
                 event_organisers::role.eq(role.as_str()),
                 event_organisers::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                event_organisers::starts_at.eq(Some(event.starts_at)),
             ))
             .execute(conn)?;
     }
@@ -1625,7 +1734,7 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
 
 /// Replaces an event's content if it is still at `version`; call inside a write transaction.
 /// Given `before` (the event at `version`), its topics, organisers and participants are written
-/// only if they changed (participants carry the event's start).
+/// only if they changed (their rows carry the event's start).
 pub fn update(
     conn: &mut AnyConnection,
     id: EventId,

@@ -86,6 +86,7 @@ pub mod lookup;
 pub mod networks;
 pub mod organisations;
 pub mod pagination;
+pub mod party_walk;
 pub mod people;
 pub mod resource;
 pub mod tokens;

@@ -856,8 +856,138 @@ async fn long_events_are_found_by_windows_and_conflicts(backend: Backend) {
     assert_eq!(created["warnings"][0]["kind"], "person", "{created}");
 }
 
+/// Lists filtered by an organisation, a person or a topic walk that party's events in start
+/// order: every page size, both directions and other filters give the events of the full list
+/// that the party has, in its order; also when the party has an event twice (two roles), and
+/// after a patch moves an event or drops the party.
+async fn party_filters_page_in_start_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/organisations",
+        json!({"name": "DCAF Ljubljana", "kind": "ngo", "slug": "dcaf"}),
+    )
+    .await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Anes Rizvo", "slug": "rizvo"}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..24_u32 {
+        // Two meetings a year on the same day (the id orders them), 2010-2021.
+        let date = format!("{}-04-24", 2010 + n / 2);
+        let mut body = event_body(&format!("Meeting {n:02}"), &date);
+        let mut organisers = Vec::new();
+        if n.is_multiple_of(3) {
+            organisers.push(json!({"organisation_id": "dcaf", "role": "host"}));
+        }
+        if n.is_multiple_of(6) {
+            organisers.push(json!({"organisation_id": "dcaf", "role": "funder"}));
+        }
+        let mut participants = Vec::new();
+        if n % 4 == 1 {
+            participants.push(json!({"organisation_id": "dcaf", "role": "observer"}));
+        }
+        if n.is_multiple_of(2) {
+            participants.push(json!({"person_id": "rizvo", "role": "chair"}));
+        }
+        if n.is_multiple_of(8) {
+            participants.push(json!({"person_id": "rizvo", "role": "speaker"}));
+        }
+        body["organisers"] = json!(organisers);
+        body["participants"] = json!(participants);
+        if !n.is_multiple_of(5) {
+            body["topics"] = json!(["P-CVE"]);
+        }
+        if n.is_multiple_of(4) {
+            body["kind"] = json!("conference");
+        }
+        ids.push(app.create("/api/v1/events", body).await["id"].clone());
+        app.create(
+            "/api/v1/events",
+            event_body(&format!("Other {n:02}"), &date),
+        )
+        .await;
+    }
+    // A long programme across the new year, found for `from` by its own index.
+    let mut long = event_body("Long programme", "2014-12-20");
+    long["end_date"] = json!("2015-02-10");
+    long["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
+    long["topics"] = json!(["p-cve"]);
+    app.create("/api/v1/events", long).await;
+
+    check_party_lists(&app, None).await;
+
+    // Meeting 00 moves after every other one; Meeting 03 loses its organiser.
+    let path = |n: usize| format!("/api/v1/events/{}", ids[n].as_str().unwrap_or(""));
+    app.patch(
+        &path(0),
+        &json!({"start_date": "2022-01-10", "end_date": "2022-01-10"}),
+    )
+    .await
+    .expect(200);
+    app.patch(&path(3), &json!({"organisers": []}))
+        .await
+        .expect(200);
+    let everything = all_titles(&app, "limit=200").await;
+    assert_eq!(
+        everything
+            .iter()
+            .rev()
+            .find(|t| t.starts_with("Meeting"))
+            .map(String::as_str),
+        Some("Meeting 00")
+    );
+    let organised = all_titles(&app, "organisation=dcaf&limit=2").await;
+    assert_eq!(organised.last().map(String::as_str), Some("Meeting 00"));
+    assert!(
+        !organised.iter().any(|t| t == "Meeting 03"),
+        "{organised:?}"
+    );
+    check_party_lists(&app, Some(3)).await;
+}
+
+/// The lists of `party_filters_page_in_start_order`'s parties: every page size, both
+/// directions and other filters give the events of the full list that the party has (the
+/// organisation without Meeting `dropped`).
+async fn check_party_lists(app: &TestApp, dropped: Option<u32>) {
+    let number = |title: &str| {
+        title
+            .strip_prefix("Meeting ")
+            .and_then(|n| n.parse::<u32>().ok())
+    };
+    let organises = |n: u32| (n.is_multiple_of(3) || n % 4 == 1) && Some(n) != dropped;
+    // A filter, which meetings have its party, and whether the long programme has it.
+    type Party<'a> = (&'a str, &'a dyn Fn(u32) -> bool, bool);
+    let parties: [Party<'_>; 3] = [
+        ("organisation=dcaf", &organises, true),
+        ("person=rizvo", &|n| n.is_multiple_of(2), false),
+        ("topic=p-cve", &|n| !n.is_multiple_of(5), true),
+    ];
+    for extra in ["", "&from=2015-01-01", "&to=2013-12-31", "&kind=conference"] {
+        let all = all_titles(app, &format!("limit=200{extra}")).await;
+        for (filter, has, has_long) in &parties {
+            let wanted: Vec<String> = all
+                .iter()
+                .filter(|t| number(t).is_some_and(has) || (*has_long && *t == "Long programme"))
+                .cloned()
+                .collect();
+            assert!(!wanted.is_empty(), "{filter}{extra}");
+            for limit in [1, 2, 5] {
+                let query = format!("{filter}{extra}&limit={limit}");
+                assert_eq!(all_titles(app, &query).await, wanted, "{query}");
+            }
+            let mut backwards = wanted.clone();
+            backwards.reverse();
+            let query = format!("{filter}{extra}&limit=3&sort=-start");
+            assert_eq!(all_titles(app, &query).await, backwards, "{query}");
+        }
+    }
+}
+
 on_both_backends!(
     text_search_pages_through_many_matches,
+    party_filters_page_in_start_order,
     long_events_are_found_by_windows_and_conflicts,
     create_returns_the_event_with_location_and_etag,
     date_only_events_span_their_local_days,

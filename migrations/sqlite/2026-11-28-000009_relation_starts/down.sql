@@ -1,0 +1,11 @@
+DROP INDEX event_participants_organisation_start_idx;
+CREATE INDEX event_participants_organisation_idx ON event_participants (organisation_id, event_id);
+DROP INDEX event_participants_person_start_idx;
+CREATE INDEX event_participants_person_start_idx ON event_participants (person_id, starts_at);
+CREATE INDEX event_participants_person_idx ON event_participants (person_id, event_id);
+DROP INDEX event_topics_topic_start_idx;
+CREATE INDEX event_topics_topic_idx ON event_topics (topic_key, event_id);
+DROP INDEX event_organisers_organisation_start_idx;
+CREATE INDEX event_organisers_organisation_idx ON event_organisers (organisation_id, event_id);
+ALTER TABLE event_topics DROP COLUMN starts_at;
+ALTER TABLE event_organisers DROP COLUMN starts_at;

@@ -1,0 +1,208 @@
+//! The events of one party (a person, an organisation, a topic) in start order, a batch at a
+//! time, for event lists filtered by that party.
+//!
+//! Every organiser, participant and topic row carries its event's start (migrations 000007 and
+//! 000009) and is indexed by (party, start, event). A list filtered by a party reads candidate
+//! events from that index in the list's order and checks only those against its other filters,
+//! doubling the batch until a page is full. What a page costs then follows the page, not the
+//! number of the party's events (an organisation of a million-event registry has thousands).
+
+use diesel::prelude::*;
+
+use crate::db::schema::{event_organisers, event_participants, event_topics};
+use crate::db::{AnyConnection, Instant};
+use crate::error::ApiError;
+use crate::ids::{EventId, OrganisationId, PersonId};
+
+/// The party whose index a list walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party<'a> {
+    /// Events the person takes part in.
+    Person(PersonId),
+    /// Events the organisation organises or takes part in: two indexes, merged.
+    Organisation(OrganisationId),
+    /// Events with the topic (its folded key).
+    Topic(&'a str),
+}
+
+/// A key of the walk: an event's start and id, the order of every list by start.
+type Key = (Instant, EventId);
+
+/// The part of a party's index a walk has still to read.
+#[derive(Debug, Clone)]
+pub struct PartyWalk<'a> {
+    party: Party<'a>,
+    descending: bool,
+    /// Starts on or after this.
+    low: Option<Instant>,
+    /// Starts before this.
+    below: Option<Instant>,
+    /// Starts on or before this.
+    up_to: Option<Instant>,
+    /// The last key read: the walk goes on past it.
+    after: Option<Key>,
+    done: bool,
+}
+
+/// The candidates of one relation table, in the walk's order, at most `$limit`.
+macro_rules! candidates {
+    ($conn:expr, $table:ident, $matches:expr, $walk:expr, $limit:expr) => {{
+        let walk: &PartyWalk<'_> = $walk;
+        let mut query = $table::table
+            .filter($matches)
+            .select(($table::starts_at, $table::event_id))
+            .into_boxed();
+        if let Some(low) = walk.low {
+            query = query.filter($table::starts_at.ge(low));
+        }
+        if let Some(below) = walk.below {
+            query = query.filter($table::starts_at.lt(below));
+        }
+        if let Some(up_to) = walk.up_to {
+            query = query.filter($table::starts_at.le(up_to));
+        }
+        // The plain bound lets the index seek; the exact one breaks ties between events that
+        // start at the same instant.
+        query = match (walk.after, walk.descending) {
+            (None, _) => query,
+            (Some((at, id)), false) => query.filter($table::starts_at.ge(at)).filter(
+                $table::starts_at
+                    .gt(at)
+                    .or($table::starts_at.eq(at).and($table::event_id.gt(id))),
+            ),
+            (Some((at, id)), true) => query.filter($table::starts_at.le(at)).filter(
+                $table::starts_at
+                    .lt(at)
+                    .or($table::starts_at.eq(at).and($table::event_id.lt(id))),
+            ),
+        };
+        query = if walk.descending {
+            query.order(($table::starts_at.desc(), $table::event_id.desc()))
+        } else {
+            query.order(($table::starts_at.asc(), $table::event_id.asc()))
+        };
+        query
+            .limit($limit)
+            .load::<(Option<Instant>, EventId)>($conn)?
+    }};
+}
+
+impl<'a> PartyWalk<'a> {
+    /// A walk over the starts a list's span may hold: on or after `low`, before `below`, and
+    /// from the list's cursor on (`cursor_at`, in the list's direction).
+    pub fn new(
+        party: Party<'a>,
+        descending: bool,
+        low: Option<Instant>,
+        below: Option<Instant>,
+        cursor_at: Option<Instant>,
+    ) -> Self {
+        let (low, up_to) = match (cursor_at, descending) {
+            (None, _) => (low, None),
+            (Some(at), false) => (Some(low.map_or(at, |low| low.max(at))), None),
+            (Some(at), true) => (low, Some(at)),
+        };
+        Self {
+            party,
+            descending,
+            low,
+            below,
+            up_to,
+            after: None,
+            done: false,
+        }
+    }
+
+    /// Whether every candidate has been read.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The next candidates in the walk's order, each event once. Together with the earlier
+    /// ones they are every event of the party up to the last one returned; reads at most
+    /// `batch` rows of each index.
+    pub fn next_batch(
+        &mut self,
+        conn: &mut AnyConnection,
+        batch: i64,
+    ) -> Result<Vec<EventId>, ApiError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let streams = match self.party {
+            Party::Person(id) => vec![candidates!(
+                conn,
+                event_participants,
+                event_participants::person_id.eq(Some(id)),
+                self,
+                batch
+            )],
+            Party::Organisation(id) => vec![
+                candidates!(
+                    conn,
+                    event_organisers,
+                    event_organisers::organisation_id.eq(id),
+                    self,
+                    batch
+                ),
+                candidates!(
+                    conn,
+                    event_participants,
+                    event_participants::organisation_id.eq(Some(id)),
+                    self,
+                    batch
+                ),
+            ],
+            Party::Topic(key) => vec![candidates!(
+                conn,
+                event_topics,
+                event_topics::topic_key.eq(key),
+                self,
+                batch
+            )],
+        };
+        let batch = usize::try_from(batch).unwrap_or(usize::MAX);
+        // A stream that filled its batch may go on past its last key; one that did not is
+        // complete. The merge is complete up to the nearest of the full streams' last keys.
+        let full_ends = streams
+            .iter()
+            .filter(|rows| rows.len() >= batch)
+            .filter_map(|rows| rows.last())
+            .filter_map(|&(at, id)| at.map(|at| (at, id)));
+        let cut = if self.descending {
+            full_ends.max()
+        } else {
+            full_ends.min()
+        };
+        let mut keys: Vec<Key> = streams
+            .into_iter()
+            .flatten()
+            .filter_map(|(at, id)| at.map(|at| (at, id)))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        if self.descending {
+            keys.reverse();
+        }
+        if let Some(cut) = cut {
+            keys.retain(|key| {
+                if self.descending {
+                    *key >= cut
+                } else {
+                    *key <= cut
+                }
+            });
+        }
+        // Complete up to any earlier key too: a step hands on at most `batch` candidates, each
+        // of which costs the page's query a row.
+        if keys.len() > batch {
+            keys.truncate(batch);
+            self.after = keys.last().copied();
+        } else if cut.is_some() {
+            self.after = cut;
+        } else {
+            self.done = true;
+        }
+        Ok(keys.into_iter().map(|(_, id)| id).collect())
+    }
+}

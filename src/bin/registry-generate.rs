@@ -1811,6 +1811,7 @@ struct TopicRow {
     event_id: EventId,
     topic_key: String,
     starts_at: Option<Instant>,
+    ends_at: Option<Instant>,
 }
 
 #[derive(Insertable)]
@@ -1821,6 +1822,7 @@ struct OrganiserRow {
     role: &'static str,
     position: i32,
     starts_at: Option<Instant>,
+    ends_at: Option<Instant>,
 }
 
 #[derive(Insertable)]
@@ -1832,6 +1834,7 @@ struct ParticipantRow {
     organisation_id: Option<OrganisationId>,
     role: &'static str,
     starts_at: Option<Instant>,
+    ends_at: Option<Instant>,
 }
 
 #[derive(Insertable)]
@@ -2007,6 +2010,7 @@ impl EventWriter {
                 event_id: id,
                 topic_key,
                 starts_at: Some(event.starts_at),
+                ends_at: Some(event.ends_at),
             });
         }
         for (position, (organisation_id, role)) in planned.organisers.iter().enumerate() {
@@ -2016,6 +2020,7 @@ impl EventWriter {
                 role: role.as_str(),
                 position: position as i32,
                 starts_at: Some(event.starts_at),
+                ends_at: Some(event.ends_at),
             });
         }
         for (position, (person_id, organisation_id, role)) in
@@ -2028,6 +2033,7 @@ impl EventWriter {
                 organisation_id: *organisation_id,
                 role: role.as_str(),
                 starts_at: Some(event.starts_at),
+                ends_at: Some(event.ends_at),
             });
         }
         self.written += 1;
@@ -2086,17 +2092,17 @@ impl EventWriter {
                             .values(rows)
                             .execute($c)?;
                     }
-                    for rows in batch.topics.chunks(10_000) {
+                    for rows in batch.topics.chunks(8_000) {
                         diesel::insert_into(event_topics::table)
                             .values(rows)
                             .execute($c)?;
                     }
-                    for rows in batch.organisers.chunks(6_000) {
+                    for rows in batch.organisers.chunks(5_000) {
                         diesel::insert_into(event_organisers::table)
                             .values(rows)
                             .execute($c)?;
                     }
-                    for rows in batch.participants.chunks(5_000) {
+                    for rows in batch.participants.chunks(4_000) {
                         diesel::insert_into(event_participants::table)
                             .values(rows)
                             .execute($c)?;

@@ -158,6 +158,7 @@ diesel::table! {
         event_id -> PortableUuid,
         topic_key -> Text,
         starts_at -> Nullable<PortableInstant>,
+        ends_at -> Nullable<PortableInstant>,
     }
 }
 
@@ -171,6 +172,7 @@ diesel::table! {
         role -> Text,
         position -> Integer,
         starts_at -> Nullable<PortableInstant>,
+        ends_at -> Nullable<PortableInstant>,
     }
 }
 
@@ -185,6 +187,7 @@ diesel::table! {
         organisation_id -> Nullable<PortableUuid>,
         role -> Text,
         starts_at -> Nullable<PortableInstant>,
+        ends_at -> Nullable<PortableInstant>,
     }
 }
 

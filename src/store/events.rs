@@ -1069,11 +1069,18 @@ fn page_rows(
                 && (span != Span::Long || long_ids.is_empty()) =>
             {
                 let cursor_at = cursor.map(|(key, _)| key);
+                // An event that ends on or after `from` (a local date) ends after UTC midnight
+                // of the day before it, in any time zone; two days are a margin.
                 let mut walk = PartyWalk::new(
                     party,
                     sort == EventSort::StartDescending,
-                    filter.from.map(|from| span_start(from, span)),
-                    filter.to.map(span_end),
+                    (
+                        filter.from.map(|from| span_start(from, span)),
+                        filter.to.map(span_end),
+                    ),
+                    filter
+                        .from
+                        .map(|from| utc_midnight(from - chrono::Duration::days(2))),
                     cursor_at,
                 );
                 // A little more than a page: a few candidates that fail the other filters (an
@@ -1687,6 +1694,7 @@ fn write_relations(
                 event_topics::event_id.eq(id),
                 event_topics::topic_key.eq(topic),
                 event_topics::starts_at.eq(Some(event.starts_at)),
+                event_topics::ends_at.eq(Some(event.ends_at)),
             ))
             .execute(conn)?;
     }
@@ -1698,6 +1706,7 @@ fn write_relations(
                 event_organisers::role.eq(role.as_str()),
                 event_organisers::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
                 event_organisers::starts_at.eq(Some(event.starts_at)),
+                event_organisers::ends_at.eq(Some(event.ends_at)),
             ))
             .execute(conn)?;
     }
@@ -1710,6 +1719,7 @@ fn write_relations(
                 event_participants::organisation_id.eq(*organisation_id),
                 event_participants::role.eq(role.as_str()),
                 event_participants::starts_at.eq(Some(event.starts_at)),
+                event_participants::ends_at.eq(Some(event.ends_at)),
             ))
             .execute(conn)?;
     }
@@ -1734,7 +1744,7 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
 
 /// Replaces an event's content if it is still at `version`; call inside a write transaction.
 /// Given `before` (the event at `version`), its topics, organisers and participants are written
-/// only if they changed (their rows carry the event's start).
+/// only if they changed (their rows carry the event's start and end).
 pub fn update(
     conn: &mut AnyConnection,
     id: EventId,
@@ -1747,6 +1757,7 @@ pub fn update(
     update_row(conn, id, version, columns(event, slug, &refs, now))?;
     let same_relations = before.is_some_and(|before| {
         before.starts_at == event.starts_at
+            && before.ends_at == event.ends_at
             && before.organisers == event.organisers
             && before.participants == event.participants
             && before.topic_keys() == event.topic_keys()

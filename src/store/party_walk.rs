@@ -1,9 +1,10 @@
 //! The events of one party (a person, an organisation, a topic) in start order, a batch at a
 //! time, for event lists filtered by that party.
 //!
-//! Every organiser, participant and topic row carries its event's start (migrations 000007 and
-//! 000009) and is indexed by (party, start, event). A list filtered by a party reads candidate
-//! events from that index in the list's order and checks only those against its other filters,
+//! Every organiser, participant and topic row carries its event's start and end (migrations
+//! 000007 and 000009) and is indexed by (party, start, event, end). A list filtered by a party
+//! reads candidate events from that index in the list's order (leaving out in the index those
+//! that ended before the list's window) and checks only those against its other filters,
 //! doubling the batch until a page is full. What a page costs then follows the page, not the
 //! number of the party's events (an organisation of a million-event registry has thousands).
 
@@ -39,6 +40,8 @@ pub struct PartyWalk<'a> {
     below: Option<Instant>,
     /// Starts on or before this.
     up_to: Option<Instant>,
+    /// Ends on or after this.
+    ends_from: Option<Instant>,
     /// The last key read: the walk goes on past it.
     after: Option<Key>,
     done: bool,
@@ -60,6 +63,9 @@ macro_rules! candidates {
         }
         if let Some(up_to) = walk.up_to {
             query = query.filter($table::starts_at.le(up_to));
+        }
+        if let Some(ends_from) = walk.ends_from {
+            query = query.filter($table::ends_at.ge(ends_from));
         }
         // The plain bound lets the index seek; the exact one breaks ties between events that
         // start at the same instant.
@@ -89,12 +95,13 @@ macro_rules! candidates {
 
 impl<'a> PartyWalk<'a> {
     /// A walk over the starts a list's span may hold: on or after `low`, before `below`, and
-    /// from the list's cursor on (`cursor_at`, in the list's direction).
+    /// from the list's cursor on (`cursor_at`, in the list's direction); of events that end on
+    /// or after `ends_from`.
     pub fn new(
         party: Party<'a>,
         descending: bool,
-        low: Option<Instant>,
-        below: Option<Instant>,
+        (low, below): (Option<Instant>, Option<Instant>),
+        ends_from: Option<Instant>,
         cursor_at: Option<Instant>,
     ) -> Self {
         let (low, up_to) = match (cursor_at, descending) {
@@ -108,6 +115,7 @@ impl<'a> PartyWalk<'a> {
             low,
             below,
             up_to,
+            ends_from,
             after: None,
             done: false,
         }

@@ -858,8 +858,9 @@ async fn long_events_are_found_by_windows_and_conflicts(backend: Backend) {
 
 /// Lists filtered by an organisation, a person or a topic walk that party's events in start
 /// order: every page size, both directions and other filters give the events of the full list
-/// that the party has, in its order; also when the party has an event twice (two roles), and
-/// after a patch moves an event or drops the party.
+/// that the party has, in its order; also when the party has an event twice (two roles), for
+/// an event that ends on the `from` date only in its own time zone, and after a patch moves an
+/// event or drops the party.
 async fn party_filters_page_in_start_order(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create(
@@ -915,6 +916,16 @@ async fn party_filters_page_in_start_order(backend: Backend) {
     long["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
     long["topics"] = json!(["p-cve"]);
     app.create("/api/v1/events", long).await;
+    // Ends early on 1 January in UTC+14: on 31 December in UTC, still in `from=2015-01-01`.
+    let mut new_year = event_body("New year workshop", "2014-12-29");
+    new_year["end_date"] = json!("2015-01-01");
+    new_year["start_time"] = json!("09:00");
+    new_year["end_time"] = json!("01:00");
+    new_year["timezone"] = json!("Pacific/Kiritimati");
+    new_year["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
+    new_year["participants"] = json!([{"person_id": "rizvo", "role": "chair"}]);
+    new_year["topics"] = json!(["p-cve"]);
+    app.create("/api/v1/events", new_year).await;
 
     check_party_lists(&app, None).await;
 
@@ -969,7 +980,11 @@ async fn check_party_lists(app: &TestApp, dropped: Option<u32>) {
         for (filter, has, has_long) in &parties {
             let wanted: Vec<String> = all
                 .iter()
-                .filter(|t| number(t).is_some_and(has) || (*has_long && *t == "Long programme"))
+                .filter(|t| {
+                    number(t).is_some_and(has)
+                        || (*has_long && *t == "Long programme")
+                        || *t == "New year workshop"
+                })
                 .cloned()
                 .collect();
             assert!(!wanted.is_empty(), "{filter}{extra}");

@@ -7,5 +7,8 @@ DROP INDEX event_topics_topic_start_idx;
 CREATE INDEX event_topics_topic_idx ON event_topics (topic_key, event_id);
 DROP INDEX event_organisers_organisation_start_idx;
 CREATE INDEX event_organisers_organisation_idx ON event_organisers (organisation_id, event_id);
+ALTER TABLE event_participants DROP COLUMN ends_at;
+ALTER TABLE event_topics DROP COLUMN ends_at;
 ALTER TABLE event_topics DROP COLUMN starts_at;
+ALTER TABLE event_organisers DROP COLUMN ends_at;
 ALTER TABLE event_organisers DROP COLUMN starts_at;

@@ -931,8 +931,11 @@ fn page_rows(
         if let Some(id) = chain {
             query = query.filter(events::chain_id.eq(id));
         }
+        // The walked party needs no filter: its index gave the candidates.
+        let organisation =
+            organisation.filter(|id| id.is_none() || walked != id.map(Party::Organisation));
+        let person = person.filter(|id| id.is_none() || walked != id.map(Party::Person));
         if let Some(id) = organisation
-            && (id.is_none() || walked != id.map(Party::Organisation))
             && few_rows
         {
             query = query.filter(
@@ -950,9 +953,7 @@ fn page_rows(
                 .bind::<diesel::sql_types::Nullable<PortableUuid>, _>(id)
                 .sql("))"),
             );
-        } else if let Some(id) = organisation
-            && (id.is_none() || walked != id.map(Party::Organisation))
-        {
+        } else if let Some(id) = organisation {
             query = query.filter(
                 events::id
                     .eq_any(
@@ -968,7 +969,6 @@ fn page_rows(
             );
         }
         if let Some(id) = person
-            && (id.is_none() || walked != id.map(Party::Person))
             && few_rows
         {
             query = query.filter(
@@ -980,9 +980,7 @@ fn page_rows(
                 .bind::<diesel::sql_types::Nullable<PortableUuid>, _>(id)
                 .sql(")"),
             );
-        } else if let Some(id) = person
-            && (id.is_none() || walked != id.map(Party::Person))
-        {
+        } else if let Some(id) = person {
             query = query.filter(
                 events::id.eq_any(
                     event_participants::table
@@ -1064,9 +1062,10 @@ fn page_rows(
                 }
                 rows.extend(found);
             }
-            // A span of long events named by id reads just those.
+            // A party walks its index, as the text index is walked: in every span but one of
+            // long events named by id, which reads just those.
             _ if let Some(party) = party
-                && (span != Span::Long || long_ids.is_empty()) =>
+                && walks_index(sort, span, &long_ids) =>
             {
                 let cursor_at = cursor.map(|(key, _)| key);
                 // An event that ends on or after `from` (a local date) ends after UTC midnight

@@ -910,12 +910,19 @@ async fn party_filters_page_in_start_order(backend: Backend) {
         )
         .await;
     }
-    // A long programme across the new year, found for `from` by its own index.
-    let mut long = event_body("Long programme", "2014-12-20");
-    long["end_date"] = json!("2015-02-10");
-    long["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
-    long["topics"] = json!(["p-cve"]);
-    app.create("/api/v1/events", long).await;
+    // A long programme across the new year, found for `from` by its own index; a long one of
+    // the spring before, which ended before it.
+    for (title, start, end) in [
+        ("Long programme", "2014-11-20", "2015-02-10"),
+        ("Spring programme", "2014-03-01", "2014-04-15"),
+    ] {
+        let mut long = event_body(title, start);
+        long["end_date"] = json!(end);
+        long["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
+        long["participants"] = json!([{"organisation_id": "dcaf", "role": "observer"}]);
+        long["topics"] = json!(["p-cve"]);
+        app.create("/api/v1/events", long).await;
+    }
     // Ends early on 1 January in UTC+14: on 31 December in UTC, still in `from=2015-01-01`.
     let mut new_year = event_body("New year workshop", "2014-12-29");
     new_year["end_date"] = json!("2015-01-01");
@@ -956,6 +963,23 @@ async fn party_filters_page_in_start_order(backend: Backend) {
         "{organised:?}"
     );
     check_party_lists(&app, Some(3)).await;
+
+    // More long events in the year before `from` than a list names one by one: a party's
+    // list then reads two weeks of its index, and its long events from an index of their own
+    // (found there: the long programme, which starts five weeks before `from`).
+    for chunk in 0..11 {
+        let creates = (0..50).map(|n| {
+            let n = chunk * 50 + n;
+            let mut body = event_body(
+                &format!("Crowd {n:03}"),
+                &format!("2014-{:02}-{:02}", 1 + n % 11, 1 + n % 28),
+            );
+            body["end_date"] = json!(format!("2014-{:02}-{:02}", 2 + n % 11, 1 + n % 28));
+            app.create("/api/v1/events", body)
+        });
+        futures_util::future::join_all(creates).await;
+    }
+    check_party_lists(&app, Some(3)).await;
 }
 
 /// The lists of `party_filters_page_in_start_order`'s parties: every page size, both
@@ -982,7 +1006,7 @@ async fn check_party_lists(app: &TestApp, dropped: Option<u32>) {
                 .iter()
                 .filter(|t| {
                     number(t).is_some_and(has)
-                        || (*has_long && *t == "Long programme")
+                        || (*has_long && (*t == "Long programme" || *t == "Spring programme"))
                         || *t == "New year workshop"
                 })
                 .cloned()

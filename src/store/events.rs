@@ -1118,7 +1118,8 @@ fn page_rows(
     Ok((rows, read_at))
 }
 
-fn utc_midnight(day: NaiveDate) -> Instant {
+/// Midnight UTC of `day`.
+pub fn utc_midnight(day: NaiveDate) -> Instant {
     Instant::from(day.and_time(NaiveTime::MIN).and_utc())
 }
 

@@ -318,6 +318,23 @@ async fn conflicts_name_the_shared_person_or_venue(backend: Backend) {
         .expect(200)
         .json();
     assert_eq!(after["items"].as_array().map(Vec::len), Some(1));
+
+    // On the window's last day late in Honolulu: the next day in UTC, still in the window.
+    for title in ["Late call", "Later call"] {
+        let mut late = event_body(title, "2019-12-31");
+        late["timezone"] = json!("Pacific/Honolulu");
+        late["start_time"] = json!("22:00");
+        late["end_time"] = json!("23:30");
+        late["participants"] = json!([{"person_id": "popowski", "role": "chair"}]);
+        app.create("/api/v1/events", late).await;
+    }
+    let late = app
+        .get("/api/v1/conflicts?from=2019-12-31&to=2019-12-31")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(late["items"][0]["kind"], "person", "{late}");
+    assert_eq!(late["items"].as_array().map(Vec::len), Some(1), "{late}");
 }
 
 async fn write_warnings_are_capped(backend: Backend) {

@@ -482,6 +482,9 @@ const TEXT_BATCH_MAX: i64 = 4096;
 /// The most candidates a party's walk reads from an index in one step.
 const PARTY_BATCH_MAX: i64 = 4096;
 
+/// The easternmost UTC offset, in hours (Pacific/Kiritimati).
+const MAX_UTC_OFFSET_HOURS: i64 = 14;
+
 /// Keys of the text index (`events.search_key`, see migration 000008) are the start's Unix
 /// second times 2^24 plus a sequence number.
 const SECOND_IN_KEYS: i64 = 1 << 24;
@@ -1068,8 +1071,10 @@ fn page_rows(
                 && walks_index(sort, span, &long_ids) =>
             {
                 let cursor_at = cursor.map(|(key, _)| key);
-                // An event that ends on or after `from` (a local date) ends after UTC midnight
-                // of the day before it, in any time zone; two days are a margin.
+                // An event that ends on or after `from` (a local date) ends at or after
+                // midnight of `from` in the easternmost time zone (UTC+14): the tightest bound
+                // its end instant gives. Events that end on the day before `from` in the
+                // zones west of it still pass it, and the page's query leaves them out.
                 let mut walk = PartyWalk::new(
                     party,
                     sort == EventSort::StartDescending,
@@ -1077,17 +1082,23 @@ fn page_rows(
                         filter.from.map(|from| span_start(from, span)),
                         filter.to.map(span_end),
                     ),
-                    filter
-                        .from
-                        .map(|from| utc_midnight(from - chrono::Duration::days(2))),
+                    filter.from.map(|from| {
+                        Instant::from(
+                            (from.and_time(NaiveTime::MIN)
+                                - chrono::Duration::hours(MAX_UTC_OFFSET_HOURS))
+                            .and_utc(),
+                        )
+                    }),
                     cursor_at,
                 );
                 // A little more than a page: a few candidates that fail the other filters (an
                 // internal event, say) cost no second step, and every candidate costs a row.
                 let mut batch = (want + want / 8 + 2).min(PARTY_BATCH_MAX);
                 let mut found: Vec<PageKey> = Vec::new();
+                let mut read = 0;
                 while !walk.is_done() {
                     let ids = walk.next_batch(conn, batch)?;
+                    read += ids.len() as i64;
                     if !ids.is_empty() {
                         found.extend(keys_of(
                             build(span, Some(party))
@@ -1099,10 +1110,20 @@ fn page_rows(
                     }
                     // Every event of the party up to the last candidate has been checked, and
                     // the rest come after it.
-                    if found.len() as i64 >= want {
+                    let have = found.len() as i64;
+                    if have >= want {
                         break;
                     }
-                    batch = (batch * 2).min(PARTY_BATCH_MAX);
+                    // The next step reads what the rest of the page needs at the share of
+                    // candidates that passed so far, with a quarter more; at most twice the
+                    // last step. Candidates that fail come mostly first (those that ended
+                    // just before `from`), so a page that came out a few short rarely needs
+                    // the doubled step.
+                    batch = match read.checked_mul(want - have).map(|n| n / have.max(1)) {
+                        Some(needed) if have > 0 => (needed + needed / 4 + 2).min(batch * 2),
+                        _ => batch * 2,
+                    }
+                    .min(PARTY_BATCH_MAX);
                 }
                 rows.extend(found);
             }

@@ -923,11 +923,12 @@ async fn party_filters_page_in_start_order(backend: Backend) {
         long["topics"] = json!(["p-cve"]);
         app.create("/api/v1/events", long).await;
     }
-    // Ends early on 1 January in UTC+14: on 31 December in UTC, still in `from=2015-01-01`.
+    // Ends at midnight starting 1 January in UTC+14: 10:00 on 31 December in UTC, still in
+    // `from=2015-01-01`.
     let mut new_year = event_body("New year workshop", "2014-12-29");
     new_year["end_date"] = json!("2015-01-01");
     new_year["start_time"] = json!("09:00");
-    new_year["end_time"] = json!("01:00");
+    new_year["end_time"] = json!("00:00");
     new_year["timezone"] = json!("Pacific/Kiritimati");
     new_year["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
     new_year["participants"] = json!([{"person_id": "rizvo", "role": "chair"}]);

@@ -16,7 +16,7 @@ use crate::domain::event::MAX_DURATION_DAYS;
 use crate::domain::text::fold;
 use crate::error::ApiError;
 use crate::ids::{EventId, PersonId};
-use crate::store::events::{EventSummary, LongEvents, long_events, utc_midnight};
+use crate::store::events::{EventSummary, LongEvents, long_events, overlap_start, span_end};
 use crate::store::{Summary, Viewer};
 
 /// A write's response names at most this many conflicts (earliest first);
@@ -94,11 +94,11 @@ pub fn list(
     viewer: Viewer,
 ) -> Result<Vec<Conflict>, ApiError> {
     let earliest_start = from - chrono::Duration::days(MAX_DURATION_DAYS);
-    // The dates are local; the instants bound them in any time zone (two days are a margin),
-    // so the index by start serves the window and the dates decide.
+    // The dates are local; the instants bound them in any time zone, so the index by start
+    // serves the window and the dates decide.
     let mut query = events::table
-        .filter(events::starts_at.ge(utc_midnight(earliest_start - chrono::Duration::days(2))))
-        .filter(events::starts_at.lt(utc_midnight(to + chrono::Duration::days(2))))
+        .filter(events::starts_at.ge(overlap_start(from)))
+        .filter(events::starts_at.lt(span_end(to)))
         .filter(events::end_date.ge(from))
         .filter(events::start_date.le(to))
         .filter(events::start_date.ge(earliest_start))

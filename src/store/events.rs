@@ -455,8 +455,13 @@ fn span_start(from: NaiveDate, span: Span) -> Instant {
     utc_midnight(from - chrono::Duration::days(widen + 2))
 }
 
+/// The earliest start any event overlapping `from` may have, however long it lasts.
+pub fn overlap_start(from: NaiveDate) -> Instant {
+    span_start(from, Span::Long)
+}
+
 /// A bound past every start of an event that begins on or before `to`, in any time zone.
-fn span_end(to: NaiveDate) -> Instant {
+pub fn span_end(to: NaiveDate) -> Instant {
     utc_midnight(to + chrono::Duration::days(2))
 }
 
@@ -693,9 +698,7 @@ pub fn list_rows(
     };
     // With a `from` date, events that end on or after it started at most their own length
     // before it: short events in a window two weeks wide, long ones through their index.
-    let earliest = filter
-        .from
-        .map(|from| utc_midnight(from - chrono::Duration::days(MAX_DURATION_DAYS + 2)));
+    let earliest = filter.from.map(overlap_start);
     if let (Some(earliest), Some(kept)) = (earliest, long_events_kept)
         && let Some((kept_at, long)) = kept.get(&earliest)
     {
@@ -1084,9 +1087,8 @@ fn page_rows(
                     ),
                     filter.from.map(|from| {
                         Instant::from(
-                            (from.and_time(NaiveTime::MIN)
-                                - chrono::Duration::hours(MAX_UTC_OFFSET_HOURS))
-                            .and_utc(),
+                            utc_midnight(from).get()
+                                - chrono::Duration::hours(MAX_UTC_OFFSET_HOURS),
                         )
                     }),
                     cursor_at,
@@ -1119,9 +1121,11 @@ fn page_rows(
                     // last step. Candidates that fail come mostly first (those that ended
                     // just before `from`), so a page that came out a few short rarely needs
                     // the doubled step.
-                    batch = match read.checked_mul(want - have).map(|n| n / have.max(1)) {
-                        Some(needed) if have > 0 => (needed + needed / 4 + 2).min(batch * 2),
-                        _ => batch * 2,
+                    batch = if have > 0 {
+                        let needed = read.saturating_mul(want - have) / have;
+                        (needed + needed / 4 + 2).min(batch * 2)
+                    } else {
+                        batch * 2
                     }
                     .min(PARTY_BATCH_MAX);
                 }
@@ -1139,8 +1143,7 @@ fn page_rows(
     Ok((rows, read_at))
 }
 
-/// Midnight UTC of `day`.
-pub fn utc_midnight(day: NaiveDate) -> Instant {
+fn utc_midnight(day: NaiveDate) -> Instant {
     Instant::from(day.and_time(NaiveTime::MIN).and_utc())
 }
 

@@ -7,9 +7,9 @@
 //!
 //! It writes ~200 organisations (some with parents), ~2,000 people, ~30 networks with members,
 //! and N events over 2006–2026: Western Balkan and EU cities with their IANA zones and country
-//! codes, 1–3 organisers and 0–5 participants each, topics, network series whose numbers rise
-//! with their dates, sessions inside forums, chains of 2–3 back-to-back events in one city,
-//! ~5% internal and ~3% cancelled.
+//! codes, 1–3 organisers and 0–5 participants each (20 regulars chair 30% of the meetings a
+//! person chairs), topics, network series whose numbers rise with their dates, sessions inside
+//! forums, chains of 2–3 back-to-back events in one city, ~5% internal and ~3% cancelled.
 //!
 //! Organisations, people, networks and memberships go through the store's own `create`
 //! functions, so they are exactly what the API would write. Events go in bulk: each one is
@@ -347,6 +347,10 @@ const STREETS: &[&str] = &[
     "Ringstraße",
     "Rue de la Loi",
 ];
+
+/// The people who chair meetings again and again, and the share of chairs they take.
+const REGULAR_CHAIRS: usize = 20;
+const REGULAR_CHAIR_SHARE: f64 = 0.3;
 
 #[rustfmt::skip]
 const TOPICS: &[&str] = &[
@@ -1300,7 +1304,8 @@ impl<'g> Planner<'g> {
 
     fn participants(&self, rng: &mut Rng) -> Vec<Participant> {
         let count = rng.weighted(&[15, 20, 20, 20, 15, 10]);
-        let mut people = rng.distinct(self.graph.people.len(), count).into_iter();
+        let drawn = rng.distinct(self.graph.people.len(), count);
+        let mut people = drawn.clone().into_iter();
         (0..count)
             .map(|i| {
                 let role = match i {
@@ -1319,7 +1324,17 @@ impl<'g> Planner<'g> {
                     let o = rng.below(self.graph.organisations.len());
                     (None, Some(self.graph.organisations[o].id), role)
                 } else {
-                    let p = people.next().unwrap_or(0);
+                    let mut p = people.next().unwrap_or(0);
+                    // Chairs repeat: the registry's regulars (the first few people) chair
+                    // 30% of the meetings, as a network's chair or a ministry's coordinator
+                    // does. A regular already drawn for this event keeps the
+                    // random pick, so no one takes two seats.
+                    if i == 0 && rng.chance(REGULAR_CHAIR_SHARE) {
+                        let regular = rng.below(REGULAR_CHAIRS.min(self.graph.people.len()));
+                        if !drawn.contains(&regular) {
+                            p = regular;
+                        }
+                    }
                     (Some(self.graph.people[p].0), None, role)
                 }
             })

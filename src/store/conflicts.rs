@@ -109,10 +109,17 @@ pub fn list(
         query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
     }
     let candidates: Vec<Candidate> = query.load(conn)?;
-    find(conn, candidates, None)
+    find(conn, candidates, None, None)
 }
 
 /// Conflicts that involve one event: the `warnings` of its create and update responses.
+///
+/// Every write of an event computes them, so they are found in indexes first, and only the
+/// events that do conflict are read:
+/// - events sharing a person, in the participants' (person, start) index, whose rows carry
+///   each event's start and end;
+/// - events at the same venue, in the (city, start) index, which holds each event's end, status,
+///   visibility and venue.
 pub fn for_event(
     conn: &mut AnyConnection,
     id: EventId,
@@ -127,10 +134,8 @@ pub fn for_event(
     else {
         return Ok(Vec::new());
     };
-    // Only events sharing a person or the venue can conflict: look those up through the
-    // participants index and the (city, start) index instead of every overlapping event.
-    // Short events that overlap started at most two weeks (and two days of time zones)
-    // before this one; long ones are found through their own index.
+    // Short events that overlap started at most two weeks (and two days of time zones) before
+    // this one; long ones are found through their own index.
     let short_start = Instant::from(
         this.starts_at.get() - chrono::Duration::days(crate::store::events::SHORT_SPAN_DAYS + 2),
     );
@@ -139,95 +144,111 @@ pub fn for_event(
     // Long events are few: the long pass only looks at those named (when there are very many,
     // at a year-wide window instead).
     let long_ones = long_events(conn, long_start, Some(this.ends_at))?;
-    let overlapping = |long: bool| {
-        let mut query = events::table
-            .filter(events::starts_at.lt(this.ends_at))
-            .filter(events::ends_at.gt(this.starts_at))
-            .filter(events::id.ne(id))
-            .filter(events::status.ne(EventStatus::Cancelled.as_str()))
-            .select(CANDIDATE_COLUMNS)
-            .order((events::starts_at.asc(), events::id.asc()))
-            .limit(MAX_WARNINGS as i64)
-            .into_boxed();
-        query = if long {
-            query = query.filter(events::starts_at.ge(long_start));
-            if let LongEvents::Named(ids) = &long_ones {
-                query = query.filter(events::id.eq_any(ids.clone()));
-            }
-            query
-        } else {
-            query.filter(events::starts_at.ge(short_start))
-        };
-        if !viewer.sees_internal {
-            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
-        }
-        query
+    let passes: &[bool] = if matches!(&long_ones, LongEvents::Named(ids) if ids.is_empty()) {
+        &[false]
+    } else {
+        &[false, true]
     };
     let people: Vec<PersonId> = event_participants::table
         .filter(event_participants::event_id.eq(id))
         .filter(event_participants::person_id.is_not_null())
         .select(event_participants::person_id.assume_not_null())
         .load(conn)?;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let passes: &[bool] = if matches!(&long_ones, LongEvents::Named(ids) if ids.is_empty()) {
-        &[false]
-    } else {
-        &[false, true]
-    };
+    let venue = this.venue.as_deref().map(fold);
+    // Who each other event shares with this one, and the events at its venue.
+    let mut shared: HashMap<EventId, HashSet<PersonId>> = HashMap::new();
+    let mut matched: Vec<(Instant, EventId)> = Vec::new();
     for &long in passes {
+        let window_start = if long { long_start } else { short_start };
+        let named = match (&long_ones, long) {
+            (LongEvents::Named(ids), true) => Some(ids.as_slice()),
+            _ => None,
+        };
         if !people.is_empty() {
-            // The same window, in the participants' own (person, start) index.
-            let window_start = if long { long_start } else { short_start };
-            let shared_person: Vec<Candidate> = overlapping(long)
-                .filter(
-                    events::id.eq_any(
-                        event_participants::table
-                            .filter(
-                                event_participants::person_id
-                                    .eq_any(people.iter().map(|p| Some(*p)).collect::<Vec<_>>()),
-                            )
-                            .filter(event_participants::starts_at.ge(window_start))
-                            .filter(event_participants::starts_at.lt(this.ends_at))
-                            .select(event_participants::event_id),
-                    ),
-                )
-                .load::<Candidate>(conn)?;
-            for candidate in shared_person {
-                if !candidates.iter().any(|c| c.id == candidate.id) {
-                    candidates.push(candidate);
-                }
+            let mut query = event_participants::table
+                .filter(event_participants::person_id.eq_any(people.iter().map(|p| Some(*p))))
+                .filter(event_participants::starts_at.ge(window_start))
+                .filter(event_participants::starts_at.lt(this.ends_at))
+                .filter(event_participants::ends_at.gt(this.starts_at))
+                .filter(event_participants::event_id.ne(id))
+                .select((
+                    event_participants::starts_at.assume_not_null(),
+                    event_participants::event_id,
+                    event_participants::person_id.assume_not_null(),
+                ))
+                .into_boxed();
+            if let Some(ids) = named {
+                query = query.filter(event_participants::event_id.eq_any(ids));
+            }
+            for (starts_at, event, person) in query.load::<(Instant, EventId, PersonId)>(conn)? {
+                shared.entry(event).or_default().insert(person);
+                matched.push((starts_at, event));
             }
         }
-        if this.venue.is_some() && this.city_key.is_some() {
-            let same_city: Vec<Candidate> = overlapping(long)
-                .filter(events::city_key.eq(this.city_key.clone()))
+        if let (Some(venue), Some(city_key)) = (&venue, &this.city_key) {
+            let mut query = events::table
+                .filter(events::city_key.eq(city_key))
+                .filter(events::starts_at.ge(window_start))
+                .filter(events::starts_at.lt(this.ends_at))
+                .filter(events::ends_at.gt(this.starts_at))
+                .filter(events::id.ne(id))
+                .filter(events::status.ne(EventStatus::Cancelled.as_str()))
                 .filter(events::venue.is_not_null())
-                .load(conn)?;
-            for candidate in same_city {
-                if !candidates.iter().any(|c| c.id == candidate.id) {
-                    candidates.push(candidate);
+                .select((
+                    events::starts_at,
+                    events::id,
+                    events::venue.assume_not_null(),
+                ))
+                .into_boxed();
+            if let Some(ids) = named {
+                query = query.filter(events::id.eq_any(ids));
+            }
+            for (starts_at, event, other) in query.load::<(Instant, EventId, String)>(conn)? {
+                if fold(&other) == *venue {
+                    matched.push((starts_at, event));
                 }
             }
         }
     }
-    if candidates.is_empty() {
+    if matched.is_empty() {
         return Ok(Vec::new());
     }
+    // The earliest first, as the warnings are; enough of them that the ones left out below
+    // (cancelled, internal, a session of this event) cannot empty a full list of warnings.
+    matched.sort();
+    matched.dedup_by_key(|(_, event)| *event);
+    matched.truncate(MAX_CANDIDATES);
+    let ids: Vec<EventId> = matched.iter().map(|(_, event)| *event).collect();
+    let mut query = by_ids!(events::table.into_boxed(), events::id, ids.as_slice())
+        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+        .select(CANDIDATE_COLUMNS);
+    if !viewer.sees_internal {
+        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    }
+    let mut candidates: Vec<Candidate> = query.load(conn)?;
+    shared.insert(id, people.into_iter().collect());
     candidates.push(this);
-    let mut conflicts = find(conn, candidates, Some(id))?;
+    let mut conflicts = find(conn, candidates, Some(id), Some(shared))?;
     conflicts.truncate(MAX_WARNINGS);
     Ok(conflicts)
 }
 
+/// The most events a write's warnings look at: they name the first [`MAX_WARNINGS`].
+const MAX_CANDIDATES: usize = 500;
+
+/// The conflicts among `candidates` (only those `involving` one event, if given). `persons`
+/// are the people each event shares, when the caller already knows them; else they are read.
 fn find(
     conn: &mut AnyConnection,
     mut candidates: Vec<Candidate>,
     involving: Option<EventId>,
+    persons: Option<HashMap<EventId, HashSet<PersonId>>>,
 ) -> Result<Vec<Conflict>, ApiError> {
     candidates.sort_by_key(|c| (c.starts_at, c.id));
     let ids: Vec<EventId> = candidates.iter().map(|c| c.id).collect();
-    let mut persons_of: HashMap<EventId, HashSet<PersonId>> = HashMap::new();
-    for chunk in ids.chunks(500) {
+    let known = persons.is_some();
+    let mut persons_of: HashMap<EventId, HashSet<PersonId>> = persons.unwrap_or_default();
+    for chunk in ids.chunks(500).filter(|_| !known) {
         let rows: Vec<(EventId, Option<PersonId>)> = event_participants::table
             .filter(event_participants::event_id.eq_any(chunk))
             .filter(event_participants::person_id.is_not_null())

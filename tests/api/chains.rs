@@ -359,6 +359,68 @@ async fn write_warnings_are_capped(backend: Backend) {
     assert_eq!(all["items"].as_array().map(Vec::len), Some(22 * 21 / 2));
 }
 
+/// In a busy city, the event at the same venue is found however many others overlap: a write
+/// once looked at the first 20 overlapping events of the city only.
+async fn venue_warnings_look_past_a_busy_city(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let at = |title: &str, date: &str, end: &str, venue: &str| {
+        let mut body = event_body(title, date);
+        body["end_date"] = json!(end);
+        body["timezone"] = json!("Europe/Skopje");
+        body["location"] = json!({"city": "Skopje", "country_code": "MK", "venue": venue});
+        body
+    };
+    for i in 0..22 {
+        let body = at(
+            &format!("Workshop {i}"),
+            "2019-11-17",
+            "2019-11-18",
+            &format!("Room {i}"),
+        );
+        app.create("/api/v1/events", body).await;
+    }
+    let hall = app
+        .create(
+            "/api/v1/events",
+            at("Board", "2019-11-18", "2019-11-18", "Government Hall"),
+        )
+        .await;
+    let cancelled = app
+        .create(
+            "/api/v1/events",
+            at("Called off", "2019-11-18", "2019-11-18", "Government Hall"),
+        )
+        .await;
+    app.patch(
+        &format!(
+            "/api/v1/events/{}",
+            cancelled["slug"].as_str().unwrap_or("")
+        ),
+        &json!({"status": "cancelled"}),
+    )
+    .await
+    .expect(200);
+    let later = app
+        .create(
+            "/api/v1/events",
+            at("Press day", "2019-11-18", "2019-11-18", "government  hall"),
+        )
+        .await;
+    let warnings = later["warnings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(warnings.len(), 1, "{later}");
+    assert_eq!(warnings[0]["kind"], "venue");
+    assert_eq!(warnings[0]["event_ids"][0], hall["id"], "{later}");
+    assert_eq!(warnings[0]["event_ids"][1], later["id"], "{later}");
+    // Another venue in the same city, the same days: no warning.
+    let elsewhere = app
+        .create(
+            "/api/v1/events",
+            at("Elsewhere", "2019-11-18", "2019-11-18", "Room 40"),
+        )
+        .await;
+    assert!(elsewhere.get("warnings").is_none(), "{elsewhere}");
+}
+
 /// Two writers move the two events of a chain at once, each move fine alone, together
 /// breaking the gap rule: exactly one must be refused, whatever the interleaving.
 async fn concurrent_event_writes_cannot_break_a_chain(backend: Backend) {
@@ -411,4 +473,5 @@ on_both_backends!(
     conflicts_name_the_shared_person_or_venue,
     concurrent_event_writes_cannot_break_a_chain,
     write_warnings_are_capped,
+    venue_warnings_look_past_a_busy_city,
 );

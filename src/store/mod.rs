@@ -16,7 +16,8 @@ macro_rules! by_ids {
 
 /// The optimistic-concurrency statements every versioned table shares: `update_row`,
 /// `claim_row` and `lock_row` (no-op writes that take the row lock for the transaction) and
-/// `delete_row` (412 when the row is no longer at the version the caller read).
+/// `delete_row` (412 when the row is no longer at the version the caller read). The updates
+/// are [`KeptUpdate`](crate::db::KeptUpdate)s: prepared once per connection.
 macro_rules! versioned_rows {
     ($table:ident, $id:ty, $columns:ty) => {
         /// Writes `columns` if the row is still at `version`, bumping it (else 412).
@@ -26,12 +27,11 @@ macro_rules! versioned_rows {
             version: i32,
             columns: $columns,
         ) -> Result<(), ApiError> {
-            let changed = diesel::update(
-                $table::table
-                    .filter($table::id.eq(id))
-                    .filter($table::version.eq(version)),
+            let changed = $crate::db::KeptUpdate::new(
+                $table::table,
+                (columns, $table::version.eq($table::version + 1)),
+                $table::id.eq(id).and($table::version.eq(version)),
             )
-            .set((columns, $table::version.eq($table::version + 1)))
             .execute(conn)?;
             if changed == 0 {
                 return Err(ApiError::PreconditionFailed);
@@ -42,12 +42,11 @@ macro_rules! versioned_rows {
         /// Takes the row lock for the transaction if the row is still at `version` (else 412):
         /// the first statement of a write based on a version read before the transaction.
         fn claim_row(conn: &mut AnyConnection, id: $id, version: i32) -> Result<(), ApiError> {
-            let claimed = diesel::update(
-                $table::table
-                    .filter($table::id.eq(id))
-                    .filter($table::version.eq(version)),
+            let claimed = $crate::db::KeptUpdate::new(
+                $table::table,
+                $table::version.eq($table::version),
+                $table::id.eq(id).and($table::version.eq(version)),
             )
-            .set($table::version.eq($table::version))
             .execute(conn)?;
             if claimed == 0 {
                 return Err(ApiError::PreconditionFailed);
@@ -56,9 +55,12 @@ macro_rules! versioned_rows {
         }
 
         fn lock_row(conn: &mut AnyConnection, id: $id) -> Result<(), ApiError> {
-            diesel::update($table::table.filter($table::id.eq(id)))
-                .set($table::version.eq($table::version))
-                .execute(conn)?;
+            $crate::db::KeptUpdate::new(
+                $table::table,
+                $table::version.eq($table::version),
+                $table::id.eq(id),
+            )
+            .execute(conn)?;
             Ok(())
         }
 

@@ -283,6 +283,7 @@ impl<S, C, F> KeptUpdate<S, C, F> {
     where
         T: diesel::Table + diesel::QuerySource<FromClause = S>,
         V: AsChangeset<Target = T, Changeset = C>,
+        F: diesel::AppearsOnTable<T> + diesel::Expression<SqlType = diesel::sql_types::Bool>,
     {
         Self {
             from: table.from_clause(),

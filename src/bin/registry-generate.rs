@@ -1305,7 +1305,7 @@ impl<'g> Planner<'g> {
     fn participants(&self, rng: &mut Rng) -> Vec<Participant> {
         let count = rng.weighted(&[15, 20, 20, 20, 15, 10]);
         let drawn = rng.distinct(self.graph.people.len(), count);
-        let mut people = drawn.clone().into_iter();
+        let mut people = drawn.iter().copied();
         (0..count)
             .map(|i| {
                 let role = match i {

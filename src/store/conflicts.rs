@@ -236,6 +236,27 @@ pub fn for_event(
 /// The most events a write's warnings look at: they name the first [`MAX_WARNINGS`].
 const MAX_CANDIDATES: usize = 500;
 
+/// The people who take part in each of `events`.
+fn persons_of(
+    conn: &mut AnyConnection,
+    events: &[EventId],
+) -> Result<HashMap<EventId, HashSet<PersonId>>, ApiError> {
+    let mut persons: HashMap<EventId, HashSet<PersonId>> = HashMap::new();
+    for chunk in events.chunks(500) {
+        let rows: Vec<(EventId, Option<PersonId>)> = event_participants::table
+            .filter(event_participants::event_id.eq_any(chunk))
+            .filter(event_participants::person_id.is_not_null())
+            .select((event_participants::event_id, event_participants::person_id))
+            .load(conn)?;
+        for (event, person) in rows {
+            if let Some(person) = person {
+                persons.entry(event).or_default().insert(person);
+            }
+        }
+    }
+    Ok(persons)
+}
+
 /// The conflicts among `candidates` (only those `involving` one event, if given). `persons`
 /// are the people each event shares, when the caller already knows them; else they are read.
 fn find(
@@ -246,20 +267,10 @@ fn find(
 ) -> Result<Vec<Conflict>, ApiError> {
     candidates.sort_by_key(|c| (c.starts_at, c.id));
     let ids: Vec<EventId> = candidates.iter().map(|c| c.id).collect();
-    let known = persons.is_some();
-    let mut persons_of: HashMap<EventId, HashSet<PersonId>> = persons.unwrap_or_default();
-    for chunk in ids.chunks(500).filter(|_| !known) {
-        let rows: Vec<(EventId, Option<PersonId>)> = event_participants::table
-            .filter(event_participants::event_id.eq_any(chunk))
-            .filter(event_participants::person_id.is_not_null())
-            .select((event_participants::event_id, event_participants::person_id))
-            .load(conn)?;
-        for (event, person) in rows {
-            if let Some(person) = person {
-                persons_of.entry(event).or_default().insert(person);
-            }
-        }
-    }
+    let persons_of = match persons {
+        Some(known) => known,
+        None => persons_of(conn, &ids)?,
+    };
     let empty = HashSet::new();
     let mut found: Vec<(usize, usize, ConflictKind, Option<PersonId>)> = Vec::new();
     for (i, a) in candidates.iter().enumerate() {

@@ -7,6 +7,7 @@ use meeting_registry::startup::Application;
 use meeting_registry::{bulk, openapi, telemetry};
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve { import: None }) {
         Command::Openapi => {
@@ -78,3 +79,21 @@ fn serve(settings: Settings) -> Result<(), String> {
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
 }
+
+/// Keeps memory the process freed for its next use instead of handing it back to the kernel
+/// at once. A list page's body is about 120 KB: with glibc's defaults each one was carved out
+/// of pages the previous request had just returned, so every page of every body was faulted
+/// in and zeroed again (a third of a list request's time on the database threads, measured
+/// with `perf`). Freed memory past 64 MB at the top of a heap is still returned, and blocks
+/// of 8 MB and more are still mapped apart.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    // SAFETY: mallopt only sets allocator parameters; it runs before any thread is started.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 8 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}

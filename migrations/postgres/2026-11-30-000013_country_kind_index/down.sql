@@ -1,0 +1,1 @@
+DROP INDEX events_country_kind_start_idx;

@@ -618,6 +618,48 @@ async fn internal_events_are_hidden_from_anonymous_readers(backend: Backend) {
     assert_eq!(titles(&app, "q=preparatory").await, Vec::<String>::new());
 }
 
+/// Writes committed together reach the text index whatever order their events start in:
+/// after concurrent creates (the latest first) and concurrent edits of them, some of which move
+/// the event to another year, `q` finds every event by its title and its new description, in
+/// start order, and none by the description edited away.
+async fn text_search_follows_concurrent_writes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let creates = (0..24).map(|n| {
+        let body = event_body(
+            &format!("Session {n:02} zebrafinch"),
+            &format!("{}-05-{:02}", 2024 - n, 1 + n),
+        );
+        app.create("/api/v1/events", body)
+    });
+    let ids: Vec<String> = futures_util::future::join_all(creates)
+        .await
+        .iter()
+        .map(|created| created["id"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let edits = ids.iter().enumerate().map(|(n, id)| {
+        let app = &app;
+        async move {
+            let path = format!("/api/v1/events/{id}");
+            app.patch(&path, &json!({"description": "osprey"}))
+                .await
+                .expect(200);
+            let mut last = json!({"description": "kestrel"});
+            if n % 2 == 0 {
+                let moved = format!("{}-09-{:02}", 2030 - n, 1 + n);
+                last["start_date"] = json!(moved);
+                last["end_date"] = json!(moved);
+            }
+            app.patch(&path, &last).await.expect(200);
+        }
+    });
+    futures_util::future::join_all(edits).await;
+    let everything = all_titles(&app, "limit=200").await;
+    assert_eq!(everything.len(), 24);
+    assert_eq!(all_titles(&app, "q=zebrafinch&limit=7").await, everything);
+    assert_eq!(all_titles(&app, "q=kestrel&limit=5").await, everything);
+    assert_eq!(all_titles(&app, "q=osprey").await, Vec::<String>::new());
+}
+
 /// Every page of a list, following `next_cursor`: the titles in order.
 async fn all_titles(app: &TestApp, query: &str) -> Vec<String> {
     let mut titles = Vec::new();
@@ -1027,6 +1069,7 @@ async fn check_party_lists(app: &TestApp, dropped: Option<u32>) {
 
 on_both_backends!(
     text_search_pages_through_many_matches,
+    text_search_follows_concurrent_writes,
     party_filters_page_in_start_order,
     long_events_are_found_by_windows_and_conflicts,
     create_returns_the_event_with_location_and_etag,

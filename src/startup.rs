@@ -98,7 +98,7 @@ impl Application {
                     cors(&cors_origins),
                 ))
                 .wrap(actix_web::middleware::from_fn(request_id_header))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         })
         .listen(listener)
         .map_err(|e| e.to_string())?

@@ -22,3 +22,52 @@ pub fn init(json: bool) {
         builder.try_init()
     };
 }
+
+/// The request span, whose closing is the request's log line: what an operator reads (method,
+/// route, target, client, user agent, request id, status, and the error's message), without
+/// the OpenTelemetry fields of `tracing-actix-web`'s default (`otel.*`, flavor, scheme, host,
+/// the error's `Debug` form). Formatting those was a sixth of a worker's time for an event by
+/// id.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .copied();
+        let user_agent = request
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let connection = request.connection_info();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = request.match_pattern().as_deref().unwrap_or("default"),
+            http.target = request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.client_ip = connection.realip_remote_addr().unwrap_or(""),
+            http.user_agent = user_agent,
+            request_id = request_id.map(tracing::field::display),
+            http.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let (status, error) = match outcome {
+            Ok(response) => (response.status(), response.response().error()),
+            Err(error) => (error.as_response_error().status_code(), Some(error)),
+        };
+        span.record("http.status_code", status.as_u16());
+        if let Some(error) = error {
+            // Quoted and escaped, as the other text fields: the message can quote the request.
+            span.record("exception.message", error.to_string());
+        }
+    }
+}

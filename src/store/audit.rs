@@ -87,18 +87,17 @@ pub fn record(
     record_id: &str,
     changes: &Value,
 ) -> Result<(), ApiError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::id.eq(AuditId::generate()),
-            audit_log::at.eq(Instant::now()),
-            audit_log::token_id.eq(actor.token_id),
-            audit_log::actor.eq(&actor.name),
-            audit_log::action.eq(action),
-            audit_log::resource.eq(resource),
-            audit_log::record_id.eq(record_id),
-            audit_log::changes.eq(changes.to_string()),
-        ))
-        .execute(conn)?;
+    let entry = diesel::insert_into(audit_log::table).values((
+        audit_log::id.eq(AuditId::generate()),
+        audit_log::at.eq(Instant::now()),
+        audit_log::token_id.eq(actor.token_id),
+        audit_log::actor.eq(&actor.name),
+        audit_log::action.eq(action),
+        audit_log::resource.eq(resource),
+        audit_log::record_id.eq(record_id),
+        audit_log::changes.eq(changes.to_string()),
+    ));
+    crate::native!(conn, |c| entry.execute(c))?;
     Ok(())
 }
 

@@ -283,16 +283,16 @@ pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventR
 fn find_row(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventRow, ApiError> {
     // Static (not boxed) queries, so diesel keeps them prepared.
     let row: Option<EventRow> = match lookup::Key::parse(key) {
-        lookup::Key::Id(id) => events::table
+        lookup::Key::Id(id) => crate::native!(conn, |c| events::table
             .filter(events::id.eq(EventId(id)))
             .select(EventRow::as_select())
-            .first(conn)
-            .optional()?,
-        lookup::Key::Slug(slug) => events::table
+            .first(c)
+            .optional())?,
+        lookup::Key::Slug(slug) => crate::native!(conn, |c| events::table
             .filter(events::slug.eq(slug))
             .select(EventRow::as_select())
-            .first(conn)
-            .optional()?,
+            .first(c)
+            .optional())?,
         lookup::Key::Nothing => None,
     };
     row.filter(|row| viewer.sees_internal || row.visibility == Visibility::Public.as_str())
@@ -1166,7 +1166,7 @@ pub fn load_details(
         String,
         String,
         Option<String>,
-    )> = by_ids!(
+    )> = crate::native!(conn, |c| by_ids!(
         event_organisers::table
             .inner_join(organisations::table)
             .into_boxed(),
@@ -1182,7 +1182,7 @@ pub fn load_details(
         organisations::name,
         organisations::acronym,
     ))
-    .load(conn)?;
+    .load(c))?;
     for (event_id, role, id, slug, name, acronym) in organiser_rows {
         organisers
             .entry(event_id)
@@ -1200,22 +1200,25 @@ pub fn load_details(
     }
 
     let mut participants: HashMap<EventId, Vec<(i32, ParticipantResponse)>> = HashMap::new();
-    let person_rows: Vec<(EventId, i32, String, PersonId, String, String)> = by_ids!(
-        event_participants::table
-            .inner_join(people::table.on(event_participants::person_id.eq(people::id.nullable())))
-            .into_boxed(),
-        event_participants::event_id,
-        ids.as_slice()
-    )
-    .select((
-        event_participants::event_id,
-        event_participants::position,
-        event_participants::role,
-        people::id,
-        people::slug,
-        people::full_name,
-    ))
-    .load(conn)?;
+    let person_rows: Vec<(EventId, i32, String, PersonId, String, String)> =
+        crate::native!(conn, |c| by_ids!(
+            event_participants::table
+                .inner_join(
+                    people::table.on(event_participants::person_id.eq(people::id.nullable()))
+                )
+                .into_boxed(),
+            event_participants::event_id,
+            ids.as_slice()
+        )
+        .select((
+            event_participants::event_id,
+            event_participants::position,
+            event_participants::role,
+            people::id,
+            people::slug,
+            people::full_name,
+        ))
+        .load(c))?;
     for (event_id, position, role, id, slug, name) in person_rows {
         let role =
             ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
@@ -1243,7 +1246,7 @@ pub fn load_details(
         String,
         Option<String>,
     );
-    let organisation_rows: Vec<OrganisationParticipantRow> = by_ids!(
+    let organisation_rows: Vec<OrganisationParticipantRow> = crate::native!(conn, |c| by_ids!(
         event_participants::table
             .inner_join(
                 organisations::table
@@ -1262,7 +1265,7 @@ pub fn load_details(
         organisations::name,
         organisations::acronym,
     ))
-    .load(conn)?;
+    .load(c))?;
     for (event_id, position, role, id, slug, name, acronym) in organisation_rows {
         let role =
             ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
@@ -1286,7 +1289,7 @@ pub fn load_details(
     let networks: HashMap<NetworkId, Summary> = if network_ids.is_empty() {
         HashMap::new()
     } else {
-        by_ids!(
+        crate::native!(conn, |c| by_ids!(
             networks::table.into_boxed(),
             networks::id,
             network_ids.as_slice()
@@ -1297,7 +1300,7 @@ pub fn load_details(
             networks::name,
             networks::acronym,
         ))
-        .load::<(NetworkId, String, String, Option<String>)>(conn)?
+        .load::<(NetworkId, String, String, Option<String>)>(c))?
         .into_iter()
         .map(|(id, slug, name, acronym)| {
             (
@@ -1317,30 +1320,31 @@ pub fn load_details(
     let parents: HashMap<EventId, EventSummary> = if parent_ids.is_empty() {
         HashMap::new()
     } else {
-        let mut query = by_ids!(
-            events::table.into_boxed(),
-            events::id,
-            parent_ids.as_slice()
-        )
-        .select((events::id, events::slug, events::title, events::start_date));
-        if !viewer.sees_internal {
-            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
-        }
-        query
-            .load::<(EventId, String, String, NaiveDate)>(conn)?
-            .into_iter()
-            .map(|(id, slug, title, start_date)| {
-                (
+        crate::native!(conn, |c| {
+            let mut query = by_ids!(
+                events::table.into_boxed(),
+                events::id,
+                parent_ids.as_slice()
+            )
+            .select((events::id, events::slug, events::title, events::start_date));
+            if !viewer.sees_internal {
+                query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+            }
+            query.load::<(EventId, String, String, NaiveDate)>(c)
+        })?
+        .into_iter()
+        .map(|(id, slug, title, start_date)| {
+            (
+                id,
+                EventSummary {
                     id,
-                    EventSummary {
-                        id,
-                        slug,
-                        title,
-                        start_date,
-                    },
-                )
-            })
-            .collect()
+                    slug,
+                    title,
+                    start_date,
+                },
+            )
+        })
+        .collect()
     };
 
     let chain_positions = chain_positions(conn, &rows, viewer)?;
@@ -1678,12 +1682,14 @@ fn check_rules(
         event.slug.as_ref(),
         &event.title,
         |conn, slug| {
-            Ok(diesel::select(diesel::dsl::exists(
-                events::table
-                    .filter(events::slug.eq(slug))
-                    .filter(events::id.ne(id)),
-            ))
-            .get_result(conn)?)
+            Ok(crate::native!(conn, |c| diesel::select(
+                diesel::dsl::exists(
+                    events::table
+                        .filter(events::slug.eq(slug))
+                        .filter(events::id.ne(id)),
+                )
+            )
+            .get_result(c))?)
         },
     )?;
     if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
@@ -1789,10 +1795,10 @@ pub fn update(
     if !same_relations {
         write_relations(conn, id, event, &refs, true)?;
     }
-    let chain: Option<ChainId> = events::table
+    let chain: Option<ChainId> = crate::native!(conn, |c| events::table
         .filter(events::id.eq(id))
         .select(events::chain_id)
-        .first(conn)?;
+        .first(c))?;
     match chain {
         Some(chain_id) => crate::store::chains::enforce(conn, chain_id),
         None => Ok(()),

@@ -321,13 +321,16 @@ pub fn rows_by_id(conn: &mut AnyConnection, ids: &[EventId]) -> Result<Vec<Event
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut found: HashMap<EventId, EventRow> =
-        by_ids!(events::table.into_boxed(), events::id, ids)
-            .select(EventRow::as_select())
-            .load::<EventRow>(conn)?
-            .into_iter()
-            .map(|row| (row.id, row))
-            .collect();
+    let mut found: HashMap<EventId, EventRow> = crate::native!(conn, |c| by_ids!(
+        events::table.into_boxed(),
+        events::id,
+        ids
+    )
+    .select(EventRow::as_select())
+    .load::<EventRow>(c))?
+    .into_iter()
+    .map(|row| (row.id, row))
+    .collect();
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
@@ -1410,25 +1413,30 @@ fn chain_positions(
     if chain_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let chain_info: HashMap<ChainId, (String, String)> =
-        by_ids!(chains::table.into_boxed(), chains::id, chain_ids.as_slice())
-            .select((chains::id, chains::slug, chains::title))
-            .load::<(ChainId, String, String)>(conn)?
-            .into_iter()
-            .map(|(id, slug, title)| (id, (slug, title)))
-            .collect();
-    let chain_keys: Vec<Option<ChainId>> = chain_ids.iter().map(|c| Some(*c)).collect();
-    let mut query = by_ids!(
-        events::table.into_boxed(),
-        events::chain_id,
-        chain_keys.as_slice()
+    let chain_info: HashMap<ChainId, (String, String)> = crate::native!(conn, |c| by_ids!(
+        chains::table.into_boxed(),
+        chains::id,
+        chain_ids.as_slice()
     )
-    .order((events::starts_at.asc(), events::id.asc()))
-    .select((events::id, events::chain_id));
-    if !viewer.sees_internal {
-        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
-    }
-    let members: Vec<(EventId, Option<ChainId>)> = query.load(conn)?;
+    .select((chains::id, chains::slug, chains::title))
+    .load::<(ChainId, String, String)>(c))?
+    .into_iter()
+    .map(|(id, slug, title)| (id, (slug, title)))
+    .collect();
+    let chain_keys: Vec<Option<ChainId>> = chain_ids.iter().map(|c| Some(*c)).collect();
+    let members: Vec<(EventId, Option<ChainId>)> = crate::native!(conn, |c| {
+        let mut query = by_ids!(
+            events::table.into_boxed(),
+            events::chain_id,
+            chain_keys.as_slice()
+        )
+        .order((events::starts_at.asc(), events::id.asc()))
+        .select((events::id, events::chain_id));
+        if !viewer.sees_internal {
+            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+        }
+        query.load(c)
+    })?;
     let mut by_chain: HashMap<ChainId, Vec<EventId>> = HashMap::new();
     for (event_id, chain_id) in members {
         if let Some(chain_id) = chain_id {
@@ -1711,25 +1719,32 @@ fn write_relations(
     replacing: bool,
 ) -> Result<(), ApiError> {
     if replacing {
-        diesel::delete(event_topics::table.filter(event_topics::event_id.eq(id))).execute(conn)?;
-        diesel::delete(event_organisers::table.filter(event_organisers::event_id.eq(id)))
-            .execute(conn)?;
-        diesel::delete(event_participants::table.filter(event_participants::event_id.eq(id)))
-            .execute(conn)?;
+        crate::native!(conn, |c| diesel::delete(
+            event_topics::table.filter(event_topics::event_id.eq(id))
+        )
+        .execute(c))?;
+        crate::native!(conn, |c| diesel::delete(
+            event_organisers::table.filter(event_organisers::event_id.eq(id))
+        )
+        .execute(c))?;
+        crate::native!(conn, |c| diesel::delete(
+            event_participants::table.filter(event_participants::event_id.eq(id))
+        )
+        .execute(c))?;
     }
     // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
     for topic in event.topic_keys() {
-        diesel::insert_into(event_topics::table)
+        crate::native!(conn, |c| diesel::insert_into(event_topics::table)
             .values((
                 event_topics::event_id.eq(id),
                 event_topics::topic_key.eq(topic),
                 event_topics::starts_at.eq(Some(event.starts_at)),
                 event_topics::ends_at.eq(Some(event.ends_at)),
             ))
-            .execute(conn)?;
+            .execute(c))?;
     }
     for (position, (organisation_id, role)) in refs.organisers.iter().enumerate() {
-        diesel::insert_into(event_organisers::table)
+        crate::native!(conn, |c| diesel::insert_into(event_organisers::table)
             .values((
                 event_organisers::event_id.eq(id),
                 event_organisers::organisation_id.eq(*organisation_id),
@@ -1738,10 +1753,10 @@ fn write_relations(
                 event_organisers::starts_at.eq(Some(event.starts_at)),
                 event_organisers::ends_at.eq(Some(event.ends_at)),
             ))
-            .execute(conn)?;
+            .execute(c))?;
     }
     for (position, (person_id, organisation_id, role)) in refs.participants.iter().enumerate() {
-        diesel::insert_into(event_participants::table)
+        crate::native!(conn, |c| diesel::insert_into(event_participants::table)
             .values((
                 event_participants::event_id.eq(id),
                 event_participants::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
@@ -1751,7 +1766,7 @@ fn write_relations(
                 event_participants::starts_at.eq(Some(event.starts_at)),
                 event_participants::ends_at.eq(Some(event.ends_at)),
             ))
-            .execute(conn)?;
+            .execute(c))?;
     }
     Ok(())
 }
@@ -1761,13 +1776,13 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
     let id = EventId::generate();
     let now = Instant::now();
     let (refs, slug) = check_rules(conn, id, event)?;
-    diesel::insert_into(events::table)
+    crate::native!(conn, |c| diesel::insert_into(events::table)
         .values(NewEventRow {
             id,
             created_at: now,
             columns: columns(event, slug, &refs, now),
         })
-        .execute(conn)?;
+        .execute(c))?;
     write_relations(conn, id, event, &refs, false)?;
     Ok(id)
 }

@@ -403,6 +403,66 @@ async fn patches_keep_or_move_an_events_relations(backend: Backend) {
     );
 }
 
+/// An update that changes only text (written without touching the row's index entries) and
+/// one that changes what lists filter and order by both leave every list and the text search
+/// answering from the new state.
+async fn text_and_key_patches_keep_lists_and_search_current(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("Regional forum", "2021-03-10");
+    body["description"] = json!("Opening by the minister.");
+    let forum = app.create("/api/v1/events", body).await;
+    let path = format!("/api/v1/events/{}", forum["id"].as_str().unwrap_or(""));
+    app.create("/api/v1/events", event_body("Later workshop", "2021-06-01"))
+        .await;
+
+    let described = app
+        .patch(&path, &json!({"description": "Closing by the rapporteur."}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(described["version"], 2);
+    assert_eq!(titles(&app, "q=rapporteur").await, ["Regional forum"]);
+    assert!(titles(&app, "q=minister").await.is_empty());
+    assert_eq!(
+        titles(&app, "country=AL&kind=meeting&from=2021-01-01").await,
+        ["Regional forum", "Later workshop"]
+    );
+    // Oldest change first (a sync's order): the forum changed last.
+    assert_eq!(
+        titles(&app, "sort=updated").await,
+        ["Later workshop", "Regional forum"]
+    );
+
+    let moved = app
+        .patch(
+            &path,
+            &json!({"start_date": "2021-09-01", "end_date": "2021-09-01", "kind": "conference",
+                    "status": "cancelled", "location": {"country_code": "MK", "city": "Skopje"}}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(moved["version"], 3);
+    assert_eq!(
+        titles(&app, "from=2021-01-01").await,
+        ["Later workshop", "Regional forum"]
+    );
+    assert_eq!(
+        titles(&app, "country=MK&kind=conference").await,
+        ["Regional forum"]
+    );
+    assert!(
+        titles(&app, "country=AL&kind=meeting&q=forum")
+            .await
+            .is_empty()
+    );
+    assert_eq!(titles(&app, "status=cancelled").await, ["Regional forum"]);
+    assert_eq!(
+        titles(&app, "city=skopje&q=rapporteur").await,
+        ["Regional forum"]
+    );
+}
+
 async fn deleting_an_event_removes_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let created = app
@@ -1085,6 +1145,7 @@ on_both_backends!(
     deleting_an_event_removes_it,
     concurrent_unconditional_patches_all_apply,
     patches_keep_or_move_an_events_relations,
+    text_and_key_patches_keep_lists_and_search_current,
     unknown_events_are_404_problems,
     date_filters_find_overlapping_events,
     field_filters_select_events,

@@ -213,19 +213,34 @@ pub fn for_event(
     if matched.is_empty() {
         return Ok(Vec::new());
     }
-    // The earliest first, as the warnings are; enough of them that the ones left out below
-    // (cancelled, internal, a session of this event) cannot empty a full list of warnings.
+    // The earliest first, as the warnings are. Every event matched here that is kept below
+    // (not cancelled, visible, not a session of this event or its parent) conflicts with this
+    // one at least once, and the warnings are ordered by start: the first
+    // [`MAX_WARNINGS`] such events in start order give the same warnings as all of them. So
+    // their rows are read a few at a time, in start order, until that many are kept (at a
+    // million events a chair's window holds hundreds of meetings, each row a random read).
     matched.sort();
     matched.dedup_by_key(|(_, event)| *event);
-    matched.truncate(MAX_CANDIDATES);
-    let ids: Vec<EventId> = matched.iter().map(|(_, event)| *event).collect();
-    let mut query = by_ids!(events::table.into_boxed(), events::id, ids.as_slice())
-        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
-        .select(CANDIDATE_COLUMNS);
-    if !viewer.sees_internal {
-        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut kept = 0;
+    for chunk in matched.chunks(CANDIDATES_AT_ONCE) {
+        let ids: Vec<EventId> = chunk.iter().map(|(_, event)| *event).collect();
+        let mut query = by_ids!(events::table.into_boxed(), events::id, ids.as_slice())
+            .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+            .select(CANDIDATE_COLUMNS);
+        if !viewer.sees_internal {
+            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+        }
+        let rows: Vec<Candidate> = query.load(conn)?;
+        kept += rows
+            .iter()
+            .filter(|c| c.parent_event_id != Some(id) && this.parent_event_id != Some(c.id))
+            .count();
+        candidates.extend(rows);
+        if kept >= MAX_WARNINGS {
+            break;
+        }
     }
-    let mut candidates: Vec<Candidate> = query.load(conn)?;
     shared.insert(id, people.into_iter().collect());
     candidates.push(this);
     let mut conflicts = find(conn, candidates, Some(id), Some(shared))?;
@@ -233,8 +248,9 @@ pub fn for_event(
     Ok(conflicts)
 }
 
-/// The most events a write's warnings look at: they name the first [`MAX_WARNINGS`].
-const MAX_CANDIDATES: usize = 500;
+/// How many matched events' rows a write's warnings read at a time (see [`for_event`]): a
+/// few more than [`MAX_WARNINGS`], so one read is enough unless some are left out.
+const CANDIDATES_AT_ONCE: usize = MAX_WARNINGS + 12;
 
 /// The people who take part in each of `events`.
 fn persons_of(

@@ -359,6 +359,78 @@ async fn write_warnings_are_capped(backend: Backend) {
     assert_eq!(all["items"].as_array().map(Vec::len), Some(22 * 21 / 2));
 }
 
+/// The warnings are the first 20 conflicts in start order even when many overlapping events
+/// are left out (cancelled) and more than 20 are left: a write reads the other events' rows a
+/// few at a time, in start order, until it has enough.
+async fn write_warnings_are_the_earliest_conflicts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Busy Chair", "slug": "busy"}),
+    )
+    .await;
+    let mut slugs = Vec::new();
+    for i in 0..40 {
+        let mut body = event_body(&format!("Session {i:02}"), "2019-11-18");
+        body["start_time"] = json!(format!("{:02}:{:02}", 8 + i / 6, (i % 6) * 10));
+        body["end_time"] = json!("23:00");
+        body["participants"] = json!([{"person_id": "busy", "role": "chair"}]);
+        slugs.push(
+            app.create("/api/v1/events", body).await["slug"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    // Sessions 1 to 16 are called off: of the earliest 32, only 16 still conflict with the
+    // last one, and 23 in all.
+    for slug in &slugs[1..17] {
+        app.patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"status": "cancelled"}),
+        )
+        .await
+        .expect(200);
+    }
+    let last = app
+        .patch(
+            &format!("/api/v1/events/{}", slugs[39]),
+            &json!({"description": "The last session."}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let named: Vec<String> = last["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["events"][0]["slug"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = std::iter::once(&slugs[0])
+        .chain(&slugs[17..39])
+        .take(20)
+        .cloned()
+        .collect();
+    assert_eq!(named, expected, "{last}");
+    // The same 20, in the same order, as the conflicts list has them.
+    let all = app
+        .get("/api/v1/conflicts?from=2019-11-18&to=2019-11-18")
+        .await
+        .expect(200)
+        .json();
+    let involving: Vec<&Value> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["events"][1]["slug"] == slugs[39].as_str())
+        .take(20)
+        .collect();
+    assert_eq!(involving.len(), 20, "{all}");
+    for (warning, listed) in last["warnings"].as_array().unwrap().iter().zip(&involving) {
+        assert_eq!(warning["events"], listed["events"]);
+    }
+}
+
 /// In a busy city, the event at the same venue is found however many others overlap: a write
 /// once looked at the first 20 overlapping events of the city only.
 async fn venue_warnings_look_past_a_busy_city(backend: Backend) {
@@ -473,5 +545,6 @@ on_both_backends!(
     conflicts_name_the_shared_person_or_venue,
     concurrent_event_writes_cannot_break_a_chain,
     write_warnings_are_capped,
+    write_warnings_are_the_earliest_conflicts,
     venue_warnings_look_past_a_busy_city,
 );

@@ -217,8 +217,8 @@ pub fn for_event(
     // (not cancelled, visible, not a session of this event or its parent) conflicts with this
     // one at least once, and the warnings are ordered by start: the first
     // [`MAX_WARNINGS`] such events in start order give the same warnings as all of them. So
-    // their rows are read a few at a time, in start order, until that many are kept (at a
-    // million events a chair's window holds hundreds of meetings, each row a random read).
+    // their rows are read a few at a time, in start order, until that many are kept: a busy
+    // person or venue costs a few reads, not one random row read per overlapping event.
     matched.sort();
     matched.dedup_by_key(|(_, event)| *event);
     let mut candidates: Vec<Candidate> = Vec::new();
@@ -232,10 +232,7 @@ pub fn for_event(
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
         }
         let rows: Vec<Candidate> = query.load(conn)?;
-        kept += rows
-            .iter()
-            .filter(|c| c.parent_event_id != Some(id) && this.parent_event_id != Some(c.id))
-            .count();
+        kept += rows.iter().filter(|c| !session_pair(c, &this)).count();
         candidates.extend(rows);
         if kept >= MAX_WARNINGS {
             break;
@@ -251,6 +248,12 @@ pub fn for_event(
 /// How many matched events' rows a write's warnings read at a time (see [`for_event`]): a
 /// few more than [`MAX_WARNINGS`], so one read is enough unless some are left out.
 const CANDIDATES_AT_ONCE: usize = MAX_WARNINGS + 12;
+
+/// Whether one of the two events is a session of the other: they overlap by design, and
+/// never conflict.
+fn session_pair(a: &Candidate, b: &Candidate) -> bool {
+    a.parent_event_id == Some(b.id) || b.parent_event_id == Some(a.id)
+}
 
 /// The people who take part in each of `events`.
 fn persons_of(
@@ -294,10 +297,7 @@ fn find(
             if b.starts_at >= a.ends_at {
                 break;
             }
-            if involving.is_some_and(|id| a.id != id && b.id != id)
-                || a.parent_event_id == Some(b.id)
-                || b.parent_event_id == Some(a.id)
-            {
+            if involving.is_some_and(|id| a.id != id && b.id != id) || session_pair(a, b) {
                 continue;
             }
             let a_people = persons_of.get(&a.id).unwrap_or(&empty);

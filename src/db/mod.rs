@@ -1,6 +1,7 @@
 //! The database layer: one connection type over SQLite and PostgreSQL, its pool, migrations and
 //! the write-transaction discipline.
 
+pub mod location;
 pub mod schema;
 pub mod sql_types;
 mod writer;
@@ -149,7 +150,7 @@ impl Database {
         let writer_manager = manager.clone();
         manager
             .establish()
-            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+            .map_err(|e| location::open_failure(url, &manager.url, &e))?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(5))

@@ -1,24 +1,39 @@
 //! The administrative commands that are not the server: tokens (import and export live in
 //! `bulk`).
 
-use crate::configuration::TokenCommand;
+use chrono::{DateTime, Utc};
+
+use crate::configuration::{CreateTokenArgs, TokenCommand};
 use crate::db::{Database, write_transaction};
 use crate::domain::enums::Role;
-use crate::domain::time::parse_date;
 use crate::routes::access::end_of_day;
 use crate::store::audit::{self, Actor};
-use crate::store::tokens;
+use crate::store::tokens::{self, TokenResponse};
 
-/// Runs a `token` command; returns what to print.
-pub fn token(db: &Database, command: TokenCommand) -> Result<String, String> {
+/// The database a `token` command works on.
+pub fn token_database(command: &TokenCommand) -> &str {
+    match command {
+        TokenCommand::Create(args) => &args.database.database_url,
+        TokenCommand::List(database) => &database.database_url,
+        TokenCommand::Revoke(args) => &args.database.database_url,
+    }
+}
+
+/// Runs a `token` command; returns what to print on standard output and, for a new token,
+/// a line about it for standard error (so `TOKEN=$(…)` captures only the secret).
+pub fn token(db: &Database, command: TokenCommand) -> Result<(String, Option<String>), String> {
     let problem = |e: crate::error::ApiError| e.problem().detail;
     db.with_connection(|conn| match command {
-        TokenCommand::Create { role, name, expires } => {
-            let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}"))?;
-            let expires_at = expires
-                .map(|day| parse_date(&day).map(end_of_day))
-                .transpose()?
-                .flatten();
+        TokenCommand::Create(CreateTokenArgs {
+            role,
+            name,
+            expires,
+            ..
+        }) => {
+            let expires_at = match expires {
+                Some(day) => Some(end_of_day(day).ok_or_else(|| format!("{day} is too far"))?),
+                None => None,
+            };
             let created = write_transaction(conn, |conn| {
                 let created = tokens::create(conn, &name, role, expires_at)?;
                 audit::record(
@@ -32,32 +47,92 @@ pub fn token(db: &Database, command: TokenCommand) -> Result<String, String> {
                 Ok(created)
             })
             .map_err(problem)?;
-            Ok(format!("{}\n", created.secret))
+            let lifetime = match expires {
+                Some(day) => format!("works through {day} (UTC)"),
+                None => "does not expire".to_owned(),
+            };
+            let about = format!(
+                "created token {} ({}, {}); it {lifetime}; the secret is shown only now",
+                created.token.id,
+                created.token.name,
+                created.token.role.as_str()
+            );
+            Ok((format!("{}\n", created.secret), Some(about)))
         }
-        TokenCommand::List => {
-            let page = tokens::list(conn, None, 200).map_err(problem)?;
-            let mut out = String::new();
-            for t in page.items {
-                out.push_str(&format!(
-                    "{}\t{}\t{}\t{}\n",
-                    t.id,
-                    t.role.as_str(),
-                    if t.active { "active" } else { "inactive" },
-                    t.name
-                ));
+        TokenCommand::List(_) => {
+            let mut all = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = tokens::list(conn, cursor.as_deref(), 200).map_err(problem)?;
+                all.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
             }
-            Ok(out)
+            Ok((token_table(&all), None))
         }
-        TokenCommand::Revoke { id } => {
+        TokenCommand::Revoke(args) => {
+            let id = args.id;
             let token = write_transaction(conn, |conn| {
                 let token = tokens::revoke(conn, &id)?;
                 audit::record(conn, &Actor::command("token"), "revoke", "token", &id, &serde_json::json!({"name": token.name}))?;
                 Ok(token)
             })
             .map_err(problem)?;
-            Ok(format!("revoked {} ({})\n", token.id, token.name))
+            Ok((format!("revoked {} ({})\n", token.id, token.name), None))
         }
     })
+}
+
+/// Tokens as a table with a header, columns aligned; times are UTC.
+fn token_table(tokens: &[TokenResponse]) -> String {
+    let header = ["ID", "NAME", "ROLE", "CREATED (UTC)", "LAST DAY", "STATE"].map(str::to_owned);
+    let rows: Vec<[String; 6]> = tokens
+        .iter()
+        .map(|t| {
+            [
+                t.id.to_string(),
+                t.name.clone(),
+                t.role.as_str().to_owned(),
+                t.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                t.expires_at.map_or_else(|| "never".to_owned(), last_day),
+                state(t),
+            ]
+        })
+        .collect();
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The day a token stored as expiring at `instant` (the midnight after its last day) last
+/// works: what `--expires` was given.
+fn last_day(instant: DateTime<Utc>) -> String {
+    let moment = instant - chrono::Duration::nanoseconds(1);
+    moment.date_naive().to_string()
+}
+
+fn state(token: &TokenResponse) -> String {
+    match (token.revoked_at, token.active) {
+        (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+        (None, true) => "active".to_owned(),
+        (None, false) => "expired".to_owned(),
+    }
 }
 
 /// Creates the bootstrap admin token from `REGISTRY_ADMIN_TOKEN` unless it exists.
@@ -72,4 +147,43 @@ pub fn bootstrap_admin(db: &Database, secret: &str) -> Result<(), String> {
         })
         .map_err(|e| format!("REGISTRY_ADMIN_TOKEN: {}", e.problem().detail))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TokenId;
+
+    fn token(name: &str, expires_at: Option<DateTime<Utc>>, active: bool) -> TokenResponse {
+        TokenResponse {
+            id: TokenId(uuid::Uuid::nil()),
+            name: name.to_owned(),
+            role: Role::Editor,
+            created_at: DateTime::UNIX_EPOCH,
+            expires_at,
+            revoked_at: None,
+            active,
+        }
+    }
+
+    #[test]
+    fn the_token_table_has_a_header_and_aligned_columns() {
+        let midnight = end_of_day(chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap_or_default())
+            .map(|i| i.get());
+        let table = token_table(&[
+            token("ci", midnight, true),
+            token("a longer name", None, false),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(
+            lines[0].starts_with("ID") && lines[0].contains("LAST DAY"),
+            "{table}"
+        );
+        assert!(lines[1].contains("  2027-01-31  active"), "{table}");
+        assert!(lines[2].contains("  never       expired"), "{table}");
+        let name_column = lines[0].find("NAME");
+        assert_eq!(lines[1].find("ci"), name_column, "{table}");
+        assert_eq!(lines[2].find("a longer name"), name_column, "{table}");
+    }
 }

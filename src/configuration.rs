@@ -1,124 +1,192 @@
 //! The one place settings are read: command-line flags, each with an environment variable.
+//!
+//! Every command declares only the flags it uses, so its `--help` is honest and a setting of
+//! another command (`REGISTRY_BIND` in a container's environment, say) is never parsed by it.
 
-use std::net::SocketAddr;
+use std::ffi::OsString;
+use std::net::{SocketAddr, ToSocketAddrs};
 
-use clap::{Args, Parser, Subcommand};
+use chrono::{NaiveDate, Utc};
+use clap::builder::TypedValueParser;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::domain::enums::Role;
+use crate::domain::text;
+use crate::domain::time::parse_date;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "meeting-registry",
     version,
-    about = "The registry of record for institutional meetings and events"
+    about = "The registry of record for institutional meetings and events",
+    override_usage = "meeting-registry [COMMAND] [OPTIONS]",
+    after_help = "Without a command, `serve` runs: `meeting-registry serve --help` lists its flags.\n\
+                  Each command takes its own flags; one written before the command is passed to it."
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub database: DatabaseSettings,
-    #[command(flatten)]
-    pub server: ServerSettings,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API (the default).
-    Serve {
-        /// Import this bundle (idempotently) before serving, e.g. data/demo.json.
-        #[arg(long, value_name = "FILE")]
-        import: Option<String>,
-    },
+    Serve(ServeArgs),
     /// Import a bundle of records (the format `export` writes), all or nothing.
-    Import {
-        #[arg(value_name = "FILE")]
-        file: String,
-    },
+    Import(ImportArgs),
     /// Print the whole registry as a bundle `import` reads.
-    Export,
+    Export(DatabaseLocation),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
     /// Apply pending migrations and exit.
-    Migrate,
+    Migrate(DatabaseLocation),
     /// Print the OpenAPI document.
     Openapi,
+    /// Ask a running server whether it is ready (GET /readyz); exit 0 if so, 1 if not.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub server: ServerSettings,
+    /// Import this bundle (idempotently) before serving, e.g. data/demo.json.
+    #[arg(long, value_name = "FILE")]
+    pub import: Option<String>,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database: self.database.clone(),
+            server: self.server.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseLocation,
+    #[arg(value_name = "FILE")]
+    pub file: String,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token and print its secret (shown only this once).
-    Create {
-        #[arg(long, value_parser = ["admin", "editor", "reader"])]
-        role: String,
-        /// Who or what uses it; shown in the audit log.
-        #[arg(long)]
-        name: String,
-        /// Last day the token works (YYYY-MM-DD, UTC).
-        #[arg(long, value_name = "DATE")]
-        expires: Option<String>,
-    },
+    Create(CreateTokenArgs),
     /// List tokens (never their secrets).
-    List,
+    List(DatabaseLocation),
     /// Revoke a token by id.
-    Revoke {
-        #[arg(value_name = "ID")]
-        id: String,
-    },
+    Revoke(RevokeTokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateTokenArgs {
+    #[command(flatten)]
+    pub database: DatabaseLocation,
+    /// What it may do: `reader` also sees internal records, `editor` also writes, `admin` also
+    /// manages tokens and reads the audit log.
+    #[arg(
+        long,
+        value_parser = clap::builder::PossibleValuesParser::new(["admin", "editor", "reader"])
+            .try_map(|role: String| Role::parse(&role).ok_or_else(Role::expected))
+    )]
+    pub role: Role,
+    /// Who or what uses it; shown in the audit log.
+    #[arg(long, value_parser = token_name)]
+    pub name: String,
+    /// Last day the token works (YYYY-MM-DD, UTC; today or later); without it, it never
+    /// expires.
+    #[arg(long, value_name = "DATE", value_parser = last_day)]
+    pub expires: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RevokeTokenArgs {
+    #[command(flatten)]
+    pub database: DatabaseLocation,
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The URL to GET [default: /readyz on the address of --bind]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The server's listen address, used when --url is not given (0.0.0.0 and :: are asked
+    /// on the loopback address).
+    #[arg(
+        long,
+        env = "REGISTRY_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDRESS"
+    )]
+    pub bind: String,
+}
+
+impl HealthcheckArgs {
+    pub fn url(&self) -> String {
+        match &self.url {
+            Some(url) => url.clone(),
+            None => crate::healthcheck::readiness_url(&self.bind),
+        }
+    }
+}
+
+/// Where the database is, for the commands other than `serve` (which also sizes its pool).
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseLocation {
+    /// `postgres://…` for PostgreSQL; anything else is a SQLite file path.
+    #[arg(long, env = "DATABASE_URL", default_value = "registry.db")]
+    pub database_url: String,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseSettings {
     /// `postgres://…` for PostgreSQL; anything else is a SQLite file path.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "registry.db",
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "registry.db")]
     pub database_url: String,
     /// Largest number of database connections.
-    #[arg(long, env = "REGISTRY_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256), global = true)]
+    #[arg(long, env = "REGISTRY_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub pool_size: u32,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ServerSettings {
-    /// Address and port to listen on.
+    /// Address and port to listen on (a host name such as localhost:8080 is resolved).
     #[arg(
         long,
         env = "REGISTRY_BIND",
         default_value = "127.0.0.1:8080",
-        global = true
+        value_name = "ADDRESS",
+        value_parser = listen_address
     )]
     pub bind: SocketAddr,
     /// Origins allowed to call the API from a browser, comma-separated (`*` for any); none
     /// by default.
-    #[arg(
-        long,
-        env = "REGISTRY_CORS_ORIGINS",
-        value_delimiter = ',',
-        global = true
-    )]
+    #[arg(long, env = "REGISTRY_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "REGISTRY_WORKERS", global = true)]
+    #[arg(long, env = "REGISTRY_WORKERS", value_parser = worker_count)]
     pub workers: Option<usize>,
     /// Requests per second per client (token, else IP), bursts of twice that; 0 turns
     /// limiting off.
-    #[arg(long, env = "REGISTRY_RATE_LIMIT", default_value_t = 50, global = true)]
+    #[arg(long, env = "REGISTRY_RATE_LIMIT", default_value_t = 50)]
     pub rate_limit: u32,
     /// Memory for cached representations, in MiB (0 turns the cache off). Entries are checked
     /// against the database's generation on every read, so the cache never serves a record
     /// older than the last committed write.
-    #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536), global = true)]
+    #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub cache_mb: u64,
     /// An admin token to create on start if it does not exist (at least 32 characters), so a
     /// container can be administered without exec-ing into it.
-    #[arg(
-        long,
-        env = "REGISTRY_ADMIN_TOKEN",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "REGISTRY_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 }
 
@@ -140,4 +208,217 @@ impl Default for ServerSettings {
 pub struct Settings {
     pub database: DatabaseSettings,
     pub server: ServerSettings,
+}
+
+impl Cli {
+    /// Parses the command line, with `serve` when no command is named and flags written before
+    /// the command moved after it. Returns the notes to print about flags the command does
+    /// not take (ignored, since nothing of theirs runs).
+    pub fn parse_arguments(
+        args: impl IntoIterator<Item = OsString>,
+    ) -> Result<(Self, Vec<String>), clap::Error> {
+        let (args, notes) = arrange(&Self::command(), args.into_iter().collect());
+        let matches = Self::command().try_get_matches_from(args)?;
+        Ok((Self::from_arg_matches(&matches)?, notes))
+    }
+}
+
+/// Rewrites `meeting-registry [FLAGS] [COMMAND [SUBCOMMAND]] [ARGS]` as
+/// `meeting-registry COMMAND [SUBCOMMAND] [FLAGS it takes] [ARGS]`, with `serve` as the
+/// command when none is named. Anything it does not recognise is left as it was, for clap to
+/// explain.
+fn arrange(root: &clap::Command, args: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
+    let Some((program, rest)) = args.split_first() else {
+        return (args, Vec::new());
+    };
+    let mut arranged = vec![program.clone()];
+    let mut path = Vec::new();
+    let mut leading: Vec<(String, &[OsString])> = Vec::new();
+    let mut command = root;
+    let mut i = 0;
+    loop {
+        while let Some(flag) = rest.get(i).and_then(|a| a.to_str()) {
+            let Some(name) = flag.strip_prefix("--").filter(|n| !n.is_empty()) else {
+                break;
+            };
+            let name = name.split('=').next().unwrap_or(name);
+            let Some(arg) = find_flag(command, name) else {
+                return (args, Vec::new());
+            };
+            let width = if arg.get_action().takes_values() && !flag.contains('=') {
+                2
+            } else {
+                1
+            };
+            let Some(tokens) = rest.get(i..i + width) else {
+                return (args, Vec::new());
+            };
+            leading.push((name.to_owned(), tokens));
+            i += width;
+        }
+        let named = rest
+            .get(i)
+            .and_then(|a| a.to_str())
+            .and_then(|name| command.find_subcommand(name));
+        match named {
+            Some(sub) => {
+                path.push(sub.get_name().to_owned());
+                command = sub;
+                i += 1;
+                if !command.has_subcommands() {
+                    break;
+                }
+            }
+            None if path.is_empty() && i == rest.len() => {
+                path.push("serve".to_owned());
+                command = match root.find_subcommand("serve") {
+                    Some(serve) => serve,
+                    None => return (args, Vec::new()),
+                };
+                break;
+            }
+            None => return (args, Vec::new()),
+        }
+    }
+    arranged.extend(path.iter().map(OsString::from));
+    let mut notes = Vec::new();
+    for (name, tokens) in leading {
+        if command.get_arguments().any(|a| a.get_long() == Some(&name)) {
+            arranged.extend(tokens.iter().cloned());
+        } else {
+            notes.push(format!(
+                "--{name} is not a flag of `{}`: ignored",
+                path.join(" ")
+            ));
+        }
+    }
+    arranged.extend(rest[i..].iter().cloned());
+    (arranged, notes)
+}
+
+/// A flag of `command` or of any command below it.
+fn find_flag<'a>(command: &'a clap::Command, long: &str) -> Option<&'a clap::Arg> {
+    command
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))
+        .or_else(|| {
+            command
+                .get_subcommands()
+                .find_map(|sub| find_flag(sub, long))
+        })
+}
+
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse() {
+        return Ok(address);
+    }
+    let resolved = text.to_socket_addrs().map_err(|e| {
+        format!("not an address and port such as 127.0.0.1:8080 or localhost:8080 ({e})")
+    })?;
+    resolved
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("{text} resolves to no address"))
+}
+
+fn worker_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("must be a whole number of threads, at least 1".to_owned()),
+    }
+}
+
+/// A token's name: the API's rules (trimmed, not empty, one line of at most 100 characters).
+fn token_name(text: &str) -> Result<String, String> {
+    let mut errors = Vec::new();
+    let name = text::required_line("name", text, 100, &mut errors);
+    match errors.into_iter().next() {
+        Some(error) => Err(error.message),
+        None => Ok(name),
+    }
+}
+
+/// The last day a token works: a real date, today (UTC) or later.
+fn last_day(text: &str) -> Result<NaiveDate, String> {
+    let day = parse_date(text)?;
+    let today = Utc::now().date_naive();
+    if day < today {
+        return Err(format!(
+            "{day} is in the past (today is {today}, UTC): a token would be expired at once"
+        ));
+    }
+    Ok(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arranged(line: &str) -> (String, Vec<String>) {
+        let args = line.split_whitespace().map(OsString::from).collect();
+        let (args, notes) = arrange(&Cli::command(), args);
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        (args.join(" "), notes)
+    }
+
+    #[test]
+    fn no_command_means_serve() {
+        assert_eq!(arranged("mr").0, "mr serve");
+        assert_eq!(
+            arranged("mr --bind 0.0.0.0:80 --import x.json").0,
+            "mr serve --bind 0.0.0.0:80 --import x.json"
+        );
+    }
+
+    #[test]
+    fn flags_before_the_command_are_passed_to_it() {
+        assert_eq!(
+            arranged("mr --database-url x.db token list").0,
+            "mr token list --database-url x.db"
+        );
+        assert_eq!(
+            arranged("mr --database-url=x.db token create --role admin").0,
+            "mr token create --database-url=x.db --role admin"
+        );
+        assert_eq!(
+            arranged("mr --bind 0.0.0.0:80 serve --workers 2").0,
+            "mr serve --bind 0.0.0.0:80 --workers 2"
+        );
+    }
+
+    #[test]
+    fn flags_the_command_does_not_take_are_ignored_with_a_note() {
+        let (args, notes) = arranged("mr --bind nonsense token list");
+        assert_eq!(args, "mr token list");
+        assert_eq!(notes, ["--bind is not a flag of `token list`: ignored"]);
+    }
+
+    #[test]
+    fn what_is_not_understood_is_left_to_clap() {
+        assert_eq!(
+            arranged("mr --bnid x token list").0,
+            "mr --bnid x token list"
+        );
+        assert_eq!(arranged("mr --help").0, "mr --help");
+        assert_eq!(arranged("mr tokn list").0, "mr tokn list");
+        assert_eq!(arranged("mr token").0, "mr token");
+    }
+
+    #[test]
+    fn token_flags_are_checked() {
+        assert!(token_name("  ").is_err());
+        assert_eq!(token_name(" ci ").as_deref(), Ok("ci"));
+        assert!(last_day("2001-01-01").is_err_and(|e| e.contains("in the past")));
+        assert!(last_day("2001-02-30").is_err());
+        let today = Utc::now().date_naive();
+        assert_eq!(last_day(&today.to_string()), Ok(today));
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -1,48 +1,53 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use meeting_registry::configuration::{Cli, Command, Settings};
 use meeting_registry::db::Database;
 use meeting_registry::startup::Application;
-use meeting_registry::{bulk, openapi, telemetry};
+use meeting_registry::{bulk, healthcheck, openapi, telemetry};
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Serve { import: None }) {
+    let (cli, notes) = match Cli::parse_arguments(std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(error) => error.exit(),
+    };
+    for note in notes {
+        eprintln!("meeting-registry: {note}");
+    }
+    let result = match cli.command {
         Command::Openapi => {
             print!("{}", openapi::document_json());
             Ok(())
         }
-        Command::Migrate => {
+        Command::Healthcheck(args) => healthcheck::check(&args.url()).map(|ok| println!("{ok}")),
+        Command::Migrate(database) => {
             telemetry::init(false);
-            Database::connect(&cli.database.database_url, cli.database.pool_size)
+            Database::connect(&database.database_url, 1)
                 .and_then(|db| db.migrate())
                 .map(|applied| tracing::info!(applied, "migrations applied"))
         }
-        Command::Serve { import } => {
+        Command::Serve(args) => {
             telemetry::init(false);
-            let settings = Settings {
-                database: cli.database,
-                server: cli.server,
-            };
-            match import {
-                Some(file) => import_then(&settings, &file).and_then(|()| serve(settings)),
+            let settings = args.settings();
+            match args.import {
+                Some(file) => import_then(&settings.database.database_url, &file)
+                    .and_then(|()| serve(settings)),
                 None => serve(settings),
             }
         }
-        Command::Import { file } => {
+        Command::Import(args) => {
             telemetry::init(false);
-            let settings = Settings {
-                database: cli.database,
-                server: cli.server,
-            };
-            import_then(&settings, &file)
+            import_then(&args.database.database_url, &args.file)
         }
-        Command::Token(command) => open(&cli.database.database_url, 1)
+        Command::Token(command) => open(meeting_registry::cli::token_database(&command))
             .and_then(|db| meeting_registry::cli::token(&db, command))
-            .map(|output| print!("{output}")),
-        Command::Export => open(&cli.database.database_url, cli.database.pool_size)
+            .map(|(output, about)| {
+                if let Some(about) = about {
+                    eprintln!("{about}");
+                }
+                print!("{output}");
+            }),
+        Command::Export(database) => open(&database.database_url)
             .and_then(|db| bulk::export_json(&db))
             .map(|json| print!("{json}")),
     };
@@ -55,14 +60,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(url: &str, pool_size: u32) -> Result<Database, String> {
-    let db = Database::connect(url, pool_size)?;
+/// A connection for a command-line tool, the schema brought up to date.
+fn open(url: &str) -> Result<Database, String> {
+    let db = Database::connect(url, 1)?;
     db.migrate()?;
     Ok(db)
 }
 
-fn import_then(settings: &Settings, file: &str) -> Result<(), String> {
-    let db = open(&settings.database.database_url, settings.database.pool_size)?;
+fn import_then(database_url: &str, file: &str) -> Result<(), String> {
+    let db = open(database_url)?;
     let report = bulk::import_file(&db, file)?;
     eprintln!(
         "imported {file}: {} created, {} updated, {} unchanged",

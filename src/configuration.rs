@@ -23,14 +23,22 @@ pub struct Cli {
 pub enum Command {
     /// Run the API (the default).
     Serve {
-        /// Import this bundle (idempotently) before serving, e.g. data/demo.json.
+        /// Import this bundle before serving, e.g. data/demo.json: creates the records that
+        /// are missing and leaves existing ones as they are, so edits survive restarts.
         #[arg(long, value_name = "FILE")]
         import: Option<String>,
     },
-    /// Import a bundle of records (the format `export` writes), all or nothing.
+    /// Import a bundle of records (the format `export` writes), all or nothing: creates the
+    /// records that are missing and leaves existing ones (matched by slug) as they are.
     Import {
         #[arg(value_name = "FILE")]
         file: String,
+        /// Make existing records match the file, listing every field this overwrites.
+        #[arg(long)]
+        overwrite: bool,
+        /// Check the file and show what the import would do, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print the whole registry as a bundle `import` reads.
     Export,

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use meeting_registry::bulk::{ImportMode, ImportOptions};
 use meeting_registry::configuration::{Cli, Command, Settings};
 use meeting_registry::db::Database;
 use meeting_registry::startup::Application;
@@ -27,17 +28,32 @@ fn main() -> ExitCode {
                 server: cli.server,
             };
             match import {
-                Some(file) => import_then(&settings, &file).and_then(|()| serve(settings)),
+                Some(file) => {
+                    // Never overwrites: edits made since the last start survive.
+                    import_then(&settings, &file, ImportOptions::default())
+                        .map(|report| eprint!("{report}"))
+                        .and_then(|()| serve(settings))
+                }
                 None => serve(settings),
             }
         }
-        Command::Import { file } => {
+        Command::Import {
+            file,
+            overwrite,
+            dry_run,
+        } => {
             telemetry::init(false);
             let settings = Settings {
                 database: cli.database,
                 server: cli.server,
             };
-            import_then(&settings, &file)
+            let mode = if overwrite {
+                ImportMode::Overwrite
+            } else {
+                ImportMode::KeepExisting
+            };
+            import_then(&settings, &file, ImportOptions { mode, dry_run })
+                .map(|report| print!("{report}"))
         }
         Command::Token(command) => open(&cli.database.database_url, 1)
             .and_then(|db| meeting_registry::cli::token(&db, command))
@@ -61,14 +77,11 @@ fn open(url: &str, pool_size: u32) -> Result<Database, String> {
     Ok(db)
 }
 
-fn import_then(settings: &Settings, file: &str) -> Result<(), String> {
+/// Imports `file`; returns the report to print.
+fn import_then(settings: &Settings, file: &str, options: ImportOptions) -> Result<String, String> {
     let db = open(&settings.database.database_url, settings.database.pool_size)?;
-    let report = bulk::import_file(&db, file)?;
-    eprintln!(
-        "imported {file}: {} created, {} updated, {} unchanged",
-        report.created, report.updated, report.unchanged
-    );
-    Ok(())
+    let report = bulk::import_file(&db, file, options)?;
+    Ok(report.render(file))
 }
 
 fn serve(settings: Settings) -> Result<(), String> {

@@ -1,230 +1,91 @@
 //! `import` and `export`: the whole registry as one JSON document in the API's own shapes,
 //! references written as slugs.
 //!
-//! Import is all-or-nothing (one transaction), idempotent (records are keyed by slug and a
-//! record whose representation would not change is left alone), and reports every invalid
-//! record with its position before touching anything it cannot store.
+//! Import is keyed by slug and all-or-nothing (one transaction). By default it only creates
+//! what is missing: a record that exists is left as it is however it differs from the file, so
+//! edits made through the API survive `serve --import` at every start. [`ImportMode::Overwrite`]
+//! makes existing records match the file and reports each field it overwrites. A record already
+//! equal to the file is never written (no version bump, no audit entry).
+//!
+//! A file with problems is reported whole: every record and field, whether it fails to parse,
+//! refers to nothing, or breaks a registry rule, and nothing is stored.
 
-use std::collections::HashMap;
+mod export;
+mod parse;
+mod references;
+mod report;
 
+use std::collections::{HashMap, HashSet};
+
+use actix_web::ResponseError;
 use diesel::Connection;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::db::{AnyConnection, Database, write_transaction};
-use crate::domain::Slug;
-use crate::domain::organisation::MembershipInput;
+use crate::domain::organisation::ValidMembership;
 use crate::error::{ApiError, FieldError};
-use crate::http::parse_input;
 use crate::store::Viewer;
 use crate::store::audit::{self, Actor};
-use crate::store::chains::{self, ChainFilter, Chains};
-use crate::store::events::{self, EventFilter, EventSort, Events};
-use crate::store::networks::{self, MembershipFilter, NetworkFilter, Networks};
-use crate::store::organisations::{self, OrganisationFilter, Organisations};
-use crate::store::people::{self, People, PersonFilter};
+use crate::store::chains::Chains;
+use crate::store::events::Events;
+use crate::store::networks::{self, Networks};
+use crate::store::organisations::Organisations;
+use crate::store::people::People;
 use crate::store::resource::Resource;
+
+use export::all_members;
+pub use export::{export, export_json};
+use parse::{Item, Problems, mark_duplicates, parse_section};
+use references::{references, singular, stored};
+use report::field_errors;
+pub use report::{
+    FieldChange, ImportError, ImportMode, ImportOptions, ImportProblem, ImportReport,
+    RecordDifference,
+};
 
 /// The sections of a bundle, in the order they are stored (each refers only to earlier ones).
 pub const SECTIONS: [&str; 5] = ["organisations", "people", "networks", "events", "chains"];
 
-/// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
-
-/// One record that could not be imported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportProblem {
-    /// `events[3]`
-    pub position: String,
-    pub slug: Option<String>,
-    pub errors: Vec<FieldError>,
-}
-
-impl std::fmt::Display for ImportProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.position)?;
-        if let Some(slug) = &self.slug {
-            write!(f, " ({slug})")?;
-        }
-        let details: Vec<String> = self
-            .errors
-            .iter()
-            .map(|e| {
-                if e.field.is_empty() {
-                    e.message.clone()
-                } else {
-                    format!("{}: {}", e.field, e.message)
-                }
-            })
-            .collect();
-        write!(f, ": {}", details.join("; "))
-    }
-}
-
-#[derive(Debug)]
-pub enum ImportError {
-    /// The file is not a bundle at all.
-    Unreadable(String),
-    /// Records that are invalid or break a rule; nothing was stored.
-    Invalid(Vec<ImportProblem>),
-    Database(ApiError),
-}
-
-impl std::fmt::Display for ImportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Unreadable(message) => write!(f, "{message}"),
-            Self::Invalid(problems) => {
-                writeln!(
-                    f,
-                    "{} invalid record(s); nothing was imported:",
-                    problems.len()
-                )?;
-                for problem in problems {
-                    writeln!(f, "  {problem}")?;
-                }
-                Ok(())
+/// Reports every reference that names neither a record of the file nor one of the registry.
+fn check_references<R: Resource>(
+    conn: &mut AnyConnection,
+    items: &[Item<R>],
+    in_file: &HashSet<(&'static str, String)>,
+    known: &mut HashMap<(&'static str, String), bool>,
+    problems: &mut Problems,
+) -> Result<(), ApiError> {
+    for item in items {
+        for reference in references(item.place.section, &item.raw) {
+            let target = (reference.section, reference.key.clone());
+            if in_file.contains(&target) {
+                continue;
             }
-            Self::Database(error) => write!(f, "import failed: {}", error.problem().detail),
-        }
-    }
-}
-
-fn problem_of(position: String, slug: Option<String>, error: ApiError) -> ImportProblem {
-    let problem = error.problem();
-    let errors = if !problem.errors.is_empty() {
-        problem.errors
-    } else {
-        vec![FieldError::new("", problem.detail)]
-    };
-    ImportProblem {
-        position,
-        slug,
-        errors,
-    }
-}
-
-/// A parsed record of one section, with the slug it is keyed by.
-struct Item<R: Resource> {
-    position: String,
-    key: String,
-    valid: R::Valid,
-    /// Slugs of records of the same section this one refers to (parents).
-    depends_on: Option<String>,
-    members: Vec<(String, MembershipInput)>,
-}
-
-fn key_of(object: &Map<String, Value>, name_field: &str) -> Option<String> {
-    match object.get("slug").and_then(Value::as_str) {
-        Some(slug) => Some(slug.to_owned()),
-        None => object
-            .get(name_field)
-            .and_then(Value::as_str)
-            .map(|title| Slug::from_title(title).into_string()),
-    }
-}
-
-/// Parses and validates one section; every record gets its slug fixed so imports are keyed.
-fn parse_section<R: Resource>(
-    section: &str,
-    values: Vec<Value>,
-    name_field: &str,
-    parent_field: Option<&str>,
-    problems: &mut Vec<ImportProblem>,
-) -> Vec<Item<R>> {
-    let mut items = Vec::new();
-    for (i, value) in values.into_iter().enumerate() {
-        let position = format!("{section}[{i}]");
-        let Value::Object(mut object) = value else {
-            problems.push(ImportProblem {
-                position,
-                slug: None,
-                errors: vec![FieldError::new("", "must be a JSON object")],
-            });
-            continue;
-        };
-        let key = key_of(&object, name_field);
-        let members = object.remove("members").filter(|_| section == "networks");
-        let mut member_inputs = Vec::new();
-        if let Some(members) = members {
-            match members {
-                Value::Array(list) => {
-                    for (j, member) in list.into_iter().enumerate() {
-                        match parse_input::<MembershipInput>(member) {
-                            Ok(input) => {
-                                member_inputs.push((format!("{position}.members[{j}]"), input))
-                            }
-                            Err(e) => problems.push(problem_of(
-                                format!("{position}.members[{j}]"),
-                                key.clone(),
-                                e,
-                            )),
-                        }
-                    }
+            let exists = match known.get(&target) {
+                Some(exists) => *exists,
+                None => {
+                    let exists = stored(conn, reference.section, &reference.key)?;
+                    known.insert(target, exists);
+                    exists
                 }
-                _ => problems.push(ImportProblem {
-                    position: position.clone(),
-                    slug: key.clone(),
-                    errors: vec![FieldError::new("members", "must be an array")],
-                }),
+            };
+            // A malformed key is already reported by the parser for that field.
+            if !exists && !problems.has_field(&item.place, &reference.field) {
+                problems.add(
+                    &item.place,
+                    vec![FieldError::new(
+                        reference.field,
+                        format!(
+                            "no {} {:?} in the file or the registry",
+                            singular(reference.section),
+                            reference.key
+                        ),
+                    )],
+                );
             }
         }
-        if let Some(key) = &key {
-            object.insert("slug".to_owned(), Value::String(key.clone()));
-        }
-        let depends_on = parent_field
-            .and_then(|f| object.get(f))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let parsed = parse_input::<R::Input>(Value::Object(object))
-            .and_then(|input| R::validate(input).map_err(ApiError::Validation));
-        match (parsed, key) {
-            (Ok(valid), Some(key)) => items.push(Item {
-                position,
-                key,
-                valid,
-                depends_on,
-                members: member_inputs,
-            }),
-            (Ok(_), None) => problems.push(ImportProblem {
-                position,
-                slug: None,
-                errors: vec![FieldError::new("slug", "is required")],
-            }),
-            (Err(e), key) => problems.push(problem_of(position, key, e)),
-        }
     }
-    // Parents first: a record that refers to another of the same section comes after it.
-    let mut ordered: Vec<Item<R>> = Vec::with_capacity(items.len());
-    let mut pending = items;
-    while !pending.is_empty() {
-        let placed: Vec<String> = ordered.iter().map(|i| i.key.clone()).collect();
-        let in_section: Vec<String> = pending.iter().map(|i| i.key.clone()).collect();
-        let (ready, rest): (Vec<_>, Vec<_>) =
-            pending
-                .into_iter()
-                .partition(|item| match &item.depends_on {
-                    Some(parent) => {
-                        placed.contains(parent)
-                            || !in_section.contains(parent)
-                            || *parent == item.key
-                    }
-                    None => true,
-                });
-        if ready.is_empty() {
-            // A cycle: store in file order and let the rules refuse it.
-            ordered.extend(rest);
-            break;
-        }
-        ordered.extend(ready);
-        pending = rest;
-    }
-    ordered
+    Ok(())
 }
 
 /// Representation without what changes on every write.
@@ -247,11 +108,14 @@ fn strip_volatile(value: &mut Value) {
     }
 }
 
-/// A savepoint whose changes are undone when they turn out to change nothing.
+/// Why a savepoint's changes are undone.
 #[derive(Debug)]
 enum Attempt {
     Failed(ApiError),
+    /// The stored record already equals the file's.
     Unchanged,
+    /// The record differs from the file and is to be left as it is.
+    Kept(RecordDifference),
 }
 
 impl From<diesel::result::Error> for Attempt {
@@ -266,354 +130,355 @@ impl From<ApiError> for Attempt {
     }
 }
 
+/// What became of one record of the file.
+enum Stored {
+    Created,
+    Unchanged,
+    Overwritten(RecordDifference),
+    Kept(RecordDifference),
+}
+
 fn input_json<R: Resource>(response: &R::Response) -> Result<Value, ApiError> {
     serde_json::to_value(R::as_input(response)).map_err(ApiError::internal)
 }
 
+/// Per field of the record's input shape, what is stored and what the file says.
+fn field_changes(stored: &Value, file: &Value) -> Vec<FieldChange> {
+    let Value::Object(changes) = audit::diff(stored, file) else {
+        return Vec::new();
+    };
+    changes
+        .into_iter()
+        .map(|(field, change)| FieldChange {
+            field,
+            stored: change.get("from").cloned().unwrap_or(Value::Null),
+            file: change.get("to").cloned().unwrap_or(Value::Null),
+        })
+        .collect()
+}
+
+/// A network's memberships become exactly the file's, in a savepoint undone when that changes
+/// nothing (so unchanged memberships keep their ids).
+fn reconcile_members(
+    conn: &mut AnyConnection,
+    network_id: uuid::Uuid,
+    network: &str,
+    members: Option<&[ValidMembership]>,
+) -> Result<Option<FieldChange>, Attempt> {
+    let Some(members) = members else {
+        return Ok(None);
+    };
+    let outcome = conn.transaction::<FieldChange, Attempt, _>(|conn| {
+        let before = all_members(conn, network)?;
+        for member in &before {
+            networks::remove_member(conn, network, &member.id.to_string())?;
+        }
+        for (i, member) in members.iter().enumerate() {
+            networks::add_member(conn, network, member).map_err(|e| {
+                let errors = field_errors(&e)
+                    .into_iter()
+                    .map(|f| match f.field.as_str() {
+                        "" => FieldError::new(format!("members[{i}]"), f.message),
+                        field => FieldError::new(format!("members[{i}].{field}"), f.message),
+                    })
+                    .collect();
+                ApiError::Validation(errors)
+            })?;
+        }
+        let after = all_members(conn, network)?;
+        if comparable(&after) == comparable(&before) {
+            return Err(Attempt::Unchanged);
+        }
+        let as_inputs = |members: &[networks::MembershipResponse]| {
+            serde_json::to_value(
+                members
+                    .iter()
+                    .map(networks::member_as_input)
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(ApiError::internal)
+        };
+        Ok(FieldChange {
+            field: "members".to_owned(),
+            stored: as_inputs(&before)?,
+            file: as_inputs(&after)?,
+        })
+    });
+    match outcome {
+        Ok(change) => {
+            let changes =
+                serde_json::json!({"members": {"from": change.stored, "to": change.file}});
+            audit::record(
+                conn,
+                &Actor::command("import"),
+                "update_members",
+                "network",
+                &network_id.to_string(),
+                &changes,
+            )?;
+            Ok(Some(change))
+        }
+        Err(Attempt::Unchanged) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// Creates the record, or compares the stored one with the file's and overwrites it or leaves
+/// it as `mode` says; each in a savepoint, so a record that fails leaves no trace.
+fn store_record<R: Resource>(
+    conn: &mut AnyConnection,
+    item: &Item<R>,
+    key: &str,
+    valid: &R::Valid,
+    mode: ImportMode,
+) -> Result<Stored, ApiError> {
+    let actor = Actor::command("import");
+    let existing = match R::get(conn, key, Viewer::WRITER) {
+        Ok(existing) => Some(existing),
+        Err(ApiError::NotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let outcome = conn.transaction::<Stored, Attempt, _>(|conn| {
+        let Some(existing) = &existing else {
+            let id = R::create(conn, valid)?;
+            let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
+            let fields = input_json::<R>(&created)?;
+            audit::record(conn, &actor, "create", R::NAME, &id.to_string(), &fields)?;
+            reconcile_members(conn, id, key, item.members.as_deref())?;
+            return Ok(Stored::Created);
+        };
+        let id = R::id(existing);
+        R::update(conn, id, R::version(existing), valid, None)?;
+        let after = R::get(conn, key, Viewer::WRITER)?;
+        let record_changed = comparable(&after) != comparable(existing);
+        let (stored_fields, file_fields) = (input_json::<R>(existing)?, input_json::<R>(&after)?);
+        let mut fields = if record_changed {
+            field_changes(&stored_fields, &file_fields)
+        } else {
+            Vec::new()
+        };
+        if record_changed {
+            let changes = audit::diff(&stored_fields, &file_fields);
+            audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
+        }
+        let members = reconcile_members(conn, id, key, item.members.as_deref())?;
+        if !record_changed && members.is_none() {
+            return Err(Attempt::Unchanged);
+        }
+        fields.extend(members);
+        let difference = RecordDifference {
+            section: item.place.section,
+            slug: key.to_owned(),
+            fields,
+            note: None,
+        };
+        match mode {
+            ImportMode::Overwrite => Ok(Stored::Overwritten(difference)),
+            ImportMode::KeepExisting => Err(Attempt::Kept(difference)),
+        }
+    });
+    match outcome {
+        Ok(stored) => Ok(stored),
+        Err(Attempt::Unchanged) => Ok(Stored::Unchanged),
+        Err(Attempt::Kept(difference)) => Ok(Stored::Kept(difference)),
+        // The file's version of a record that is kept need not be storable.
+        Err(Attempt::Failed(e))
+            if mode == ImportMode::KeepExisting
+                && existing.is_some()
+                && !e.status_code().is_server_error() =>
+        {
+            let reasons: Vec<String> = field_errors(&e)
+                .into_iter()
+                .map(|f| match f.field.as_str() {
+                    "" => f.message,
+                    field => format!("{field}: {}", f.message),
+                })
+                .collect();
+            Ok(Stored::Kept(RecordDifference {
+                section: item.place.section,
+                slug: key.to_owned(),
+                fields: Vec::new(),
+                note: Some(format!(
+                    "the file's version could not be stored here: {}",
+                    reasons.join("; ")
+                )),
+            }))
+        }
+        Err(Attempt::Failed(e)) => Err(e),
+    }
+}
+
+/// The state of one import run.
+struct Run {
+    mode: ImportMode,
+    report: ImportReport,
+    problems: Problems,
+    /// Records of the file that will not exist: those with problems and those referring to
+    /// them.
+    unavailable: HashSet<(&'static str, String)>,
+    unchecked: Vec<String>,
+}
+
+/// Stores a section in order; a record with problems, or referring to one, is skipped (and
+/// what refers to it in turn). Errors only for the database failing.
 fn store_section<R: Resource>(
     conn: &mut AnyConnection,
     items: &[Item<R>],
-    report: &mut ImportReport,
-    problems: &mut Vec<ImportProblem>,
-) {
-    let actor = Actor::command("import");
+    run: &mut Run,
+) -> Result<(), ApiError> {
     for item in items {
-        let outcome = conn.transaction::<bool, Attempt, _>(|conn| {
-            match R::get(conn, &item.key, Viewer::WRITER) {
-                Ok(existing) => {
-                    let id = R::id(&existing);
-                    R::update(conn, id, R::version(&existing), &item.valid, None)?;
-                    let after = R::get(conn, &item.key, Viewer::WRITER)?;
-                    if comparable(&after) == comparable(&existing) {
-                        return Err(Attempt::Unchanged);
-                    }
-                    let changes =
-                        audit::diff(&input_json::<R>(&existing)?, &input_json::<R>(&after)?);
-                    audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
-                    Ok(false)
+        let section = item.place.section;
+        let (key, valid) = match (&item.key, &item.valid) {
+            (Some(key), Some(valid)) if !run.problems.has(&item.place) => (key, valid),
+            _ => {
+                if let (Some(key), false) = (&item.key, item.duplicate) {
+                    run.unavailable.insert((section, key.clone()));
                 }
-                Err(ApiError::NotFound { .. }) => {
-                    let id = R::create(conn, &item.valid)?;
-                    let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "create",
-                        R::NAME,
-                        &id.to_string(),
-                        &input_json::<R>(&created)?,
-                    )?;
-                    Ok(true)
-                }
-                Err(e) => Err(Attempt::Failed(e)),
+                continue;
             }
-        });
-        match outcome {
-            Ok(true) => report.created += 1,
-            Ok(false) => report.updated += 1,
-            Err(Attempt::Unchanged) => report.unchanged += 1,
-            Err(Attempt::Failed(e)) => {
-                problems.push(problem_of(item.position.clone(), Some(item.key.clone()), e))
+        };
+        let refers_to_unavailable = references(section, &item.raw)
+            .into_iter()
+            .any(|r| run.unavailable.contains(&(r.section, r.key)));
+        if refers_to_unavailable {
+            run.unavailable.insert((section, key.clone()));
+            run.unchecked.push(item.place.named());
+            continue;
+        }
+        match store_record::<R>(conn, item, key, valid, run.mode) {
+            Ok(Stored::Created) => run.report.created += 1,
+            Ok(Stored::Unchanged) => run.report.unchanged += 1,
+            Ok(Stored::Overwritten(difference)) => run.report.overwritten.push(difference),
+            Ok(Stored::Kept(difference)) => run.report.kept.push(difference),
+            Err(e) if e.status_code().is_server_error() => return Err(e),
+            Err(e) => {
+                run.problems.add(&item.place, field_errors(&e));
+                run.unavailable.insert((section, key.clone()));
             }
         }
     }
+    Ok(())
 }
 
-/// A network's memberships become exactly those of the file.
-fn store_members(
-    conn: &mut AnyConnection,
-    items: &[Item<Networks>],
-    problems: &mut Vec<ImportProblem>,
-) {
+/// Keys of every record of the file, by section.
+fn keys_of<R: Resource>(items: &[Item<R>], keys: &mut HashSet<(&'static str, String)>) {
     for item in items {
-        let outcome = conn.transaction::<(), Attempt, _>(|conn| {
-            let before = all_members(conn, &item.key)?;
-            for member in &before {
-                networks::remove_member(conn, &item.key, &member.id.to_string())?;
-            }
-            for (position, input) in &item.members {
-                let valid = input.clone().validate().map_err(|errors| {
-                    Attempt::Failed(ApiError::Validation(
-                        errors
-                            .into_iter()
-                            .map(|e| FieldError::new(format!("{position}.{}", e.field), e.message))
-                            .collect(),
-                    ))
-                })?;
-                networks::add_member(conn, &item.key, &valid)?;
-            }
-            let after = all_members(conn, &item.key)?;
-            if comparable(&after) == comparable(&before) {
-                return Err(Attempt::Unchanged);
-            }
-            let as_inputs = |members: &[networks::MembershipResponse]| {
-                serde_json::to_value(members.iter().map(networks::member_as_input).collect::<Vec<_>>())
-                    .map_err(ApiError::internal)
-            };
-            let changes = serde_json::json!({"members": {"from": as_inputs(&before)?, "to": as_inputs(&after)?}});
-            audit::record(conn, &Actor::command("import"), "update_members", "network", &item.key, &changes)?;
-            Ok(())
-        });
-        if let Err(Attempt::Failed(e)) = outcome {
-            problems.push(problem_of(
-                format!("{}.members", item.position),
-                Some(item.key.clone()),
-                e,
-            ));
-        }
-    }
-}
-
-fn all_members(
-    conn: &mut AnyConnection,
-    network: &str,
-) -> Result<Vec<networks::MembershipResponse>, ApiError> {
-    let mut members = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = networks::list_members(
-            conn,
-            network,
-            &MembershipFilter {
-                cursor,
-                limit: 200,
-                ..Default::default()
-            },
-        )?;
-        members.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(members),
+        if let Some(key) = &item.key {
+            keys.insert((item.place.section, key.clone()));
         }
     }
 }
 
 /// Imports a bundle (the text of a file) in one transaction.
-pub fn import(conn: &mut AnyConnection, text: &str) -> Result<ImportReport, ImportError> {
+pub fn import(
+    conn: &mut AnyConnection,
+    text: &str,
+    options: ImportOptions,
+) -> Result<ImportReport, ImportError> {
     let document: Value = serde_json::from_str(text)
         .map_err(|e| ImportError::Unreadable(format!("not valid JSON: {e}")))?;
     let Value::Object(mut sections) = document else {
-        return Err(ImportError::Unreadable(
-            "the bundle must be a JSON object of sections".into(),
-        ));
-    };
-    if let Some(unknown) = sections.keys().find(|k| !SECTIONS.contains(&k.as_str())) {
         return Err(ImportError::Unreadable(format!(
-            "unknown section {unknown:?}; sections are {}",
+            "the bundle must be a JSON object of sections ({})",
             SECTIONS.join(", ")
         )));
-    }
-    let mut take = |name: &str| -> Result<Vec<Value>, ImportError> {
+    };
+    let mut unreadable: Vec<String> = sections
+        .keys()
+        .filter(|k| !SECTIONS.contains(&k.as_str()))
+        .map(|k| {
+            format!(
+                "unknown section {k:?}; sections are {}",
+                SECTIONS.join(", ")
+            )
+        })
+        .collect();
+    let mut take = |name: &str| -> Vec<Value> {
         match sections.remove(name) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => Ok(items),
-            Some(_) => Err(ImportError::Unreadable(format!(
-                "section {name:?} must be an array"
-            ))),
+            None => Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                unreadable.push(format!("section {name:?} must be an array of records"));
+                Vec::new()
+            }
         }
     };
-    let mut problems = Vec::new();
-    let organisations = parse_section::<Organisations>(
-        "organisations",
-        take("organisations")?,
-        "name",
-        Some("parent_id"),
-        &mut problems,
-    );
-    let people =
-        parse_section::<People>("people", take("people")?, "full_name", None, &mut problems);
-    let networks =
-        parse_section::<Networks>("networks", take("networks")?, "name", None, &mut problems);
-    let events = parse_section::<Events>(
-        "events",
-        take("events")?,
-        "title",
-        Some("parent_event_id"),
-        &mut problems,
-    );
-    let chains = parse_section::<Chains>("chains", take("chains")?, "title", None, &mut problems);
-    let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
-    let keys = organisations
-        .iter()
-        .map(|i| ("organisations", i.key.as_str(), i.position.as_str()))
-        .chain(
-            people
-                .iter()
-                .map(|i| ("people", i.key.as_str(), i.position.as_str())),
-        )
-        .chain(
-            networks
-                .iter()
-                .map(|i| ("networks", i.key.as_str(), i.position.as_str())),
-        )
-        .chain(
-            events
-                .iter()
-                .map(|i| ("events", i.key.as_str(), i.position.as_str())),
-        )
-        .chain(
-            chains
-                .iter()
-                .map(|i| ("chains", i.key.as_str(), i.position.as_str())),
-        );
-    for (section, key, position) in keys {
-        if let Some(first) = seen.insert((section, key), position) {
-            problems.push(ImportProblem {
-                position: position.to_owned(),
-                slug: Some(key.to_owned()),
-                errors: vec![FieldError::new("slug", format!("is used by {first} too"))],
-            });
-        }
+    let values = SECTIONS.map(&mut take);
+    if !unreadable.is_empty() {
+        return Err(ImportError::Unreadable(unreadable.join("\n")));
     }
-    if !problems.is_empty() {
-        return Err(ImportError::Invalid(problems));
-    }
-    let mut report = ImportReport::default();
+    let [organisations, people, networks, events, chains] = values;
+    let mut problems = Problems::default();
+    let mut organisations =
+        parse_section::<Organisations>(0, organisations, "name", Some("parent_id"), &mut problems);
+    let mut people = parse_section::<People>(1, people, "full_name", None, &mut problems);
+    let mut networks = parse_section::<Networks>(2, networks, "name", None, &mut problems);
+    let mut events =
+        parse_section::<Events>(3, events, "title", Some("parent_event_id"), &mut problems);
+    let mut chains = parse_section::<Chains>(4, chains, "title", None, &mut problems);
+    mark_duplicates(&mut organisations, &mut problems);
+    mark_duplicates(&mut people, &mut problems);
+    mark_duplicates(&mut networks, &mut problems);
+    mark_duplicates(&mut events, &mut problems);
+    mark_duplicates(&mut chains, &mut problems);
+    let mut in_file = HashSet::new();
+    keys_of(&organisations, &mut in_file);
+    keys_of(&people, &mut in_file);
+    keys_of(&networks, &mut in_file);
+    keys_of(&events, &mut in_file);
+    keys_of(&chains, &mut in_file);
+
+    let mut run = Run {
+        mode: options.mode,
+        report: ImportReport {
+            dry_run: options.dry_run,
+            ..Default::default()
+        },
+        problems,
+        unavailable: HashSet::new(),
+        unchecked: Vec::new(),
+    };
+    let mut undone_on_purpose = false;
     let outcome = write_transaction(conn, |conn| {
-        store_section(conn, &organisations, &mut report, &mut problems);
-        store_section(conn, &people, &mut report, &mut problems);
-        store_section(conn, &networks, &mut report, &mut problems);
-        store_members(conn, &networks, &mut problems);
-        store_section(conn, &events, &mut report, &mut problems);
-        store_section(conn, &chains, &mut report, &mut problems);
-        if problems.is_empty() {
+        let mut known = HashMap::new();
+        let problems = &mut run.problems;
+        check_references(conn, &organisations, &in_file, &mut known, problems)?;
+        check_references(conn, &people, &in_file, &mut known, problems)?;
+        check_references(conn, &networks, &in_file, &mut known, problems)?;
+        check_references(conn, &events, &in_file, &mut known, problems)?;
+        check_references(conn, &chains, &in_file, &mut known, problems)?;
+        store_section(conn, &organisations, &mut run)?;
+        store_section(conn, &people, &mut run)?;
+        store_section(conn, &networks, &mut run)?;
+        store_section(conn, &events, &mut run)?;
+        store_section(conn, &chains, &mut run)?;
+        let wrote = run.report.created > 0 || !run.report.overwritten.is_empty();
+        if run.problems.is_empty() && wrote && !options.dry_run {
             Ok(())
         } else {
-            // Roll everything back.
-            Err(ApiError::conflict("invalid records"))
+            // Nothing to keep: undo the savepoints' work and leave the registry's generation
+            // (and so every cached representation) as it was.
+            undone_on_purpose = true;
+            Err(ApiError::conflict("import undone"))
         }
     });
     match outcome {
-        Ok(()) => Ok(report),
-        Err(_) if !problems.is_empty() => Err(ImportError::Invalid(problems)),
+        Ok(()) => Ok(run.report),
+        Err(_) if undone_on_purpose && !run.problems.is_empty() => Err(ImportError::Invalid {
+            problems: run.problems.into_list(),
+            unchecked: run.unchecked,
+        }),
+        Err(_) if undone_on_purpose => Ok(run.report),
         Err(e) => Err(ImportError::Database(e)),
     }
 }
 
-/// Every page of a list.
-fn all<T>(
-    mut page: impl FnMut(Option<String>) -> Result<(Vec<T>, Option<String>), ApiError>,
-) -> Result<Vec<T>, ApiError> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let (batch, next) = page(cursor)?;
-        items.extend(batch);
-        match next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(items),
-        }
-    }
-}
-
-/// The whole registry as a bundle `import` reads.
-pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
-    let organisations = all(|cursor| {
-        let page = organisations::list(
-            conn,
-            &OrganisationFilter {
-                cursor,
-                limit: 200,
-                ..Default::default()
-            },
-        )?;
-        Ok((page.items, page.next_cursor))
-    })?;
-    let people = all(|cursor| {
-        let page = people::list(
-            conn,
-            &PersonFilter {
-                cursor,
-                limit: 200,
-                ..Default::default()
-            },
-            Viewer::WRITER,
-        )?;
-        Ok((page.items, page.next_cursor))
-    })?;
-    let networks = all(|cursor| {
-        let page = networks::list(
-            conn,
-            &NetworkFilter {
-                cursor,
-                limit: 200,
-                ..Default::default()
-            },
-        )?;
-        Ok((page.items, page.next_cursor))
-    })?;
-    let events = all(|cursor| {
-        let filter = EventFilter {
-            from: None,
-            to: None,
-            city: None,
-            country: None,
-            kinds: Vec::new(),
-            statuses: Vec::new(),
-            topic: None,
-            q: None,
-            updated_since: None,
-            network: None,
-            organisation: None,
-            person: None,
-            chain: None,
-            sort: EventSort::Start,
-            cursor,
-            limit: 200,
-        };
-        let page = events::list(conn, &filter, Viewer::WRITER)?;
-        Ok((page.items, page.next_cursor))
-    })?;
-    let chains = all(|cursor| {
-        let page = chains::list(
-            conn,
-            &ChainFilter {
-                cursor,
-                limit: 200,
-                ..Default::default()
-            },
-            Viewer::WRITER,
-        )?;
-        Ok((page.items, page.next_cursor))
-    })?;
-    let mut network_values = Vec::new();
-    for network in &networks {
-        let mut value =
-            serde_json::to_value(Networks::as_input(network)).map_err(ApiError::internal)?;
-        let members: Vec<MembershipInput> = all_members(conn, &network.slug)?
-            .iter()
-            .map(networks::member_as_input)
-            .collect();
-        if let Value::Object(map) = &mut value {
-            map.insert(
-                "members".into(),
-                serde_json::to_value(members).map_err(ApiError::internal)?,
-            );
-        }
-        network_values.push(value);
-    }
-    let to_values = |inputs: Vec<Value>| Value::Array(inputs);
-    Ok(serde_json::json!({
-        "organisations": to_values(organisations.iter().map(|o| serde_json::to_value(Organisations::as_input(o)).unwrap_or(Value::Null)).collect()),
-        "people": to_values(people.iter().map(|p| serde_json::to_value(People::as_input(p)).unwrap_or(Value::Null)).collect()),
-        "networks": Value::Array(network_values),
-        "events": to_values(events.iter().map(|e| serde_json::to_value(Events::as_input(e)).unwrap_or(Value::Null)).collect()),
-        "chains": to_values(chains.iter().map(|c| serde_json::to_value(Chains::as_input(c)).unwrap_or(Value::Null)).collect()),
-    }))
-}
-
-/// `meeting-registry import FILE`.
-pub fn import_file(db: &Database, path: &str) -> Result<ImportReport, String> {
+/// `meeting-registry import FILE` and `serve --import FILE`.
+pub fn import_file(
+    db: &Database,
+    path: &str,
+    options: ImportOptions,
+) -> Result<ImportReport, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    db.with_connection(|conn| import(conn, &text).map_err(|e| e.to_string()))
-}
-
-/// `meeting-registry export`.
-pub fn export_json(db: &Database) -> Result<String, String> {
-    db.with_connection(|conn| {
-        let bundle = export(conn).map_err(|e| e.problem().detail)?;
-        let mut text = serde_json::to_string_pretty(&bundle).map_err(|e| e.to_string())?;
-        text.push('\n');
-        Ok(text)
-    })
+    db.with_connection(|conn| import(conn, &text, options).map_err(|e| format!("{path}: {e}")))
 }

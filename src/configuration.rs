@@ -32,7 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the API (the default).
     Serve(ServeArgs),
-    /// Import a bundle of records (the format `export` writes), all or nothing.
+    /// Import a bundle of records (the format `export` writes), all or nothing: creates the
+    /// records that are missing and leaves existing ones (matched by slug) as they are.
     Import(ImportArgs),
     /// Print the whole registry as a bundle `import` reads.
     Export(DatabaseLocation),
@@ -53,7 +54,8 @@ pub struct ServeArgs {
     pub database: DatabaseSettings,
     #[command(flatten)]
     pub server: ServerSettings,
-    /// Import this bundle (idempotently) before serving, e.g. data/demo.json.
+    /// Import this bundle before serving, e.g. data/demo.json: creates the records that are
+    /// missing and leaves existing ones as they are, so edits survive restarts.
     #[arg(long, value_name = "FILE")]
     pub import: Option<String>,
 }
@@ -73,6 +75,12 @@ pub struct ImportArgs {
     pub database: DatabaseLocation,
     #[arg(value_name = "FILE")]
     pub file: String,
+    /// Make existing records match the file, listing every field this overwrites.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Check the file and show what the import would do, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

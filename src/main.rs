@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use meeting_registry::bulk::{ImportMode, ImportOptions};
 use meeting_registry::configuration::{Cli, Command, Settings};
 use meeting_registry::db::Database;
 use meeting_registry::startup::Application;
@@ -30,14 +31,28 @@ fn main() -> ExitCode {
             telemetry::init(false);
             let settings = args.settings();
             match args.import {
-                Some(file) => import_then(&settings.database.database_url, &file)
-                    .and_then(|()| serve(settings)),
+                Some(file) => {
+                    // Never overwrites: edits made since the last start survive.
+                    import_then(&settings.database.database_url, &file, ImportOptions::default())
+                        .map(|report| eprint!("{report}"))
+                        .and_then(|()| serve(settings))
+                }
                 None => serve(settings),
             }
         }
         Command::Import(args) => {
             telemetry::init(false);
-            import_then(&args.database.database_url, &args.file)
+            let mode = if args.overwrite {
+                ImportMode::Overwrite
+            } else {
+                ImportMode::KeepExisting
+            };
+            let options = ImportOptions {
+                mode,
+                dry_run: args.dry_run,
+            };
+            import_then(&args.database.database_url, &args.file, options)
+                .map(|report| print!("{report}"))
         }
         Command::Token(command) => open(meeting_registry::cli::token_database(&command))
             .and_then(|db| meeting_registry::cli::token(&db, command))
@@ -67,14 +82,11 @@ fn open(url: &str) -> Result<Database, String> {
     Ok(db)
 }
 
-fn import_then(database_url: &str, file: &str) -> Result<(), String> {
+/// Imports `file`; returns the report to print.
+fn import_then(database_url: &str, file: &str, options: ImportOptions) -> Result<String, String> {
     let db = open(database_url)?;
-    let report = bulk::import_file(&db, file)?;
-    eprintln!(
-        "imported {file}: {} created, {} updated, {} unchanged",
-        report.created, report.updated, report.unchanged
-    );
-    Ok(())
+    let report = bulk::import_file(&db, file, options)?;
+    Ok(report.render(file))
 }
 
 fn serve(settings: Settings) -> Result<(), String> {

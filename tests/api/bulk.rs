@@ -1,6 +1,6 @@
 //! Import and export, and the demo data answering the questions it exists for.
 
-use meeting_registry::bulk::{self, ImportError};
+use meeting_registry::bulk::{self, ImportError, ImportMode, ImportOptions, ImportReport};
 use meeting_registry::db::Database;
 use serde_json::{Value, json};
 
@@ -8,11 +8,29 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
 const DEMO: &str = include_str!("../../data/demo.json");
+const DEMO_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo.json");
 
-fn import(app: &TestApp, text: &str) -> Result<bulk::ImportReport, ImportError> {
+/// The default import: `import FILE` and `serve --import FILE`.
+fn import(app: &TestApp, text: &str) -> Result<ImportReport, ImportError> {
+    import_with(app, text, ImportOptions::default())
+}
+
+fn import_with(
+    app: &TestApp,
+    text: &str,
+    options: ImportOptions,
+) -> Result<ImportReport, ImportError> {
     let db = Database::connect(&app.database_url, 1).expect("connect");
-    db.with_connection(|conn| Ok(bulk::import(conn, text)))
+    db.with_connection(|conn| Ok(bulk::import(conn, text, options)))
         .expect("connection")
+}
+
+fn demo_records() -> usize {
+    let demo: Value = serde_json::from_str(DEMO).expect("demo is JSON");
+    bulk::SECTIONS
+        .iter()
+        .map(|s| demo[s].as_array().map(Vec::len).unwrap_or(0))
+        .sum()
 }
 
 fn export(app: &TestApp) -> Value {
@@ -35,12 +53,7 @@ fn slugs(page: &Value) -> Vec<String> {
 async fn the_demo_data_answers_its_questions(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let report = import(&app, DEMO).expect("demo imports");
-    let demo: Value = serde_json::from_str(DEMO).expect("demo is JSON");
-    let records: usize = ["organisations", "people", "networks", "events", "chains"]
-        .iter()
-        .map(|s| demo[s].as_array().map(Vec::len).unwrap_or(0))
-        .sum();
-    assert_eq!(report.created, records);
+    assert_eq!(report.created, demo_records());
 
     // Which meetings of the RNNC are there, in order?
     let rnnc = app
@@ -113,7 +126,19 @@ async fn importing_twice_changes_nothing(backend: Backend) {
     let before = export(&app);
     let event = app.get("/api/v1/events/rnnc-3").await.expect(200);
     let report = import(&app, DEMO).expect("second import");
-    assert_eq!((report.created, report.updated), (0, 0));
+    assert_eq!(report.created, 0);
+    assert_eq!(report.unchanged, demo_records());
+    assert_eq!(report.kept, []);
+    let report = import_with(
+        &app,
+        DEMO,
+        ImportOptions {
+            mode: ImportMode::Overwrite,
+            dry_run: false,
+        },
+    )
+    .expect("overwriting import");
+    assert_eq!((report.created, report.overwritten.len()), (0, 0));
     assert_eq!(export(&app), before);
     let again = app.get("/api/v1/events/rnnc-3").await.expect(200);
     assert_eq!(again.header("etag"), event.header("etag"));
@@ -128,47 +153,306 @@ async fn an_export_imports_into_an_empty_registry_unchanged(backend: Backend) {
     assert_eq!(export(&second), exported);
 }
 
-async fn an_invalid_bundle_reports_every_record_and_imports_nothing(backend: Backend) {
+/// Runs the built `meeting-registry` binary against the test's database.
+fn run_cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_meeting-registry"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("meeting-registry runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const BOARD: &str = "/api/v1/events/iisg-board-4";
+
+async fn an_edited_demo_record_survives_every_later_import(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let bundle = json!({
+    import(&app, DEMO).expect("demo");
+    let edited = app
+        .patch(BOARD, &json!({"start_time": "10:00", "end_time": "12:30"}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(edited["start_time"], "10:00");
+
+    // Importing again, and the import `serve --import` does at every start, leave the edit.
+    let report = import(&app, DEMO).expect("second import");
+    assert_eq!(report.created, 0);
+    assert_eq!(report.left_as_they_are(), demo_records());
+    assert_eq!(report.kept.len(), 1, "{report:?}");
+    assert_eq!(
+        (report.kept[0].section, report.kept[0].slug.as_str()),
+        ("events", "iisg-board-4")
+    );
+    let fields: Vec<&str> = report.kept[0]
+        .fields
+        .iter()
+        .map(|f| f.field.as_str())
+        .collect();
+    assert_eq!(fields, ["end_time", "start_time"]);
+    assert!(
+        report
+            .render("demo.json")
+            .contains("left events/iisg-board-4 as it is"),
+        "{}",
+        report.render("demo.json")
+    );
+    for _restart in 0..2 {
+        let db = Database::connect(&app.database_url, 1).expect("connect");
+        let report =
+            bulk::import_file(&db, DEMO_PATH, ImportOptions::default()).expect("start-up import");
+        assert_eq!(report.created, 0);
+    }
+    let (ok, out, err) = run_cli(&app, &["import", DEMO_PATH]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!(
+            "0 created, {} left as they are (1 of them differs",
+            demo_records()
+        )),
+        "{out}"
+    );
+    let after = app.get(BOARD).await.expect(200);
+    let board = after.json();
+    assert_eq!(board["start_time"], "10:00");
+    assert_eq!(board["end_time"], "12:30");
+    assert_eq!(
+        board["version"], edited["version"],
+        "an import wrote the record"
+    );
+}
+
+async fn overwrite_shows_and_restores_the_files_values(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    import(&app, DEMO).expect("demo");
+    let edited = app
+        .patch(
+            BOARD,
+            &json!({"start_time": "10:00", "status": "postponed"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let members = "/api/v1/networks/iisg-board/members";
+    let listed = app.get(members).await.expect(200).json();
+    let member_count = listed["items"].as_array().map(Vec::len).unwrap_or(0);
+    let first = listed["items"][0]["id"]
+        .as_str()
+        .expect("a member")
+        .to_owned();
+    app.delete(&format!("{members}/{first}")).await.expect(204);
+
+    // A dry run lists what would be overwritten and writes nothing.
+    let (ok, out, err) = run_cli(&app, &["import", "--overwrite", "--dry-run", DEMO_PATH]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("would overwrite events/iisg-board-4:\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    start_time: \"10:00\" -> (none)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    status: \"postponed\" -> \"scheduled\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("would overwrite networks/iisg-board:\n    members: ["),
+        "{out}"
+    );
+    assert!(out.contains("dry run: nothing was written"), "{out}");
+    let board = app.get(BOARD).await.expect(200).json();
+    assert_eq!(board["version"], edited["version"]);
+    assert_eq!(board["start_time"], "10:00");
+
+    let report = import_with(
+        &app,
+        DEMO,
+        ImportOptions {
+            mode: ImportMode::Overwrite,
+            dry_run: false,
+        },
+    )
+    .expect("overwrite");
+    let overwritten: Vec<(&str, &str)> = report
+        .overwritten
+        .iter()
+        .map(|r| (r.section, r.slug.as_str()))
+        .collect();
+    assert_eq!(
+        overwritten,
+        [("networks", "iisg-board"), ("events", "iisg-board-4")]
+    );
+    let changes: Vec<(&str, Value, Value)> = report.overwritten[1]
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), f.stored.clone(), f.file.clone()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("start_time", json!("10:00"), Value::Null),
+            ("status", json!("postponed"), json!("scheduled"))
+        ]
+    );
+    assert_eq!(report.unchanged, demo_records() - 2);
+    let listed = app.get(members).await.expect(200).json();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(member_count));
+    let board = app.get(BOARD).await.expect(200).json();
+    assert_eq!(board["start_time"], Value::Null);
+    assert_eq!(board["status"], "scheduled");
+    let version = board["version"].clone();
+    assert_ne!(version, edited["version"]);
+    let audit = app
+        .get_as(&app.admin, "/api/v1/audit?resource=event&limit=200")
+        .await
+        .expect(200)
+        .json();
+    let overwrites: Vec<&Value> = audit["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["actor"] == "cli:import" && e["action"] == "update")
+        .collect();
+    assert_eq!(overwrites.len(), 1, "{audit}");
+    assert_eq!(overwrites[0]["changes"]["status"]["to"], "scheduled");
+
+    // Once the registry matches the file, overwriting writes nothing.
+    let report = import_with(
+        &app,
+        DEMO,
+        ImportOptions {
+            mode: ImportMode::Overwrite,
+            dry_run: false,
+        },
+    )
+    .expect("second overwrite");
+    assert_eq!(report.overwritten, []);
+    let again = app.get(BOARD).await.expect(200).json();
+    assert_eq!(again["version"], version);
+}
+
+/// Three kinds of check (parsing, references, rules), several records, several fields each.
+fn broken_bundle() -> Value {
+    let event = |slug: &str, date: &str, city: &str| {
+        json!({"slug": slug, "title": slug, "kind": "meeting", "start_date": date,
+               "timezone": "Europe/Tirane", "location": {"city": city, "country_code": "AL"}})
+    };
+    json!({
         "organisations": [
-            {"slug": "ok", "name": "Fine", "kind": "ngo"},
-            {"slug": "bad-country", "name": "Bad", "kind": "ngo", "country_code": "QQ"}
+            {"slug": "fine", "name": "Fine", "kind": "ngo"},
+            {"slug": "bad-org", "name": "Bad", "kind": "ngo", "country_code": "QQ",
+             "parent_id": "ghost-parent", "website": "not a url"}
+        ],
+        "people": [
+            {"slug": "ana", "full_name": "Ana", "email": "nope", "organisation_id": "nowhere"}
+        ],
+        "networks": [
+            {"slug": "net", "name": "Net", "coordinator_id": "ghost-coordinator",
+             "members": [{"person_id": "ghost-person", "role": "member"},
+                         {"organisation_id": "fine", "role": "boss"}]}
         ],
         "events": [
-            {"slug": "good", "title": "Good", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC"},
-            {"slug": "backwards", "title": "Backwards", "kind": "meeting", "start_date": "2019-01-02", "end_date": "2019-01-01", "timezone": "UTC"},
-            {"slug": "ghost-ref", "title": "Ghost", "kind": "meeting", "start_date": "2019-01-03", "timezone": "UTC", "network_id": "ghost"}
+            event("tirana", "2019-04-01", "Tirana"),
+            {"slug": "backwards", "title": "Backwards", "kind": "meeting",
+             "start_date": "2019-01-02", "end_date": "2019-01-01", "timezone": "Mars/Olympus",
+             "network_id": "ghost"},
+            {"slug": "party", "title": "Party", "kind": "party", "start_date": "2019-01-03",
+             "timezone": "UTC", "organisers": [{"organisation_id": "ghost-org", "role": "host"}]},
+            event("skopje", "2019-04-20", "Skopje"),
+            {"slug": "session", "title": "Session", "kind": "workshop",
+             "start_date": "2019-01-02", "timezone": "UTC", "parent_event_id": "backwards"}
+        ],
+        "chains": [
+            {"slug": "spread", "title": "Spread", "event_ids": ["tirana", "skopje"]},
+            {"slug": "empty-handed", "title": "Empty", "event_ids": ["tirana", "ghost-event"]}
         ]
-    });
-    let Err(ImportError::Invalid(problems)) = import(&app, &bundle.to_string()) else {
-        panic!("an invalid bundle was accepted");
-    };
-    let positions: Vec<&str> = problems.iter().map(|p| p.position.as_str()).collect();
-    assert_eq!(positions, ["organisations[1]", "events[1]"]);
-    assert_eq!(problems[0].errors[0].field, "country_code");
+    })
+}
 
-    // Once the file is valid on its face, database rules are reported the same way.
-    let bundle = json!({"events": [
-        {"slug": "good", "title": "Good", "kind": "meeting", "start_date": "2019-01-01", "timezone": "UTC"},
-        {"slug": "ghost-ref", "title": "Ghost", "kind": "meeting", "start_date": "2019-01-03", "timezone": "UTC", "network_id": "ghost"}
-    ]});
-    let Err(ImportError::Invalid(problems)) = import(&app, &bundle.to_string()) else {
-        panic!("a bundle with a dangling reference was accepted");
+async fn a_broken_file_is_reported_whole_and_nothing_is_written(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let outcome = import(&app, &broken_bundle().to_string());
+    let Err(ImportError::Invalid {
+        problems,
+        unchecked,
+    }) = &outcome
+    else {
+        panic!("a broken bundle was accepted: {outcome:?}");
     };
-    assert_eq!(problems.len(), 1);
-    assert_eq!(problems[0].position, "events[1]");
-    assert_eq!(problems[0].errors[0].field, "network_id");
-    let events = app.get("/api/v1/events").await.expect(200).json();
-    assert_eq!(
-        events["items"],
-        json!([]),
-        "a failed import stored something"
+    let found: Vec<(String, Vec<String>)> = problems
+        .iter()
+        .map(|p| {
+            let mut fields: Vec<String> = p.errors.iter().map(|e| e.field.clone()).collect();
+            fields.sort();
+            (p.position.clone(), fields)
+        })
+        .collect();
+    let expected: Vec<(String, Vec<String>)> = [
+        (
+            "organisations[1]",
+            &["country_code", "parent_id", "website"][..],
+        ),
+        ("people[0]", &["email", "organisation_id"]),
+        (
+            "networks[0]",
+            &["coordinator_id", "members[0].person_id", "members[1].role"],
+        ),
+        ("events[1]", &["end_date", "network_id", "timezone"]),
+        ("events[2]", &["kind", "organisers[0].organisation_id"]),
+        ("chains[0]", &["", ""]),
+        ("chains[1]", &["event_ids[1]"]),
+    ]
+    .iter()
+    .map(|(position, fields)| {
+        (
+            (*position).to_owned(),
+            fields.iter().map(|f| (*f).to_owned()).collect(),
+        )
+    })
+    .collect();
+    assert_eq!(found, expected, "{}", outcome.as_ref().unwrap_err());
+    assert_eq!(unchecked, &["events[4] (session)"]);
+    let text = outcome.as_ref().unwrap_err().to_string();
+    assert!(text.contains("events[1] (backwards)\n    "), "{text}");
+    assert!(text.contains("breaks rule chain_"), "{text}");
+    assert!(
+        text.contains("no network \"ghost\" in the file or the registry"),
+        "{text}"
     );
-    assert!(matches!(
-        import(&app, "{\"meetings\": []}"),
-        Err(ImportError::Unreadable(_))
-    ));
+
+    // Nothing was stored, not even the valid records.
+    for collection in ["organisations", "people", "networks", "events", "chains"] {
+        let page = app
+            .get_as(&app.reader, &format!("/api/v1/{collection}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(page["items"], json!([]), "{collection}");
+    }
+    // The command says the same, and fails.
+    let path = std::env::temp_dir().join(format!("broken-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&path, broken_bundle().to_string()).expect("write bundle");
+    let (ok, _, err) = run_cli(&app, &["import", &path.to_string_lossy()]);
+    let _ = std::fs::remove_file(&path);
+    assert!(!ok);
+    assert!(err.contains("7 record(s) with"), "{err}");
+}
+
+async fn a_file_that_is_no_bundle_says_every_reason(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let outcome = import(&app, r#"{"meetings": [], "events": {}, "chain": []}"#);
+    let Err(ImportError::Unreadable(reasons)) = outcome else {
+        panic!("not a bundle, yet: {outcome:?}");
+    };
+    assert_eq!(reasons.lines().count(), 3, "{reasons}");
+    assert!(reasons.contains("\"meetings\""), "{reasons}");
     assert!(matches!(
         import(&app, "[]"),
         Err(ImportError::Unreadable(_))
@@ -179,5 +463,8 @@ on_both_backends!(
     the_demo_data_answers_its_questions,
     importing_twice_changes_nothing,
     an_export_imports_into_an_empty_registry_unchanged,
-    an_invalid_bundle_reports_every_record_and_imports_nothing,
+    an_edited_demo_record_survives_every_later_import,
+    overwrite_shows_and_restores_the_files_values,
+    a_broken_file_is_reported_whole_and_nothing_is_written,
+    a_file_that_is_no_bundle_says_every_reason,
 );

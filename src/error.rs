@@ -19,6 +19,7 @@ pub struct FieldError {
     /// the name of a query parameter.
     #[schema(example = "end_date")]
     pub field: String,
+    /// What is wrong with it, in plain words.
     #[schema(example = "must not be before start_date (2019-10-22)")]
     pub message: String,
 }
@@ -35,7 +36,9 @@ impl FieldError {
 /// A broken registry rule, with the records involved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RuleViolation {
-    /// The rule's name, e.g. `chain_no_overlap`, `series_order`, `still_referenced`.
+    /// The rule's name, stable and safe to branch on: `chain_no_overlap`, `chain_max_gap`,
+    /// `chain_same_city`, `chain_single` (an event is in at most one chain), `series_unique`,
+    /// `series_order`, `parent_cycle`, `parent_depth`, `slug_unique` or `still_referenced`.
     #[schema(example = "chain_max_gap")]
     pub rule: String,
     /// The events involved, by id (rules about events).
@@ -44,6 +47,7 @@ pub struct RuleViolation {
     /// Other records involved, by id or slug (the chain, referring records…).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,
+    /// What broke, in plain words, naming the records by slug.
     pub detail: String,
 }
 
@@ -58,7 +62,8 @@ impl RuleViolation {
     }
 }
 
-/// An RFC 9457 problem document.
+/// An RFC 9457 problem document (`application/problem+json`): every error response has this
+/// shape.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "type": "/problems/validation",
@@ -68,11 +73,17 @@ impl RuleViolation {
     "errors": [{"field": "end_date", "message": "must not be before start_date (2019-10-22)"}]
 }))]
 pub struct Problem {
-    /// A URI reference naming the kind of problem; stable, safe to branch on.
+    /// A URI reference naming the kind of problem, stable and safe to branch on:
+    /// `/problems/bad-request`, `validation`, `not-found`, `method-not-allowed`, `conflict`,
+    /// `precondition-failed`, `payload-too-large`, `unsupported-media-type`, `not-acceptable`,
+    /// `unauthorized`, `forbidden`, `rate-limited`, `unavailable` or `internal`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// A short summary of the kind of problem; the same for every problem of a `type`.
     pub title: String,
+    /// The HTTP status code, repeated.
     pub status: u16,
+    /// What went wrong with this request, in plain words.
     pub detail: String,
     /// Invalid fields, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -4,8 +4,8 @@
 //! stored as a native `uuid` on PostgreSQL and as text on SQLite.
 
 macro_rules! id_type {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
+    ($name:ident, $what:literal) => {
+        #[doc = concat!("The id of ", $what, ".")]
         #[derive(
             Debug,
             Clone,
@@ -44,6 +44,11 @@ macro_rules! id_type {
                     .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
                         utoipa::openapi::KnownFormat::Uuid,
                     )))
+                    .description(Some(concat!(
+                        "The id of ",
+                        $what,
+                        ": a UUID (v7, time-ordered) the registry assigns; read-only."
+                    )))
                     .examples(["01936f6e-6c2a-7cc1-9a51-3f4b1c2d9e10"])
                     .into()
             }
@@ -51,7 +56,9 @@ macro_rules! id_type {
 
         impl utoipa::ToSchema for $name {}
 
-        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, diesel::pg::Pg> for $name {
+        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, diesel::pg::Pg>
+            for $name
+        {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
@@ -60,7 +67,9 @@ macro_rules! id_type {
             }
         }
 
-        impl diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, diesel::pg::Pg> for $name {
+        impl diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, diesel::pg::Pg>
+            for $name
+        {
             fn from_sql(
                 bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
@@ -68,7 +77,9 @@ macro_rules! id_type {
             }
         }
 
-        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, diesel::sqlite::Sqlite> for $name {
+        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, diesel::sqlite::Sqlite>
+            for $name
+        {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
@@ -78,7 +89,10 @@ macro_rules! id_type {
             }
         }
 
-        impl diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, diesel::sqlite::Sqlite> for $name {
+        impl
+            diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, diesel::sqlite::Sqlite>
+            for $name
+        {
             fn from_sql(
                 bytes: <diesel::sqlite::Sqlite as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
@@ -86,7 +100,9 @@ macro_rules! id_type {
             }
         }
 
-        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, crate::db::MultiBackend> for $name {
+        impl diesel::serialize::ToSql<crate::db::sql_types::PortableUuid, crate::db::MultiBackend>
+            for $name
+        {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, crate::db::MultiBackend>,
@@ -96,7 +112,12 @@ macro_rules! id_type {
             }
         }
 
-        impl diesel::deserialize::FromSql<crate::db::sql_types::PortableUuid, crate::db::MultiBackend> for $name {
+        impl
+            diesel::deserialize::FromSql<
+                crate::db::sql_types::PortableUuid,
+                crate::db::MultiBackend,
+            > for $name
+        {
             fn from_sql(
                 bytes: <crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
@@ -106,35 +127,11 @@ macro_rules! id_type {
     };
 }
 
-id_type!(
-    /// Id of an event.
-    EventId
-);
-id_type!(
-    /// Id of an organisation.
-    OrganisationId
-);
-id_type!(
-    /// Id of a person.
-    PersonId
-);
-id_type!(
-    /// Id of a network.
-    NetworkId
-);
-id_type!(
-    /// Id of a chain of back-to-back events.
-    ChainId
-);
-id_type!(
-    /// Id of a network membership.
-    MembershipId
-);
-id_type!(
-    /// Id of an API token (not its secret).
-    TokenId
-);
-id_type!(
-    /// Id of an audit log entry.
-    AuditId
-);
+id_type!(EventId, "an event");
+id_type!(OrganisationId, "an organisation");
+id_type!(PersonId, "a person");
+id_type!(NetworkId, "a network");
+id_type!(ChainId, "a chain of back-to-back events");
+id_type!(MembershipId, "a network membership");
+id_type!(TokenId, "an API token (not its secret)");
+id_type!(AuditId, "an audit log entry");

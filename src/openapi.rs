@@ -2,7 +2,9 @@
 
 use actix_web::App;
 use utoipa::OpenApi;
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
 
@@ -14,7 +16,12 @@ use utoipa_actix_web::AppExt;
 meetings, regional conferences, ministerial forums, meetings of standing networks, the \
 organisations and people behind them, and chains of back-to-back events.\n\n\
 Errors are RFC 9457 `application/problem+json`. Every `{id}` in a path also accepts the \
-record's slug. Lists are keyset-paginated: pass `next_cursor` back as `cursor`.",
+record's slug. Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Reads need \
+no token (a token also shows `internal` records and contact details); writes need an editor \
+token, tokens and the audit log an admin token.\n\n\
+The examples are records of the demo data (`data/demo.json`: the IISG Board, the RNNC, the \
+NFP Group, the Tirana chain of April 2019…), so a server started with \
+`meeting-registry serve --import data/demo.json` answers them.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     components(schemas(
@@ -43,8 +50,49 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::routes::configure)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    // Relative: the paths resolve against wherever the document was fetched from, so one
+    // document serves every deployment (and Swagger UI at `/docs`).
+    doc.servers = Some(vec![
+        ServerBuilder::new()
+            .url("/")
+            .description(Some("The server this document was fetched from"))
+            .build(),
+    ]);
     declare_security(&mut doc);
+    if let Some(components) = doc.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            hoist_nullable_descriptions(schema);
+        }
+    }
     doc
+}
+
+/// utoipa puts the doc comment of an `Option<T>` field whose `T` is a component on the `$ref`
+/// inside `oneOf: [null, $ref]`; tools show a property's own description, so it moves there.
+fn hoist_nullable_descriptions(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            for property in object.properties.values_mut() {
+                if let RefOr::T(Schema::OneOf(one_of)) = property
+                    && one_of.description.is_none()
+                {
+                    let moved = one_of.items.iter_mut().find_map(|item| match item {
+                        RefOr::Ref(reference) if !reference.description.is_empty() => {
+                            Some(std::mem::take(&mut reference.description))
+                        }
+                        _ => None,
+                    });
+                    one_of.description = moved;
+                }
+                hoist_nullable_descriptions(property);
+            }
+        }
+        RefOr::T(Schema::AllOf(all_of)) => all_of
+            .items
+            .iter_mut()
+            .for_each(hoist_nullable_descriptions),
+        _ => {}
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`.

@@ -15,25 +15,40 @@ pub const MAX_EVENTS: usize = 100;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "title": "Tirana, April 2019: NFP Group, RNNC and national coordination",
+    "slug": "tirana-april-2019",
+    "title": "Back-to-back P-CVE meetings, Tirana, April 2019",
     "max_gap_days": 1,
     "same_city": true,
     "event_ids": ["nfp-group-7", "rnnc-3", "iisg-national-pcve-coordination-albania-1"]
 }))]
 pub struct ChainInput {
+    /// What the chain is, one line of at most 300 characters.
+    #[schema(example = "Back-to-back P-CVE meetings, Tirana, April 2019")]
     pub title: String,
+    /// Unique among chains: lowercase letters and digits in groups joined by single hyphens, at
+    /// most 100 characters. Generated from the title when absent. Any `{id}` in a path accepts
+    /// it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "tirana-april-2019")]
     pub slug: Option<String>,
+    /// Free text (line breaks allowed), at most 20000 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Longest gap between one event's end and the next one's start, in days (default 1).
+    /// The longest gap allowed between one event's end and the next one's start, in whole days
+    /// (24 hours, measured between the UTC instants), 0 to 31; 1 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, maximum = 31)]
+    #[schema(minimum = 0, maximum = 31, example = 1)]
     pub max_gap_days: Option<i32>,
-    /// Whether every event must be in the same city (default true).
+    /// Whether every event must be in the same city (compared case- and accent-insensitively);
+    /// true when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = true)]
     pub same_city: Option<bool>,
+    /// The chain's events (ids or slugs), in any order: the chain orders them by start. At most
+    /// 100; each must exist and be in no other chain, and together they must keep the chain's
+    /// rules (no overlap, gaps, city), else 409. A write replaces the whole list.
     #[serde(default)]
+    #[schema(example = json!(["nfp-group-7", "rnnc-3", "iisg-national-pcve-coordination-albania-1"]))]
     pub event_ids: Vec<String>,
 }
 

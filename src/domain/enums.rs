@@ -38,7 +38,10 @@ macro_rules! text_enum {
 }
 
 text_enum!(
-    /// What kind of event this is.
+    /// What kind of event this is: `meeting` (any other meeting), `board_meeting` (of a board
+    /// such as the IISG Board), `network_meeting` (of a standing network such as the RNNC; give
+    /// `network_id` and `series_number`), `coordination_meeting`, `conference`, `forum`
+    /// (e.g. a ministerial forum), `workshop`, `training` or `other`.
     EventKind {
         Meeting => "meeting",
         BoardMeeting => "board_meeting",
@@ -53,7 +56,10 @@ text_enum!(
 );
 
 text_enum!(
-    /// Where the event stands.
+    /// Where the event stands: `scheduled` (the default: it takes place as given), `tentative`
+    /// (dates not confirmed), `postponed` (moved to dates not yet known), `rescheduled` (moved
+    /// to the dates now given), `cancelled` (will not take place; it keeps its place in a
+    /// chain) or `moved_online` (takes place online instead of in person).
     EventStatus {
         Scheduled => "scheduled",
         Tentative => "tentative",
@@ -65,7 +71,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// How people attend.
+    /// How people attend: `in_person` (the default), `online` or `hybrid` (both).
     AttendanceMode {
         InPerson => "in_person",
         Online => "online",
@@ -74,7 +80,8 @@ text_enum!(
 );
 
 text_enum!(
-    /// `internal` records are seen only by token holders.
+    /// Who may see the record: `public` (the default: anyone, without a token) or `internal`
+    /// (only callers with a token of any role; to others it does not exist, and answers 404).
     Visibility {
         Public => "public",
         Internal => "internal",
@@ -82,7 +89,9 @@ text_enum!(
 );
 
 text_enum!(
-    /// An organisation's part in an event.
+    /// An organisation's part in organising an event: `organiser`, `co_organiser`, `host`
+    /// (provides the venue or receives the guests), `funder`, `supporter` or
+    /// `implementing_partner`.
     OrganiserRole {
         Organiser => "organiser",
         CoOrganiser => "co_organiser",
@@ -94,7 +103,8 @@ text_enum!(
 );
 
 text_enum!(
-    /// A person's or organisation's part in an event.
+    /// A person's or organisation's part in an event: `chair`, `co_chair`, `speaker`,
+    /// `participant`, `observer` or `invitee` (invited; attendance not known).
     ParticipantRole {
         Chair => "chair",
         CoChair => "co_chair",
@@ -106,7 +116,10 @@ text_enum!(
 );
 
 text_enum!(
-    /// What kind of organisation this is.
+    /// What kind of organisation this is: `eu_institution` (an EU institution, body or
+    /// delegation), `international_organisation`, `regional_organisation`, `government` (a
+    /// state or its government), `ministry`, `embassy`, `ngo`, `academic` (a university or
+    /// institute), `programme` (a funded programme or project) or `other`.
     OrganisationKind {
         EuInstitution => "eu_institution",
         InternationalOrganisation => "international_organisation",
@@ -122,7 +135,8 @@ text_enum!(
 );
 
 text_enum!(
-    /// A member's part in a network.
+    /// A member's part in a network: `member`, `chair`, `co_chair`, `secretariat`, `observer`,
+    /// `lead_partner` or `focal_point` (a country's national focal point or coordinator).
     MembershipRole {
         Member => "member",
         Chair => "chair",

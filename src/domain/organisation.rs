@@ -14,27 +14,43 @@ use crate::error::FieldError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "name": "Directorate-General for Neighbourhood and Enlargement Negotiations",
+    "slug": "dg-near",
+    "name": "DG for European Neighbourhood Policy and Enlargement Negotiations",
     "acronym": "DG NEAR",
     "kind": "eu_institution",
-    "parent_id": "european-commission",
-    "website": "https://neighbourhood-enlargement.ec.europa.eu/"
+    "parent_id": "european-commission"
 }))]
 pub struct OrganisationInput {
+    /// The full name, one line of at most 300 characters.
+    #[schema(example = "Regional Cooperation Council")]
     pub name: String,
-    /// Unique; generated from the name (or acronym) when absent.
+    /// Unique among organisations: lowercase letters and digits in groups joined by single
+    /// hyphens, at most 100 characters. Generated from the acronym (else the name) when
+    /// absent. Any `{id}` in a path accepts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "rcc")]
     pub slug: Option<String>,
+    /// The short name, at most 50 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "RCC")]
     pub acronym: Option<String>,
+    /// What kind of organisation this is.
     pub kind: OrganisationKind,
+    /// Where it is based: ISO 3166-1 alpha-2, any case (stored upper case); `XK` for Kosovo.
+    /// Absent for organisations of no one country (the EU, UNDP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "BA")]
     pub country_code: Option<String>,
-    /// The organisation this one is part of (id or slug).
+    /// The organisation this one is part of (id or slug), e.g. a directorate-general's
+    /// commission; it must exist, and parts may not form a cycle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "european-commission")]
     pub parent_id: Option<String>,
+    /// Its web site: an absolute `http` or `https` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
     pub website: Option<String>,
+    /// Free text (line breaks allowed), at most 20000 characters; searched by `q`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
@@ -72,26 +88,42 @@ impl ValidOrganisation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "full_name": "Maciej Popowski",
+    "slug": "mario-janecek",
+    "full_name": "Mario Janeček",
     "honorific": "Mr",
-    "position": "Deputy Director-General, DG NEAR",
-    "organisation_id": "dg-near"
+    "position": "CT Adviser, Ministry of Security BiH",
+    "organisation_id": "ministry-of-security-bih"
 }))]
 pub struct PersonInput {
+    /// The name as the person writes it, accents included, one line of at most 200
+    /// characters; search by `q` ignores case and accents.
+    #[schema(example = "Mario Janeček")]
     pub full_name: String,
+    /// Unique among people: lowercase letters and digits in groups joined by single hyphens,
+    /// at most 100 characters. Generated from the name when absent. Any `{id}` in a path
+    /// accepts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "mario-janecek")]
     pub slug: Option<String>,
+    /// How the person is addressed (`Mr`, `Dr`…), at most 50 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Mr")]
     pub honorific: Option<String>,
+    /// Job title and office, one line of at most 300 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "CT Adviser, Ministry of Security BiH")]
     pub position: Option<String>,
-    /// Affiliation (id or slug).
+    /// The organisation the person works for (id or slug); it must exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "ministry-of-security-bih")]
     pub organisation_id: Option<String>,
-    /// Seen only by token holders.
+    /// An email address (`local@domain.tld`), at most 254 characters. Contact details are
+    /// shown only to callers with a token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email)]
     pub email: Option<String>,
-    /// Seen only by token holders.
+    /// A telephone number: digits, spaces and `+ - ( ) . /`, at most 50 characters. Shown only
+    /// to callers with a token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
 }
@@ -124,33 +156,47 @@ impl ValidPerson {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "name": "Regional Network of National P-CVE Coordinators",
-    "acronym": "RNNC",
-    "established_on": "2018-06-01",
-    "coordinator_id": "iisg-support-group",
-    "supporter_ids": ["european-union"]
+    "slug": "nfp-group",
+    "name": "RCC Group of National Focal Points for Prevention and Countering Violent Extremism in South East Europe",
+    "acronym": "NFP Group",
+    "coordinator_id": "rcc"
 }))]
 pub struct NetworkInput {
+    /// The full name, one line of at most 300 characters.
+    #[schema(example = "IISG Board")]
     pub name: String,
+    /// Unique among networks: lowercase letters and digits in groups joined by single hyphens,
+    /// at most 100 characters. Generated from the acronym (else the name) when absent. Any
+    /// `{id}` in a path accepts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "iisg-board")]
     pub slug: Option<String>,
+    /// The short name, at most 50 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "RNNC")]
     pub acronym: Option<String>,
+    /// Free text (line breaks allowed), at most 20000 characters; searched by `q`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The day it was established (`YYYY-MM-DD`), if known.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "date_serde::optional"
     )]
     pub established_on: Option<NaiveDate>,
-    /// The coordinating organisation (id or slug).
+    /// The organisation that coordinates it (id or slug); it must exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "rcc")]
     pub coordinator_id: Option<String>,
-    /// Supporting organisations (ids or slugs).
+    /// The organisations that support it (ids or slugs); each must exist. A write replaces the
+    /// whole list.
     #[serde(default)]
+    #[schema(example = json!(["european-union"]))]
     pub supporter_ids: Vec<String>,
+    /// Its web site: an absolute `http` or `https` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
     pub website: Option<String>,
 }
 
@@ -187,27 +233,35 @@ impl ValidNetwork {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "person_id": "maciej-popowski",
-    "role": "chair",
-    "since": "2017-09-08"
+    "organisation_id": "austria",
+    "role": "lead_partner",
+    "country_code": "AT"
 }))]
 pub struct MembershipInput {
+    /// The member, when a person (id or slug); it must exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "maciej-popowski")]
     pub person_id: Option<String>,
+    /// The member, when an organisation (id or slug); it must exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "dcaf-ljubljana")]
     pub organisation_id: Option<String>,
+    /// The member's part in the network.
     pub role: MembershipRole,
-    /// The country the member represents.
+    /// The country the member represents: ISO 3166-1 alpha-2, any case (stored upper case);
+    /// `XK` for Kosovo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "AT")]
     pub country_code: Option<String>,
-    /// First day of the membership, if known.
+    /// First day of the membership (`YYYY-MM-DD`), if known.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "date_serde::optional"
     )]
     pub since: Option<NaiveDate>,
-    /// Last day of the membership (inclusive); absent while it lasts.
+    /// Last day of the membership (`YYYY-MM-DD`, inclusive), not before `since`; absent while
+    /// it lasts.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

@@ -54,8 +54,11 @@ impl utoipa::PartialSchema for LocalTime {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$"))
-            .description(Some("Local time of day, HH:MM (24-hour)"))
-            .examples(["14:00"])
+            .description(Some(
+                "A local time of day, `HH:MM` (24-hour, `00:00` to `23:59`), in the event's \
+                 `timezone`. A time a daylight-saving change skips is refused; a repeated one \
+                 means its first occurrence.",
+            ))
             .into()
     }
 }

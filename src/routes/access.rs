@@ -145,11 +145,14 @@ impl FromRequest for Caller {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
-    /// Who or what uses it, for the audit log.
+    /// Who or what uses it, one line of at most 100 characters; the audit log names its writes
+    /// by it.
     #[schema(example = "partner-sync")]
     pub name: String,
+    /// What the token may do.
     pub role: Role,
-    /// Last day the token works (UTC); absent: it does not expire.
+    /// The last day the token works (`YYYY-MM-DD`, inclusive, UTC: it stops at the following
+    /// midnight UTC); not in the past. Absent: it does not expire.
     #[serde(default, deserialize_with = "date_serde::optional")]
     #[schema(value_type = Option<String>, format = Date, example = "2027-12-31")]
     pub expires_on: Option<chrono::NaiveDate>,
@@ -163,13 +166,22 @@ pub fn end_of_day(day: chrono::NaiveDate) -> Option<Instant> {
         .map(Instant::from)
 }
 
-/// Create a token (admin). The response is the only time the secret is shown.
+/// Create a token (admin)
+///
+/// Needs an admin token. The response is the only time the secret is shown: only its hash is
+/// stored. Answers 201 with the token and its `Location`; 422 names every invalid field.
+/// `Idempotency-Key` works as on the other POSTs (a replay shows the same secret again).
 #[utoipa::path(
     tag = "access",
-    request_body(content = CreateTokenRequest, content_type = "application/json"),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, unique per request (a UUID is a good key): makes a retried POST safe, as the first response is replayed for 24 hours. Keys are per token."),
+    ),
+    request_body(content = CreateTokenRequest, description = "The new token's name, role and expiry", content_type = "application/json"),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created; `secret` is shown only now", body = CreatedToken, headers(("Location" = String))),
+        (status = 201, description = "Created; `secret` is shown only now", body = CreatedToken, headers(
+            ("Location" = String, description = "The new token's URL (for `DELETE`)"),
+        )),
         responses::BadRequest,
         responses::Unauthorized,
         responses::Forbidden,
@@ -225,12 +237,18 @@ pub async fn create_token(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
-/// List tokens (admin); secrets are never shown again.
+/// List tokens (admin)
+///
+/// Needs an admin token. Every token, revoked and expired ones included (see `active`),
+/// oldest first; secrets are never shown again. Keyset-paginated: when `next_cursor` is not
+/// `null`, pass it as `cursor` for the next page.
 #[utoipa::path(
     tag = "access",
     params(PageQuery),
@@ -259,10 +277,13 @@ pub async fn list_tokens(
     Ok(http::collection(&page))
 }
 
-/// Revoke a token (admin); it stays listed, inactive.
+/// Revoke a token (admin)
+///
+/// Needs an admin token. From now on the token is refused (401); it stays listed, inactive,
+/// so the audit log keeps naming it. Answers 204; 404 when no token has this id.
 #[utoipa::path(
     tag = "access",
-    params(("id" = uuid::Uuid, Path, description = "Token id")),
+    params(("id" = uuid::Uuid, Path, description = "The token's id (from the list, or the `Location` of its creation)")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Revoked"),
@@ -300,19 +321,28 @@ pub async fn revoke_token(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// `event`, `organisation`, `person`, `network`, `membership`, `chain` or `token`.
+    /// Only entries about this kind of record: `event`, `organisation`, `person`, `network`,
+    /// `membership`, `chain` or `token`.
+    #[param(example = "event")]
     resource: Option<String>,
-    /// The record's id.
+    /// Only entries about this record, by its id (UUID), as `record_id` gives it.
     id: Option<String>,
-    /// Only entries at or after this instant (RFC 3339).
+    /// Only entries at or after this instant (RFC 3339, e.g. `2019-11-18T00:00:00Z`).
     #[param(value_type = Option<String>, format = DateTime)]
     since: Option<String>,
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
-/// The audit log (admin): every write, oldest first.
+/// The audit log (admin): every write, oldest first
+///
+/// Needs an admin token. Every create, update, delete, chain change and token revocation,
+/// with who made it (token name or command-line tool) and what changed. Filters are optional
+/// and combine with AND. Keyset-paginated: when `next_cursor` is not `null`, pass it as
+/// `cursor` for the next page.
 #[utoipa::path(
     tag = "access",
     params(AuditQuery),

@@ -25,6 +25,13 @@ rest::crud_handlers! {
     input: ChainInput,
     response: ChainResponse,
     summaries: ["Create a chain of back-to-back events", "One chain, its events in order", "Change a chain (`event_ids` replaces the list)", "Delete a chain (its events stay)"],
+    descriptions: [
+        "`event_ids` take ids or slugs and must exist (422 otherwise); the chain orders them by start. Refused with 409 when they break the chain's rules: overlapping events (`chain_no_overlap`), a gap longer than `max_gap_days` (`chain_max_gap`), another city while `same_city` holds (`chain_same_city`), an event already in another chain (`chain_single`), or a taken slug (`slug_unique`).",
+        "The chain with its events in start order, each with its dates, times, city and whether it is cancelled.",
+        "Changing `max_gap_days` or `same_city` re-checks the events against the new rules; `event_ids`, when present, replaces the whole list (409 as on create).",
+        "The events stay in the registry, in no chain.",
+    ],
+    id_example: "tirana-april-2019",
     handlers: [create_chain, get_chain, update_chain, delete_chain],
 }
 
@@ -32,14 +39,21 @@ rest::crud_handlers! {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ChainListQuery {
-    /// Text in the title, case- and accent-insensitive.
+    /// Text in the title, case- and accent-insensitive. At most 200 characters.
+    #[param(example = "tirana")]
     q: Option<String>,
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
-/// List chains by title.
+/// List chains by title
+///
+/// Anyone may list chains; each comes with its events in order, as `GET /api/v1/chains/{id}`
+/// gives it (events a caller may not see are left out). Keyset-paginated: when `next_cursor`
+/// is not `null`, pass it as `cursor` for the next page.
 #[utoipa::path(
     tag = "chains",
     params(ChainListQuery),
@@ -78,14 +92,24 @@ pub struct ChainEventInput {
     pub event_id: String,
 }
 
-/// Add an event to a chain; it is placed by its start. Refused (409) when the chain's rules
-/// would break or the event is in another chain.
+/// Add an event to a chain
+///
+/// The event is placed by its start. Needs a token with role editor or admin. Refused with 409
+/// when the chain's rules would break (`chain_no_overlap`, `chain_max_gap`, `chain_same_city`)
+/// or the event is in another chain (`chain_single`); 404 when the chain does not exist, 422
+/// when the event does not. Answers 200 with the whole chain. `Idempotency-Key` works as on
+/// the other POSTs.
 #[utoipa::path(
     tag = "chains",
-    params(("id" = String, Path, description = "Chain id or slug")),
-    request_body(content = ChainEventInput, content_type = "application/json"),
+    params(
+        ("id" = String, Path, description = "The chain's id (UUID) or slug", example = "tirana-april-2019"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, unique per request (a UUID is a good key): makes a retried POST safe, as the first response is replayed for 24 hours. Keys are per token."),
+    ),
+    request_body(content = ChainEventInput, description = "The event to add", content_type = "application/json"),
     responses(
-        (status = 200, description = "The chain with the event in place", body = ChainResponse, headers(("ETag" = String))),
+        (status = 200, description = "The chain with the event in place", body = ChainResponse, headers(
+            ("ETag" = String, description = "The chain's new entity tag"),
+        )),
         responses::BadRequest,
         responses::NotFound,
         responses::Conflict,
@@ -129,12 +153,16 @@ pub async fn add_chain_event(
     .await
 }
 
-/// Remove an event from a chain (the event stays in the registry).
+/// Remove an event from a chain
+///
+/// The event stays in the registry, in no chain. Needs a token with role editor or admin.
+/// Answers 204. 404 when the chain does not exist or the event is not in it; 409 when the
+/// events left would break the chain's rules (a gap too long once the middle event is gone).
 #[utoipa::path(
     tag = "chains",
     params(
-        ("id" = String, Path, description = "Chain id or slug"),
-        ("event_id" = String, Path, description = "Event id or slug"),
+        ("id" = String, Path, description = "The chain's id (UUID) or slug", example = "tirana-april-2019"),
+        ("event_id" = String, Path, description = "The event's id (UUID) or slug", example = "rnnc-3"),
     ),
     responses(
         (status = 204, description = "Removed"),
@@ -172,22 +200,31 @@ pub async fn remove_chain_event(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ConflictQuery {
-    /// First day (default today).
-    #[param(value_type = Option<String>, format = Date, example = "2019-01-01")]
+    /// The first day to look at (`YYYY-MM-DD`, compared with each event's local dates);
+    /// today (UTC) when absent.
+    #[param(value_type = Option<String>, format = Date)]
     from: Option<String>,
-    /// Last day (default a year after `from`); at most 366 days after `from`.
-    #[param(value_type = Option<String>, format = Date, example = "2019-12-31")]
+    /// The last day to look at (`YYYY-MM-DD`, inclusive), not before `from` and at most 366
+    /// days after it; 365 days after `from` when absent.
+    #[param(value_type = Option<String>, format = Date)]
     to: Option<String>,
 }
 
+/// The scheduling conflicts between two dates, all of them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConflictPage {
+    /// The conflicts, earliest first.
     pub items: Vec<Conflict>,
     /// Always null: the list is complete for the dates asked.
     pub next_cursor: Option<String>,
 }
 
-/// Overlapping events that share a person or a venue in the same city.
+/// Overlapping events that share a person or a venue in the same city
+///
+/// A conflict is a warning, never a refusal: two events whose times overlap and that have a
+/// participant in common (`person`), or the same venue in the same city (`venue`). A session
+/// and the event it belongs to do not conflict. Anyone may ask; `internal` events count only
+/// for callers with a token. Not paginated: the window is at most 366 days.
 #[utoipa::path(
     tag = "events",
     params(ConflictQuery),

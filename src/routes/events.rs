@@ -19,55 +19,69 @@ use crate::store::events::{
 };
 use crate::store::resource::Resource;
 
-/// Filters and paging of the event list. Dates are local to each event.
+/// Filters and paging of the event list. Dates are local to each event. Filters combine with
+/// AND; those that name a record (network, organisation, person, chain) take its id or slug.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventListQuery {
-    /// Events that end on or after this date (`YYYY-MM-DD`): an event running 22–23 October
-    /// is found by `from=2019-10-23`.
+    /// Events that end on or after this day (`YYYY-MM-DD`, compared with each event's local
+    /// dates): an event running 22–23 October 2019 is found by `from=2019-10-23`.
     #[param(value_type = Option<String>, format = Date, example = "2019-01-01")]
     from: Option<String>,
-    /// Events that start on or before this date.
+    /// Events that start on or before this day (`YYYY-MM-DD`, inclusive, compared with each
+    /// event's local dates); not before `from`.
     #[param(value_type = Option<String>, format = Date, example = "2019-12-31")]
     to: Option<String>,
-    /// City, case- and accent-insensitive.
+    /// Events in this city: the whole name, case- and accent-insensitive (`tirana` finds
+    /// `Tirana`).
     #[param(example = "Tirana")]
     city: Option<String>,
-    /// ISO 3166-1 alpha-2 country code (`XK` for Kosovo).
+    /// Events in this country: ISO 3166-1 alpha-2, any case (`XK` for Kosovo).
     #[param(example = "AL")]
     country: Option<String>,
-    /// One kind or several, comma-separated.
+    /// Events of this kind; several kinds comma-separated (any of them matches). Values as in
+    /// `EventKind`.
     #[param(example = "network_meeting,board_meeting")]
     kind: Option<String>,
-    /// One status or several, comma-separated.
+    /// Events with this status; several comma-separated (any of them matches). Values as in
+    /// `EventStatus`.
     #[param(example = "scheduled")]
     status: Option<String>,
-    /// A topic, case- and accent-insensitive.
+    /// Events with this topic: the whole topic, case- and accent-insensitive.
     #[param(example = "p-cve")]
     topic: Option<String>,
-    /// Free text over title, description, venue, city and topics; case- and
-    /// accent-insensitive (`tirane` finds `Tiranë`).
-    #[param(example = "radicalisation")]
+    /// Free text over title, description, venue, city, address and topics; case- and
+    /// accent-insensitive (`janecek` finds the meeting whose description names Mario Janeček).
+    /// At most 200 characters.
+    #[param(example = "janecek")]
     q: Option<String>,
-    /// Only events changed at or after this instant (RFC 3339).
+    /// Only events changed at or after this instant (RFC 3339, e.g. `2019-11-18T00:00:00Z`):
+    /// with `sort=updated`, what a client that syncs needs.
     #[param(value_type = Option<String>, format = DateTime)]
     updated_since: Option<String>,
-    /// Network id or slug.
+    /// Meetings of this network (id or slug).
+    #[param(example = "rnnc")]
     network: Option<String>,
-    /// Organisation id or slug: events it organises or takes part in.
+    /// Events this organisation (id or slug) organises, hosts, funds, supports or takes part
+    /// in.
+    #[param(example = "iisg-support-group")]
     organisation: Option<String>,
-    /// Person id or slug: events the person takes part in.
+    /// Events this person (id or slug) takes part in, in any role.
+    #[param(example = "maciej-popowski")]
     person: Option<String>,
-    /// Chain id or slug.
+    /// Events of this chain (id or slug).
+    #[param(example = "tirana-april-2019")]
     chain: Option<String>,
-    /// `start` (default), `-start` or `updated`.
-    #[param(value_type = Option<String>, pattern = "^(start|-start|updated)$")]
+    /// The order: `start` (the default: earliest start first), `-start` (latest first) or
+    /// `updated` (least recently changed first, for syncing).
+    #[param(value_type = Option<String>, pattern = "^(start|-start|updated)$", example = "-start")]
     sort: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
+    /// Keep the other parameters the same from page to page.
     cursor: Option<String>,
-    /// Page size, 1–200 (default 50).
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
@@ -124,7 +138,12 @@ impl EventListQuery {
     }
 }
 
-/// List events, oldest start first; keyset-paginated.
+/// List events, earliest start first
+///
+/// Anyone may list public events; callers with a token also see `internal` ones. Every filter
+/// is optional and they combine with AND. Keyset-paginated: when `next_cursor` is not `null`,
+/// pass it as `cursor` (with the same filters) for the next page. A malformed parameter (a date
+/// that is not `YYYY-MM-DD`, an unknown `kind`, `to` before `from`) is 400 naming it.
 #[utoipa::path(
     tag = "events",
     params(EventListQuery),
@@ -224,6 +243,13 @@ rest::crud_handlers! {
     input: EventInput,
     response: EventResponse,
     summaries: ["Create an event", "One event, by id or slug", "Change an event", "Delete an event nothing refers to"],
+    descriptions: [
+        "References (`network_id`, `parent_event_id`, organisers, participants) take ids or slugs and must exist (422 otherwise). Refused with 409 when it would break a rule: a taken slug (`slug_unique`), a series number already used or out of date order (`series_unique`, `series_order`), a session cycle (`parent_cycle`). Scheduling conflicts (a person or a venue in two overlapping events) do not refuse the write: the response lists them in `warnings`.",
+        "The event with its organisers, participants, network and parent summarised, and its place in a chain (`chain`), so a page needs one request.",
+        "A change that would break the event's chain (overlap, gap, city) is refused with 409 naming the chain and the rule. The response lists the scheduling conflicts the event now has in `warnings`.",
+        "Refused with 409 (`still_referenced`) while sessions name it as their parent, or while it is in a chain (remove it from the chain first).",
+    ],
+    id_example: "iisg-board-4",
     handlers: [create_event, get_event, update_event, delete_event],
 }
 

@@ -7,23 +7,37 @@ use utoipa::ToSchema;
 use crate::db::{self, Database};
 use crate::error::{ApiError, responses};
 
+/// The answer of the health checks.
 #[derive(Serialize, ToSchema)]
 pub struct HealthResponse {
+    /// Always `ok` (a failing check answers 503 with a problem document instead).
     #[schema(example = "ok")]
     pub status: &'static str,
 }
 
-/// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, body = HealthResponse)))]
+/// The process is up
+///
+/// For liveness probes: answers 200 as long as the process serves HTTP, without touching the
+/// database. Needs no token.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The process is up", body = HealthResponse))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
 
-/// The database answers.
+/// The database answers
+///
+/// For readiness probes: answers 200 when a pooled database connection answers a query, 503
+/// otherwise. Needs no token.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, body = HealthResponse), responses::Unavailable)
+    responses(
+        (status = 200, description = "The database answers", body = HealthResponse),
+        responses::Unavailable,
+    )
 )]
 #[get("/readyz")]
 pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {

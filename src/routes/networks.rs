@@ -29,6 +29,13 @@ rest::crud_handlers! {
     input: NetworkInput,
     response: NetworkResponse,
     summaries: ["Create a network", "One network, by id or slug", "Change a network", "Delete a network with no meetings"],
+    descriptions: [
+        "`coordinator_id` and `supporter_ids` take ids or slugs and must exist (422 otherwise). Members are added afterwards, through `/networks/{id}/members`. Refused with 409 for a taken slug (`slug_unique`).",
+        "The network, with its coordinator and supporters summarised. Its members and meetings are sub-resources: `/networks/{id}/members` and `/networks/{id}/meetings`.",
+        "`supporter_ids`, when present, replaces the whole list.",
+        "Refused with 409 (`still_referenced`) while events are its meetings; its memberships go with it.",
+    ],
+    id_example: "rnnc",
     handlers: [create_network, get_network, update_network, delete_network],
 }
 
@@ -36,14 +43,21 @@ rest::crud_handlers! {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct NetworkListQuery {
-    /// Free text over name, acronym and description.
+    /// Free text over name, acronym and description; case- and accent-insensitive. At most
+    /// 200 characters.
+    #[param(example = "p-cve")]
     q: Option<String>,
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
-/// List networks by name.
+/// List networks by name
+///
+/// Anyone may list networks. Keyset-paginated: when `next_cursor` is not `null`, pass it as
+/// `cursor` for the next page.
 #[utoipa::path(
     tag = "networks",
     params(NetworkListQuery),
@@ -69,10 +83,14 @@ pub async fn list_networks(
     Ok(http::collection(&page))
 }
 
-/// The network's meetings in series order (series numbers rise with start dates).
+/// The network's meetings in series order
+///
+/// Series numbers rise with start dates, so this is start order (`sort=-start` reverses it;
+/// `sort=updated` is taken as `start`). Takes the filters and paging of `GET /api/v1/events`
+/// (`network` is set by the path). 404 when no network has this id or slug.
 #[utoipa::path(
     tag = "networks",
-    params(("id" = String, Path, description = "Network id or slug"), EventListQuery),
+    params(("id" = String, Path, description = "The network's id (UUID) or slug", example = "rnnc"), EventListQuery),
     responses(
         (status = 200, description = "The network's meetings, oldest first", body = EventPage),
         responses::BadRequest,
@@ -110,20 +128,28 @@ pub async fn network_meetings(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MemberListQuery {
-    /// Only memberships that cover this date: "who were the members on that day".
+    /// Only memberships that cover this day (`YYYY-MM-DD`): `since` absent or on or before
+    /// it, and `until` absent or on or after it ("who were the members on that day").
     #[param(value_type = Option<String>, format = Date, example = "2019-04-24")]
     as_of: Option<String>,
-    #[param(value_type = Option<MembershipRole>)]
+    /// Only members with this role (one value).
+    #[param(value_type = Option<MembershipRole>, example = "chair")]
     role: Option<String>,
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
-/// The network's members (people and organisations) with their roles and dates.
+/// The network's members (people and organisations) with their roles and dates
+///
+/// Anyone may list them. Each membership names its member (`person_id` or `organisation_id`,
+/// with a summary), role, country and dates. 404 when no network has this id or slug.
+/// Keyset-paginated: when `next_cursor` is not `null`, pass it as `cursor` for the next page.
 #[utoipa::path(
     tag = "networks",
-    params(("id" = String, Path, description = "Network id or slug"), MemberListQuery),
+    params(("id" = String, Path, description = "The network's id (UUID) or slug", example = "iisg-board"), MemberListQuery),
     responses(
         (status = 200, description = "A page of memberships", body = MembershipPage),
         responses::BadRequest,
@@ -157,13 +183,24 @@ pub async fn list_members(
     Ok(http::collection(&page))
 }
 
-/// Add a member.
+/// Add a member
+///
+/// Needs a token with role editor or admin. Exactly one of `person_id` and `organisation_id`
+/// (an id or a slug that must exist); `until` not before `since` (422 otherwise). Answers 201
+/// with the membership, its `Location` and `ETag`. `Idempotency-Key` works as on the other
+/// POSTs.
 #[utoipa::path(
     tag = "networks",
-    params(("id" = String, Path, description = "Network id or slug")),
-    request_body(content = MembershipInput, content_type = "application/json"),
+    params(
+        ("id" = String, Path, description = "The network's id (UUID) or slug", example = "iisg-board"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, unique per request (a UUID is a good key): makes a retried POST safe, as the first response is replayed for 24 hours. Keys are per token."),
+    ),
+    request_body(content = MembershipInput, description = "The new membership", content_type = "application/json"),
     responses(
-        (status = 201, description = "Created", body = MembershipResponse, headers(("Location" = String), ("ETag" = String))),
+        (status = 201, description = "Created", body = MembershipResponse, headers(
+            ("Location" = String, description = "The new membership's URL"),
+            ("ETag" = String, description = "The representation's entity tag, for `If-Match` and `If-None-Match`"),
+        )),
         responses::BadRequest,
         responses::NotFound,
         responses::PayloadTooLarge,
@@ -211,15 +248,20 @@ pub async fn add_member(
     .await
 }
 
-/// One membership.
+/// One membership
+///
+/// Anyone may read it. 404 when the network or the membership does not exist, or the
+/// membership belongs to another network. Answers with an `ETag` (`If-None-Match` gives 304).
 #[utoipa::path(
     tag = "networks",
     params(
-        ("id" = String, Path, description = "Network id or slug"),
-        ("membership_id" = uuid::Uuid, Path, description = "Membership id"),
+        ("id" = String, Path, description = "The network's id (UUID) or slug"),
+        ("membership_id" = uuid::Uuid, Path, description = "The membership's id (from the member list or the `Location` of its creation)"),
     ),
     responses(
-        (status = 200, description = "The membership", body = MembershipResponse, headers(("ETag" = String))),
+        (status = 200, description = "The membership", body = MembershipResponse, headers(
+            ("ETag" = String, description = "The representation's entity tag, for `If-Match` and `If-None-Match`"),
+        )),
         responses::NotFound,
         responses::TooManyRequests,
         responses::Unavailable,
@@ -238,17 +280,25 @@ pub async fn get_member(
     Ok(http::single(&req, StatusCode::OK, &member))
 }
 
-/// Change a membership (JSON Merge Patch), e.g. set `until` when it ends.
+/// Change a membership, e.g. set `until` when it ends
+///
+/// The body is a JSON Merge Patch (RFC 7396) of the membership's fields (those of
+/// `MembershipInput`), sent as `application/merge-patch+json` or `application/json`: fields
+/// present replace, `null` clears, fields absent stay. Needs a token with role editor or
+/// admin. With `If-Match`, the change applies only to the version whose `ETag` was read (else
+/// 412).
 #[utoipa::path(
     tag = "networks",
     params(
-        ("id" = String, Path, description = "Network id or slug"),
-        ("membership_id" = uuid::Uuid, Path, description = "Membership id"),
-        ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
+        ("id" = String, Path, description = "The network's id (UUID) or slug"),
+        ("membership_id" = uuid::Uuid, Path, description = "The membership's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; 412 when the membership has changed since"),
     ),
-    request_body(content = serde_json::Value, content_type = "application/merge-patch+json"),
+    request_body(content = serde_json::Value, description = "A merge patch of the membership's fields", content_type = "application/merge-patch+json"),
     responses(
-        (status = 200, description = "The changed membership", body = MembershipResponse, headers(("ETag" = String))),
+        (status = 200, description = "The changed membership", body = MembershipResponse, headers(
+            ("ETag" = String, description = "The new representation's entity tag"),
+        )),
         responses::BadRequest,
         responses::NotFound,
         responses::PreconditionFailed,
@@ -292,13 +342,18 @@ pub async fn update_member(
     Ok(http::single(&req, StatusCode::OK, &updated))
 }
 
-/// Remove a membership (to record that it ended, set `until` instead).
+/// Remove a membership
+///
+/// For a membership recorded by mistake: to record that one ended, set its `until` instead,
+/// so `as_of` lists still show it for the days it lasted. Needs a token with role editor or
+/// admin. Answers 204. With `If-Match`, removes only the version whose `ETag` was read (else
+/// 412).
 #[utoipa::path(
     tag = "networks",
     params(
-        ("id" = String, Path, description = "Network id or slug"),
-        ("membership_id" = uuid::Uuid, Path, description = "Membership id"),
-        ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on"),
+        ("id" = String, Path, description = "The network's id (UUID) or slug"),
+        ("membership_id" = uuid::Uuid, Path, description = "The membership's id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the removal is based on; 412 when the membership has changed since"),
     ),
     responses(
         (status = 204, description = "Removed"),

@@ -28,6 +28,13 @@ rest::crud_handlers! {
     input: OrganisationInput,
     response: OrganisationResponse,
     summaries: ["Create an organisation", "One organisation, by id or slug", "Change an organisation", "Delete an organisation nothing refers to"],
+    descriptions: [
+        "`parent_id` takes an id or a slug and must exist (422 otherwise). Refused with 409 for a taken slug (`slug_unique`).",
+        "The organisation, with the organisation it is part of summarised (`parent`).",
+        "Refused with 409 when the new parent would make the organisation part of itself (`parent_cycle`).",
+        "Refused with 409 (`still_referenced`) while events, people, networks, memberships or other organisations refer to it.",
+    ],
+    id_example: "dcaf-ljubljana",
     handlers: [create_organisation, get_organisation, update_organisation, delete_organisation],
 }
 
@@ -39,6 +46,13 @@ rest::crud_handlers! {
     input: PersonInput,
     response: PersonResponse,
     summaries: ["Create a person", "One person, by id or slug", "Change a person", "Delete a person nothing refers to"],
+    descriptions: [
+        "`organisation_id` takes an id or a slug and must exist (422 otherwise). Refused with 409 for a taken slug (`slug_unique`).",
+        "The person, with their organisation summarised. `email` and `phone` appear only for callers with a token.",
+        "To remove a contact detail, set it to `null`.",
+        "Refused with 409 (`still_referenced`) while events or network memberships name the person.",
+    ],
+    id_example: "maciej-popowski",
     handlers: [create_person, get_person, update_person, delete_person],
 }
 
@@ -47,20 +61,31 @@ rest::crud_handlers! {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct OrganisationListQuery {
-    /// Free text over name, acronym and description; case- and accent-insensitive.
+    /// Free text over name, acronym and description; case- and accent-insensitive. At most 200
+    /// characters.
+    #[param(example = "council")]
     q: Option<String>,
-    #[param(value_type = Option<OrganisationKind>)]
+    /// Organisations of this kind (one value).
+    #[param(value_type = Option<OrganisationKind>, example = "government")]
     kind: Option<String>,
-    /// ISO 3166-1 alpha-2 country code.
+    /// Organisations based in this country: ISO 3166-1 alpha-2, any case (`XK` for Kosovo).
+    #[param(example = "BA")]
     country: Option<String>,
-    /// Parent organisation (id or slug): its direct parts.
+    /// The direct parts of this organisation (id or slug).
+    #[param(example = "european-commission")]
     parent: Option<String>,
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
-/// List organisations by name.
+/// List organisations by name
+///
+/// Anyone may list organisations. Filters are optional and combine with AND. Keyset-paginated:
+/// when `next_cursor` is not `null`, pass it as `cursor` for the next page. A malformed
+/// parameter is 400 naming it.
 #[utoipa::path(
     tag = "organisations",
     params(OrganisationListQuery),
@@ -100,16 +125,24 @@ pub async fn list_organisations(
 #[into_params(parameter_in = Query)]
 pub struct PersonListQuery {
     /// Free text over name and position; case- and accent-insensitive (`becirevic` finds
-    /// `Bećirević`).
+    /// Edina Bećirević). At most 200 characters.
+    #[param(example = "becirevic")]
     q: Option<String>,
-    /// Affiliation (organisation id or slug).
+    /// People who work for this organisation (id or slug).
+    #[param(example = "ministry-of-security-bih")]
     organisation: Option<String>,
+    /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    /// The page size: 1 to 200, default 50.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, example = 20)]
     limit: Option<String>,
 }
 
-/// List people by name.
+/// List people by name
+///
+/// Anyone may list people; `email` and `phone` appear only for callers with a token. Filters
+/// are optional and combine with AND. Keyset-paginated: when `next_cursor` is not `null`, pass
+/// it as `cursor` for the next page.
 #[utoipa::path(
     tag = "people",
     params(PersonListQuery),
@@ -143,14 +176,20 @@ pub async fn list_people(
 /// An event with the parts one organisation or person plays in it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleInEvent {
-    /// `organiser`, `host`, `chair`… (organiser roles first, then participant roles).
+    /// Every part the organisation or person plays in the event: organiser roles
+    /// (`OrganiserRole`) first, then participant roles (`ParticipantRole`).
+    #[schema(example = json!(["organiser"]))]
     pub roles: Vec<String>,
+    /// The event, as `GET /api/v1/events/{id}` gives it.
     pub event: EventResponse,
 }
 
+/// A page of events with the roles one organisation or person plays in them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleInEventPage {
+    /// The events of this page, in the order asked for.
     pub items: Vec<RoleInEvent>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -212,10 +251,14 @@ enum Who {
     Person(String),
 }
 
-/// Events an organisation organises, hosts, funds or takes part in, with its roles.
+/// Events an organisation organises, hosts, funds or takes part in, with its roles
+///
+/// Each item gives the event and the organisation's roles in it. Takes the filters, order and
+/// paging of `GET /api/v1/events` (`organisation` is set by the path). 404 when no
+/// organisation has this id or slug.
 #[utoipa::path(
     tag = "organisations",
-    params(("id" = String, Path, description = "Organisation id or slug"), EventListQuery),
+    params(("id" = String, Path, description = "The organisation's id (UUID) or slug", example = "dcaf-ljubljana"), EventListQuery),
     responses(
         (status = 200, description = "A page of the organisation's events", body = RoleInEventPage),
         responses::BadRequest,
@@ -240,10 +283,14 @@ pub async fn organisation_events(
     .await
 }
 
-/// Events a person takes part in (chair, speaker…), with the roles.
+/// Events a person takes part in (chair, speaker…), with the roles
+///
+/// Each item gives the event and the person's roles in it. Takes the filters, order and
+/// paging of `GET /api/v1/events` (`person` is set by the path). 404 when no person has this
+/// id or slug.
 #[utoipa::path(
     tag = "people",
-    params(("id" = String, Path, description = "Person id or slug"), EventListQuery),
+    params(("id" = String, Path, description = "The person's id (UUID) or slug", example = "maciej-popowski"), EventListQuery),
     responses(
         (status = 200, description = "A page of the person's events", body = RoleInEventPage),
         responses::BadRequest,

@@ -397,6 +397,8 @@ pub async fn delete<R: Resource>(
 /// The four thin handlers of a resource (create, get, merge-patch, delete), each carrying its
 /// OpenAPI annotation and calling the shared mechanics above. The caller imports actix's
 /// `get`, `post`, `patch` and `delete` route macros (utoipa recognises them by name).
+/// `descriptions` say what is particular to the resource; the macro adds what every resource
+/// shares (roles, status codes, headers). `id_example` names a record of the demo data.
 macro_rules! crud_handlers {
     (
         resource: $resource:ty,
@@ -406,17 +408,31 @@ macro_rules! crud_handlers {
         input: $input:ty,
         response: $response:ty,
         summaries: [$create_summary:literal, $get_summary:literal, $update_summary:literal, $delete_summary:literal],
+        descriptions: [$create_description:literal, $get_description:literal, $update_description:literal, $delete_description:literal $(,)?],
+        id_example: $id_example:literal,
         handlers: [$create:ident, $get:ident, $update:ident, $delete:ident] $(,)?
     ) => {
         #[utoipa::path(
             tag = $tag,
             summary = $create_summary,
+            description = concat!(
+                $create_description,
+                "\n\nNeeds a token with role editor or admin. Answers 201 with the new record, \
+                 its `Location` and its `ETag`. A body that is not JSON is 400 (415 when not \
+                 sent as `application/json`); 422 lists every invalid field in `errors`; 409 \
+                 names each broken rule in `violations`. With an `Idempotency-Key`, a retry \
+                 within 24 hours gets the first response again (marked \
+                 `Idempotent-Replayed: true`); the same key with another body is 422."
+            ),
             security(("bearer" = [])),
-            params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe: the first response is replayed for 24 h")),
-            request_body(content = $input, content_type = "application/json"),
+            params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, unique per request (a UUID is a good key): makes a retried POST safe, as the first response is replayed for 24 hours. Keys are per token.")),
+            request_body(content = $input, description = "The new record; fields not listed are refused (422).", content_type = "application/json"),
             responses(
                 (status = 201, description = "Created; `Location` names the new record", body = $response,
-                 headers(("Location" = String), ("ETag" = String))),
+                 headers(
+                     ("Location" = String, description = "The new record's URL: the collection's path and its UUID"),
+                     ("ETag" = String, description = "The representation's entity tag, for `If-Match` and `If-None-Match`"),
+                 )),
                 $crate::error::responses::BadRequest,
                 $crate::error::responses::Unauthorized,
                 $crate::error::responses::Forbidden,
@@ -441,10 +457,18 @@ macro_rules! crud_handlers {
         #[utoipa::path(
             tag = $tag,
             summary = $get_summary,
-            params(("id" = String, Path, description = "Id or slug")),
+            description = concat!(
+                $get_description,
+                "\n\nNeeds no token for public records; an `internal` record is 404 unless the \
+                 request carries a token. Answers with an `ETag`: send it back in \
+                 `If-None-Match` to get 304 while the record is unchanged."
+            ),
+            params(("id" = String, Path, description = "The record's id (UUID) or slug", example = $id_example)),
             security((), ("bearer" = [])),
             responses(
-                (status = 200, description = "The record", body = $response, headers(("ETag" = String))),
+                (status = 200, description = "The record", body = $response, headers(
+                    ("ETag" = String, description = "The representation's entity tag, for `If-Match` and `If-None-Match`"),
+                )),
                 (status = 304, description = "Not modified (`If-None-Match`)"),
                 $crate::error::responses::Unauthorized,
                 $crate::error::responses::NotFound,
@@ -467,15 +491,25 @@ macro_rules! crud_handlers {
             tag = $tag,
             summary = $update_summary,
             security(("bearer" = [])),
-            description = "A JSON Merge Patch (RFC 7396): fields present replace, `null` clears.",
-            params(
-                ("id" = String, Path, description = "Id or slug"),
-                ("If-Match" = Option<String>, Header, description = "ETag the change is based on"),
+            description = concat!(
+                $update_description,
+                "\n\nThe body is a JSON Merge Patch (RFC 7396) of the record's writable fields, \
+                 sent as `application/merge-patch+json` or `application/json`: fields present \
+                 replace, `null` clears (or restores the default), lists are replaced whole, \
+                 fields absent stay. The merged record must pass the same rules as a new one \
+                 (422, 409). Needs a token with role editor or admin. With `If-Match`, the \
+                 change applies only to the version whose `ETag` was read (else 412)."
             ),
-            request_body(content = serde_json::Value, description = "A merge patch of the record's fields",
+            params(
+                ("id" = String, Path, description = "The record's id (UUID) or slug", example = $id_example),
+                ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on; 412 when the record has changed since"),
+            ),
+            request_body(content = serde_json::Value, description = "A merge patch of the record's writable fields (those of the create body)",
                 content_type = "application/merge-patch+json"),
             responses(
-                (status = 200, description = "The changed record", body = $response, headers(("ETag" = String))),
+                (status = 200, description = "The changed record", body = $response, headers(
+                    ("ETag" = String, description = "The new representation's entity tag"),
+                )),
                 $crate::error::responses::BadRequest,
                 $crate::error::responses::Unauthorized,
                 $crate::error::responses::Forbidden,
@@ -503,10 +537,15 @@ macro_rules! crud_handlers {
         #[utoipa::path(
             tag = $tag,
             summary = $delete_summary,
+            description = concat!(
+                $delete_description,
+                "\n\nNeeds a token with role editor or admin. Answers 204 with no body. With \
+                 `If-Match`, deletes only the version whose `ETag` was read (else 412)."
+            ),
             security(("bearer" = [])),
             params(
-                ("id" = String, Path, description = "Id or slug"),
-                ("If-Match" = Option<String>, Header, description = "ETag the deletion is based on"),
+                ("id" = String, Path, description = "The record's id (UUID) or slug", example = $id_example),
+                ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on; 412 when the record has changed since"),
             ),
             responses(
                 (status = 204, description = "Deleted"),

@@ -45,18 +45,26 @@ struct AuditRow {
 /// One recorded write.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AuditEntry {
+    /// The entry's id.
     pub id: AuditId,
+    /// When the write was committed (RFC 3339, UTC).
     pub at: DateTime<Utc>,
-    /// The token's name (or `cli:…` for command-line tools).
-    #[schema(example = "partner-sync")]
+    /// Who wrote: the token's name, or `cli:…` for the command-line tools (`cli:import` for
+    /// imports).
+    #[schema(example = "cli:import")]
     pub actor: String,
+    /// The token that wrote; `null` for the command-line tools.
     pub token_id: Option<TokenId>,
-    /// `create`, `update`, `delete`, `add_member`, `add_event`, `revoke`…
-    #[schema(example = "update")]
+    /// What was done: `create`, `update`, `delete`, `add_event` and `remove_event` (chains),
+    /// `update_members` (a network's members replaced by an import) or `revoke` (tokens).
+    #[schema(example = "create")]
     pub action: String,
-    /// `event`, `organisation`, `person`, `network`, `membership`, `chain`, `token`.
+    /// The kind of record: `event`, `organisation`, `person`, `network`, `membership`, `chain`
+    /// or `token`.
     #[schema(example = "event")]
     pub resource: String,
+    /// The record written, by id (UUID); `update_members` entries name the network as the
+    /// import did, usually by slug. The `id` filter matches it exactly.
     pub record_id: String,
     /// For updates `{field: {"from": …, "to": …}}`; for creates and deletes the record's
     /// fields.
@@ -64,9 +72,12 @@ pub struct AuditEntry {
     pub changes: Value,
 }
 
+/// A page of the audit log.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
+    /// The entries of this page, oldest first.
     pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

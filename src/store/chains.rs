@@ -76,46 +76,84 @@ struct MemberRow {
 /// An event of a chain, with what a chain page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ChainEvent {
-    /// 1-based, by start.
+    /// The event's place in the chain, 1-based, by start.
+    #[schema(example = 2)]
     pub position: i32,
+    /// The event's id.
     pub id: EventId,
+    /// The event's slug; usable wherever its id is.
+    #[schema(example = "rnnc-3")]
     pub slug: String,
+    /// The event's title.
     pub title: String,
+    /// Where the event stands.
     pub status: EventStatus,
-    /// The event is cancelled but stays in the chain.
+    /// Whether the event is cancelled (it stays in the chain, and a page can strike it out).
     pub cancelled: bool,
+    /// The first day (`YYYY-MM-DD`), local to `timezone`.
+    #[schema(example = "2019-04-24")]
     pub start_date: NaiveDate,
+    /// The last day (`YYYY-MM-DD`, inclusive), local to `timezone`.
+    #[schema(example = "2019-04-24")]
     pub end_date: NaiveDate,
+    /// The local start time (`HH:MM`); `null` for an all-day event.
     pub start_time: Option<LocalTime>,
+    /// The local end time (`HH:MM`); `null` when it runs to the end of its last day.
     pub end_time: Option<LocalTime>,
+    /// The IANA time zone of the dates and times.
+    #[schema(example = "Europe/Tirane")]
     pub timezone: String,
+    /// The start as an RFC 3339 UTC instant (derived).
     pub starts_at: DateTime<Utc>,
+    /// The end as an RFC 3339 UTC instant (derived; the local midnight after the last day
+    /// when there is no end time).
     pub ends_at: DateTime<Utc>,
+    /// The event's city; `null` when not known.
+    #[schema(example = "Tirana")]
     pub city: Option<String>,
+    /// The event's country (ISO 3166-1 alpha-2; `XK` for Kosovo); `null` when not known.
+    #[schema(example = "AL")]
     pub country_code: Option<String>,
 }
 
+/// A chain of events organised back to back, with its events in order.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ChainResponse {
+    /// The chain's id; read-only.
     pub id: ChainId,
+    /// Unique among chains; usable wherever the id is.
     #[schema(example = "tirana-april-2019")]
     pub slug: String,
+    /// What the chain is.
+    #[schema(example = "Back-to-back P-CVE meetings, Tirana, April 2019")]
     pub title: String,
+    /// Free text; `null` when there is none.
     pub description: Option<String>,
+    /// The longest gap allowed between one event's end and the next one's start, in days.
+    #[schema(example = 1)]
     pub max_gap_days: i32,
+    /// Whether every event must be in the same city.
+    #[schema(example = true)]
     pub same_city: bool,
-    /// The events in start order.
+    /// The events, in start order.
     pub events: Vec<ChainEvent>,
     /// Whether any event of the chain is cancelled.
     pub has_cancelled_events: bool,
+    /// When the chain was created (RFC 3339, UTC); read-only.
     pub created_at: DateTime<Utc>,
+    /// When the chain last changed (RFC 3339, UTC), its list of events included; read-only.
     pub updated_at: DateTime<Utc>,
+    /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
+    /// to guard a write.
     pub version: i32,
 }
 
+/// A page of chains.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChainPage {
+    /// The chains of this page, by title.
     pub items: Vec<ChainResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

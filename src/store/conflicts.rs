@@ -23,7 +23,8 @@ use crate::store::{Summary, Viewer};
 /// `GET /conflicts` lists them all.
 pub const MAX_WARNINGS: usize = 20;
 
-/// What two overlapping events share.
+/// What two overlapping events share: `person` (someone takes part in both) or `venue` (the
+/// same venue in the same city).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
@@ -34,15 +35,19 @@ pub enum ConflictKind {
 /// Two overlapping events that share a person or a venue.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Conflict {
+    /// What the two events share.
     pub kind: ConflictKind,
-    /// The two events, earlier start first.
+    /// The two events' ids, earlier start first.
     pub event_ids: Vec<EventId>,
+    /// The two events, summarised, in the same order.
     pub events: Vec<EventSummary>,
-    /// The shared person, for `person` conflicts.
+    /// The shared person, for `person` conflicts; else `null`.
     pub person: Option<Summary>,
-    /// The shared venue and its city, for `venue` conflicts.
+    /// The shared venue, for `venue` conflicts; else `null`.
     pub venue: Option<String>,
+    /// The city of the shared venue, for `venue` conflicts; else `null`.
     pub city: Option<String>,
+    /// The conflict in one sentence, for people.
     pub detail: String,
 }
 

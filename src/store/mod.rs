@@ -100,14 +100,21 @@ use crate::db::AnyConnection;
 use crate::domain::Slug;
 use crate::error::ApiError;
 
-/// A short summary of a record another record refers to, embedded so a page needs one request.
+/// A short summary of a record another record refers to (an organisation, a person or a
+/// network), embedded so a page needs one request. Read-only.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Summary {
+    /// The record's id (UUID).
     pub id: uuid::Uuid,
+    /// The record's slug; usable wherever its id is.
     #[schema(example = "rnnc")]
     pub slug: String,
-    #[schema(example = "Regional Network of National P-CVE Coordinators")]
+    /// The organisation's or network's name, or the person's full name.
+    #[schema(
+        example = "Regional Network of the National P-CVE Coordinators of the Western Balkans"
+    )]
     pub name: String,
+    /// The organisation's or network's short name; `null` when it has none, and for people.
     #[schema(example = "RNNC")]
     pub acronym: Option<String>,
 }

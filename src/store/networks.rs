@@ -63,28 +63,51 @@ struct NewNetwork {
     columns: NetworkColumns,
 }
 
+/// A standing body or network, with its coordinator and supporters summarised.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NetworkResponse {
+    /// The network's id; read-only.
     pub id: NetworkId,
+    /// Unique among networks; usable wherever the id is.
     #[schema(example = "rnnc")]
     pub slug: String,
+    /// The full name.
+    #[schema(
+        example = "Regional Network of the National P-CVE Coordinators of the Western Balkans"
+    )]
     pub name: String,
+    /// The short name; `null` when it has none.
+    #[schema(example = "RNNC")]
     pub acronym: Option<String>,
+    /// Free text; `null` when there is none.
     pub description: Option<String>,
+    /// The day it was established (`YYYY-MM-DD`); `null` when not known.
     pub established_on: Option<NaiveDate>,
+    /// The organisation that coordinates it; `null` when none is recorded.
     pub coordinator_id: Option<OrganisationId>,
+    /// That organisation, summarised; `null` with `coordinator_id`.
     pub coordinator: Option<Summary>,
+    /// The organisations that support it.
     pub supporter_ids: Vec<OrganisationId>,
+    /// Those organisations, summarised, in the same order.
     pub supporters: Vec<Summary>,
+    /// Its web site; `null` when not known.
     pub website: Option<String>,
+    /// When the network was created (RFC 3339, UTC); read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC); read-only.
     pub updated_at: DateTime<Utc>,
+    /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
+    /// to guard a write.
     pub version: i32,
 }
 
+/// A page of networks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NetworkPage {
+    /// The networks of this page, by name.
     pub items: Vec<NetworkResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -412,23 +435,38 @@ struct MembershipRow {
 /// A dated membership of a network.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MembershipResponse {
+    /// The membership's id; read-only.
     pub id: MembershipId,
+    /// The network.
     pub network_id: NetworkId,
+    /// The member's id when a person, else `null`.
     pub person_id: Option<PersonId>,
+    /// The member's id when an organisation, else `null`.
     pub organisation_id: Option<OrganisationId>,
-    /// The person or organisation that is a member.
+    /// The person or organisation that is a member, summarised.
     pub member: Summary,
+    /// The member's part in the network.
     pub role: MembershipRole,
+    /// The country the member represents (ISO 3166-1 alpha-2; `XK` for Kosovo); `null` when
+    /// not recorded.
+    #[schema(example = "AT")]
     pub country_code: Option<String>,
+    /// First day of the membership (`YYYY-MM-DD`); `null` when not known.
     pub since: Option<NaiveDate>,
+    /// Last day of the membership (`YYYY-MM-DD`, inclusive); `null` while it lasts.
     pub until: Option<NaiveDate>,
+    /// When the membership was recorded (RFC 3339, UTC); read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC); read-only.
     pub updated_at: DateTime<Utc>,
 }
 
+/// A page of memberships.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembershipPage {
+    /// The memberships of this page.
     pub items: Vec<MembershipResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

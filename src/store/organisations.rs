@@ -62,28 +62,49 @@ struct NewOrganisation {
     columns: OrganisationColumns,
 }
 
+/// An organiser, host, funder or partner.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrganisationResponse {
+    /// The organisation's id; read-only.
     pub id: OrganisationId,
+    /// Unique among organisations; usable wherever the id is.
     #[schema(example = "dg-near")]
     pub slug: String,
+    /// The full name.
+    #[schema(example = "DG for European Neighbourhood Policy and Enlargement Negotiations")]
     pub name: String,
+    /// The short name; `null` when it has none.
+    #[schema(example = "DG NEAR")]
     pub acronym: Option<String>,
+    /// What kind of organisation this is.
     pub kind: OrganisationKind,
+    /// Where it is based (ISO 3166-1 alpha-2, upper case; `XK` for Kosovo); `null` when it
+    /// belongs to no one country or it is not known.
+    #[schema(example = "BA")]
     pub country_code: Option<String>,
+    /// The organisation this one is part of; `null` for a top-level organisation.
     pub parent_id: Option<OrganisationId>,
-    /// The organisation this one is part of.
+    /// That organisation, summarised; `null` with `parent_id`.
     pub parent: Option<Summary>,
+    /// Its web site; `null` when not known.
     pub website: Option<String>,
+    /// Free text; `null` when there is none.
     pub description: Option<String>,
+    /// When the organisation was created (RFC 3339, UTC); read-only.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC); read-only.
     pub updated_at: DateTime<Utc>,
+    /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
+    /// to guard a write.
     pub version: i32,
 }
 
+/// A page of organisations.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrganisationPage {
+    /// The organisations of this page, by name.
     pub items: Vec<OrganisationResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

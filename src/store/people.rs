@@ -56,31 +56,48 @@ struct NewPerson {
     columns: PersonColumns,
 }
 
+/// A chair, speaker or coordinator.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct PersonResponse {
+    /// The person's id; read-only.
     pub id: PersonId,
+    /// Unique among people; usable wherever the id is.
     #[schema(example = "maciej-popowski")]
     pub slug: String,
+    /// The name as the person writes it, accents included.
+    #[schema(example = "Maciej Popowski")]
     pub full_name: String,
+    /// How the person is addressed (`Mr`, `Dr`…); `null` when not known.
+    #[schema(example = "Mr")]
     pub honorific: Option<String>,
+    /// Job title and office; `null` when not known.
     pub position: Option<String>,
+    /// The organisation the person works for; `null` when not known.
     pub organisation_id: Option<OrganisationId>,
-    /// The person's affiliation.
+    /// That organisation, summarised; `null` with `organisation_id`.
     pub organisation: Option<Summary>,
-    /// Only for token holders.
+    /// Only for callers with a token, and only when recorded; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email)]
     pub email: Option<String>,
-    /// Only for token holders.
+    /// Only for callers with a token, and only when recorded; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// When the person was created (RFC 3339, UTC); read-only.
     pub created_at: DateTime<Utc>,
+    /// When the record last changed (RFC 3339, UTC); read-only.
     pub updated_at: DateTime<Utc>,
+    /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
+    /// to guard a write.
     pub version: i32,
 }
 
+/// A page of people.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonPage {
+    /// The people of this page, by name.
     pub items: Vec<PersonResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -34,14 +34,21 @@ struct TokenRow {
 /// A token as listed: never its secret.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TokenResponse {
+    /// The token's id (not its secret); `DELETE /api/v1/tokens/{id}` revokes it.
     pub id: TokenId,
+    /// Who or what uses it, as given at creation; the audit log names writers by it.
     #[schema(example = "partner-sync")]
     pub name: String,
+    /// What the token may do.
     pub role: Role,
+    /// When it was created (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
+    /// The instant it stops working (RFC 3339, UTC: the midnight after its last day); `null`
+    /// when it does not expire.
     pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked (RFC 3339, UTC); `null` while not revoked.
     pub revoked_at: Option<DateTime<Utc>>,
-    /// Not revoked and not expired.
+    /// Whether it works now: not revoked and not expired.
     pub active: bool,
 }
 
@@ -55,9 +62,12 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+/// A page of tokens.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenPage {
+    /// The tokens of this page, oldest first.
     pub items: Vec<TokenResponse>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -33,9 +33,13 @@ fn main() -> ExitCode {
             match args.import {
                 Some(file) => {
                     // Never overwrites: edits made since the last start survive.
-                    import_then(&settings.database.database_url, &file, ImportOptions::default())
-                        .map(|report| eprint!("{report}"))
-                        .and_then(|()| serve(settings))
+                    import_then(
+                        &settings.database.database_url,
+                        &file,
+                        ImportOptions::default(),
+                    )
+                    .map(|report| eprint!("{report}"))
+                    .and_then(|()| serve(settings))
                 }
                 None => serve(settings),
             }

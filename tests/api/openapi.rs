@@ -301,7 +301,8 @@ async fn examples_are_true_of_the_demo_data(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let demo_path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo.json");
     let db = Database::connect(&app.database_url, 1).expect("connect");
-    bulk::import_file(&db, demo_path).expect("the demo data imports");
+    bulk::import_file(&db, demo_path, bulk::ImportOptions::default())
+        .expect("the demo data imports");
     let demo: Value = serde_json::from_str(&std::fs::read_to_string(demo_path).unwrap_or_default())
         .expect("the demo data is JSON");
     let doc = document();

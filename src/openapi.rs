@@ -21,6 +21,7 @@ record's slug. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
         crate::error::Problem,
         crate::error::FieldError,
         crate::error::RuleViolation,
+        crate::error::RecordRef,
         crate::store::conflicts::Conflict,
     )),
     tags(

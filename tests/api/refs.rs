@@ -1,5 +1,6 @@
 //! References in responses: every record a body or a rule violation names is given by both its
-//! id and its slug, never one in place of the other.
+//! id and its slug, never one in place of the other; and the participant roles that let an
+//! event say who hosted and who holds the chairmanship.
 
 use serde_json::{Value, json};
 
@@ -257,7 +258,64 @@ async fn references_in_bodies_embed_a_summary(backend: Backend) {
     assert!(entries.iter().all(|e| e["record"].is_null()), "{audit}");
 }
 
+async fn a_person_hosts_and_organisations_hold_the_chair(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (slug, name) in [
+        ("european-commission", "European Commission"),
+        ("dg-home", "DG HOME"),
+    ] {
+        app.create(
+            "/api/v1/organisations",
+            json!({"name": name, "kind": "eu_institution", "slug": slug}),
+        )
+        .await;
+    }
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Filip de Ceuninck", "slug": "filip-de-ceuninck"}),
+    )
+    .await;
+    let mut body = event_body("Coordination meeting", "2017-09-14");
+    body["participants"] = json!([
+        {"person_id": "filip-de-ceuninck", "role": "host"},
+        {"organisation_id": "european-commission", "role": "chair"},
+        {"organisation_id": "dg-home", "role": "chair"}
+    ]);
+    let event = app.create("/api/v1/events", body).await;
+    let roles: Vec<(String, String)> = event["participants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["participant"]["slug"].as_str().unwrap_or("").to_owned(),
+                p["role"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        pairs(&[
+            ("filip-de-ceuninck", "host"),
+            ("european-commission", "chair"),
+            ("dg-home", "chair")
+        ])
+    );
+    let hosted = app
+        .get("/api/v1/people/filip-de-ceuninck/events")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(hosted["items"][0]["roles"], json!(["host"]), "{hosted}");
+    // An unknown role is still refused, naming the field.
+    let mut bad = event_body("Bad role", "2017-09-15");
+    bad["participants"] = json!([{"person_id": "filip-de-ceuninck", "role": "landlord"}]);
+    let problem = app.post("/api/v1/events", &bad).await.problem(422);
+    assert!(problem.to_string().contains("participants"), "{problem}");
+}
+
 on_both_backends!(
     rule_violations_name_each_record_by_id_and_slug,
     references_in_bodies_embed_a_summary,
+    a_person_hosts_and_organisations_hold_the_chair,
 );

@@ -61,8 +61,8 @@ pub struct RuleViolation {
     /// The rule's name, e.g. `chain_no_overlap`, `series_order`, `still_referenced`.
     #[schema(example = "chain_max_gap")]
     pub rule: String,
-    /// Every record involved, each with its resource, id and slug (events first, in the order
-    /// the rule names them).
+    /// Every record involved, each with its resource, id and slug, in the order the rule names
+    /// them (for chain rules: the events, then the chain).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<RecordRef>,
     /// The events involved, by id only (the `event` entries of `records`).

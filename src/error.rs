@@ -33,6 +33,31 @@ impl FieldError {
     }
 }
 
+/// A record a broken rule involves, named by both its id and its slug, so a client neither has
+/// to tell a slug from a UUID nor look the record up to show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RecordRef {
+    /// `event`, `chain`, `organisation`, `person` or `network`.
+    #[schema(example = "event")]
+    pub resource: String,
+    /// The record's id (a UUID).
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The record's slug, unique among records of its kind.
+    #[schema(example = "rnnc-3")]
+    pub slug: String,
+}
+
+impl RecordRef {
+    pub fn new(resource: &str, id: impl std::fmt::Display, slug: impl Into<String>) -> Self {
+        Self {
+            resource: resource.to_owned(),
+            id: id.to_string(),
+            slug: slug.into(),
+        }
+    }
+}
+
 /// A broken registry rule, with the records involved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RuleViolation {
@@ -41,10 +66,15 @@ pub struct RuleViolation {
     /// `series_order`, `parent_cycle`, `parent_depth`, `slug_unique` or `still_referenced`.
     #[schema(example = "chain_max_gap")]
     pub rule: String,
-    /// The events involved, by id (rules about events).
+    /// Every record involved, each with its resource, id and slug, in the order the rule names
+    /// them (for chain rules: the events, then the chain).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordRef>,
+    /// The events involved, by id only (the `event` entries of `records`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub event_ids: Vec<String>,
-    /// Other records involved, by id or slug (the chain, referring records…).
+    /// The other records involved (the chain, referring records…), by id only (the other
+    /// entries of `records`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ids: Vec<String>,
     /// What broke, in plain words, naming the records by slug.
@@ -52,13 +82,29 @@ pub struct RuleViolation {
 }
 
 impl RuleViolation {
-    pub fn events(rule: &str, event_ids: Vec<String>, detail: String) -> Self {
+    /// A violation of `rule` by `records`; `event_ids` and `ids` are derived from them, so the
+    /// three lists never disagree and never mix slugs with ids.
+    pub fn new(rule: &str, records: Vec<RecordRef>, detail: impl Into<String>) -> Self {
+        let (events, others): (Vec<&RecordRef>, Vec<&RecordRef>) =
+            records.iter().partition(|r| r.resource == "event");
         Self {
             rule: rule.to_owned(),
-            event_ids,
-            ids: Vec::new(),
-            detail,
+            event_ids: events.iter().map(|r| r.id.clone()).collect(),
+            ids: others.iter().map(|r| r.id.clone()).collect(),
+            records,
+            detail: detail.into(),
         }
+    }
+
+    /// Adds a record (the chain whose rule broke, …) after the ones already named.
+    pub fn involving(mut self, record: RecordRef) -> Self {
+        if record.resource == "event" {
+            self.event_ids.push(record.id.clone());
+        } else {
+            self.ids.push(record.id.clone());
+        }
+        self.records.push(record);
+        self
     }
 }
 
@@ -179,20 +225,12 @@ impl ApiError {
         }
     }
 
-    pub fn rule(rule: &str, ids: Vec<String>, detail: impl Into<String>) -> Self {
-        let detail = detail.into();
-        Self::Conflict {
-            detail: format!("rule {rule}: {detail}"),
-            violations: vec![RuleViolation {
-                rule: rule.to_owned(),
-                event_ids: Vec::new(),
-                ids,
-                detail,
-            }],
-        }
+    /// 409 for one broken rule involving `records`.
+    pub fn rule(rule: &str, records: Vec<RecordRef>, detail: impl Into<String>) -> Self {
+        Self::violations(vec![RuleViolation::new(rule, records, detail)])
     }
 
-    /// 409 for broken rules about events.
+    /// 409 for broken rules.
     pub fn violations(violations: Vec<RuleViolation>) -> Self {
         let detail = violations
             .iter()

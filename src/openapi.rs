@@ -28,6 +28,7 @@ NFP Group, the Tirana chain of April 2019…), so a server started with \
         crate::error::Problem,
         crate::error::FieldError,
         crate::error::RuleViolation,
+        crate::error::RecordRef,
         crate::store::conflicts::Conflict,
     )),
     tags(

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::domain::Slug;
 use crate::domain::organisation::reference;
 use crate::domain::text::{self, fold};
-use crate::error::{FieldError, RuleViolation};
+use crate::error::{FieldError, RecordRef, RuleViolation};
 
 pub const MAX_EVENTS: usize = 100;
 
@@ -124,6 +124,12 @@ pub struct ChainMember {
     pub city: Option<String>,
 }
 
+impl ChainMember {
+    fn record(&self) -> RecordRef {
+        RecordRef::new("event", &self.id, self.slug.as_str())
+    }
+}
+
 /// Checks a chain's members (in any order) against its rules; every broken rule is reported
 /// with the events involved.
 pub fn check(
@@ -138,11 +144,11 @@ pub fn check(
     let max_gap = Duration::days(i64::from(max_gap_days));
     for pair in members.windows(2) {
         let (before, after) = (pair[0], pair[1]);
-        let ids = vec![before.id.clone(), after.id.clone()];
+        let records = vec![before.record(), after.record()];
         if after.starts_at < before.ends_at {
-            violations.push(RuleViolation::events(
+            violations.push(RuleViolation::new(
                 "chain_no_overlap",
-                ids,
+                records,
                 format!(
                     "in chain {chain:?}, {:?} starts before {:?} ends",
                     after.slug, before.slug
@@ -150,9 +156,9 @@ pub fn check(
             ));
         } else if after.starts_at - before.ends_at > max_gap {
             let gap = after.starts_at - before.ends_at;
-            violations.push(RuleViolation::events(
+            violations.push(RuleViolation::new(
                 "chain_max_gap",
-                ids,
+                records,
                 format!(
                     "in chain {chain:?}, {:?} starts {} h after {:?} ends; the chain allows at most {max_gap_days} day(s)",
                     after.slug,
@@ -169,11 +175,11 @@ pub fn check(
             .filter(|m| m.city.as_deref().map(fold) != city)
             .collect();
         if !elsewhere.is_empty() {
-            let mut ids = vec![first.id.clone()];
-            ids.extend(elsewhere.iter().map(|m| m.id.clone()));
-            violations.push(RuleViolation::events(
+            let mut records = vec![first.record()];
+            records.extend(elsewhere.iter().map(|m| m.record()));
+            violations.push(RuleViolation::new(
                 "chain_same_city",
-                ids,
+                records,
                 format!(
                     "chain {chain:?} keeps to one city ({}), but {} {} elsewhere",
                     first.city.as_deref().unwrap_or("no city"),

@@ -104,7 +104,10 @@ text_enum!(
 
 text_enum!(
     /// A person's or organisation's part in an event: `chair`, `co_chair`, `speaker`,
-    /// `participant`, `observer` or `invitee` (invited; attendance not known).
+    /// `participant`, `observer`, `invitee` (invited; attendance not known) or `host`.
+    /// `host` is for whoever hosts in person (a person cannot be an organiser); an organisation
+    /// that hosts is an organiser with the role `host`. `chair` and `co_chair` also fit an
+    /// organisation that holds the chairmanship.
     ParticipantRole {
         Chair => "chair",
         CoChair => "co_chair",
@@ -112,6 +115,7 @@ text_enum!(
         Participant => "participant",
         Observer => "observer",
         Invitee => "invitee",
+        Host => "host",
     }
 );
 

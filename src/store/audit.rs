@@ -6,11 +6,14 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::db::schema::audit_log;
+use std::collections::HashMap;
+
+use crate::db::schema::{audit_log, chains, events};
 use crate::db::{AnyConnection, Instant};
 use crate::error::ApiError;
-use crate::ids::{AuditId, TokenId};
+use crate::ids::{AuditId, ChainId, EventId, NetworkId, OrganisationId, PersonId, TokenId};
 use crate::store::pagination::{Cursor, split_page};
+use crate::store::{Summary, networks, organisations, people};
 
 /// Who made a change: a token, or a command-line tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +69,9 @@ pub struct AuditEntry {
     /// The record written, by id (UUID); `update_members` entries name the network as the
     /// import did, usually by slug. The `id` filter matches it exactly.
     pub record_id: String,
+    /// The record's summary (`id`, `slug`, `name` or title) while it exists; `null` for
+    /// memberships and tokens (which have no slug) and for deleted records.
+    pub record: Option<Summary>,
     /// For updates `{field: {"from": …, "to": …}}`; for creates and deletes the record's
     /// fields.
     #[schema(value_type = Object)]
@@ -158,9 +164,13 @@ pub fn list(conn: &mut AnyConnection, filter: &AuditFilter) -> Result<AuditPage,
         }
         .encode()
     });
+    let records = record_summaries(conn, &rows)?;
     let items = rows
         .into_iter()
         .map(|row| AuditEntry {
+            record: uuid::Uuid::parse_str(&row.record_id)
+                .ok()
+                .and_then(|id| records.get(&(row.resource.clone(), id)).cloned()),
             id: row.id,
             at: row.at.get(),
             actor: row.actor,
@@ -172,6 +182,89 @@ pub fn list(conn: &mut AnyConnection, filter: &AuditFilter) -> Result<AuditPage,
         })
         .collect();
     Ok(AuditPage { items, next_cursor })
+}
+
+/// Summaries of the records a page of entries is about, by (resource, id).
+fn record_summaries(
+    conn: &mut AnyConnection,
+    rows: &[AuditRow],
+) -> Result<HashMap<(String, uuid::Uuid), Summary>, ApiError> {
+    let ids_of = |resource: &str| -> Vec<uuid::Uuid> {
+        let mut ids: Vec<uuid::Uuid> = rows
+            .iter()
+            .filter(|row| row.resource == resource)
+            .filter_map(|row| uuid::Uuid::parse_str(&row.record_id).ok())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let mut found: HashMap<(String, uuid::Uuid), Summary> = HashMap::new();
+    let mut keep = |resource: &str, summaries: Vec<Summary>| {
+        for summary in summaries {
+            found.insert((resource.to_owned(), summary.id), summary);
+        }
+    };
+    let organisation_ids: Vec<OrganisationId> = ids_of("organisation")
+        .into_iter()
+        .map(OrganisationId)
+        .collect();
+    keep(
+        "organisation",
+        organisations::summaries(conn, &organisation_ids)?
+            .into_values()
+            .collect(),
+    );
+    let person_ids: Vec<PersonId> = ids_of("person").into_iter().map(PersonId).collect();
+    keep(
+        "person",
+        people::summaries(conn, &person_ids)?
+            .into_values()
+            .collect(),
+    );
+    let network_ids: Vec<NetworkId> = ids_of("network").into_iter().map(NetworkId).collect();
+    keep(
+        "network",
+        networks::summaries(conn, &network_ids)?
+            .into_values()
+            .collect(),
+    );
+    let event_ids: Vec<EventId> = ids_of("event").into_iter().map(EventId).collect();
+    if !event_ids.is_empty() {
+        let rows: Vec<(EventId, String, String)> = events::table
+            .filter(events::id.eq_any(&event_ids))
+            .select((events::id, events::slug, events::title))
+            .load(conn)?;
+        keep(
+            "event",
+            rows.into_iter()
+                .map(|(id, slug, title)| titled(id.0, slug, title))
+                .collect(),
+        );
+    }
+    let chain_ids: Vec<ChainId> = ids_of("chain").into_iter().map(ChainId).collect();
+    if !chain_ids.is_empty() {
+        let rows: Vec<(ChainId, String, String)> = chains::table
+            .filter(chains::id.eq_any(&chain_ids))
+            .select((chains::id, chains::slug, chains::title))
+            .load(conn)?;
+        keep(
+            "chain",
+            rows.into_iter()
+                .map(|(id, slug, title)| titled(id.0, slug, title))
+                .collect(),
+        );
+    }
+    Ok(found)
+}
+
+fn titled(id: uuid::Uuid, slug: String, title: String) -> Summary {
+    Summary {
+        id,
+        slug,
+        name: title,
+        acronym: None,
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::domain::chain::{ChainInput, ChainMember, ValidChain, check};
 use crate::domain::enums::{EventStatus, Visibility};
 use crate::domain::text::{fold, like_pattern};
 use crate::domain::time::LocalTime;
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, FieldError, RecordRef};
 use crate::ids::{ChainId, EventId};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::Resource;
@@ -314,14 +314,17 @@ pub fn enforce(conn: &mut AnyConnection, chain_id: ChainId) -> Result<(), ApiErr
             city: m.city,
         })
         .collect();
-    let mut violations = check(&slug, max_gap_days, same_city, &members);
+    let violations = check(&slug, max_gap_days, same_city, &members);
     if violations.is_empty() {
         return Ok(());
     }
-    for violation in &mut violations {
-        violation.ids = vec![chain_id.to_string(), slug.clone()];
-    }
-    Err(ApiError::violations(violations))
+    let chain = RecordRef::new("chain", chain_id, slug.as_str());
+    Err(ApiError::violations(
+        violations
+            .into_iter()
+            .map(|violation| violation.involving(chain.clone()))
+            .collect(),
+    ))
 }
 
 fn resolve_events(conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<EventId>, ApiError> {
@@ -365,14 +368,15 @@ fn attach(conn: &mut AnyConnection, chain_id: ChainId, event: EventId) -> Result
             .filter(events::id.eq(event))
             .select((events::slug, events::chain_id))
             .first(conn)?;
-        return Err(ApiError::violations(vec![crate::error::RuleViolation {
-            rule: "chain_single".to_owned(),
-            event_ids: vec![event.to_string()],
-            ids: other.map(|c| c.to_string()).into_iter().collect(),
-            detail: format!(
-                "event {slug:?} is already in another chain; an event is in at most one chain"
-            ),
-        }]));
+        let mut records = vec![RecordRef::new("event", event, slug.as_str())];
+        if let Some(other) = other {
+            records.extend(lookup::chain_refs(conn, &[other])?);
+        }
+        return Err(ApiError::rule(
+            "chain_single",
+            records,
+            format!("event {slug:?} is already in another chain; an event is in at most one chain"),
+        ));
     }
     Ok(())
 }

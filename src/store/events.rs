@@ -24,7 +24,7 @@ use crate::domain::event::{
 };
 use crate::domain::text::{fold, like_pattern};
 use crate::domain::time::LocalTime;
-use crate::error::{ApiError, FieldError, RuleViolation};
+use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::party_walk::{Party, PartyWalk};
@@ -278,8 +278,12 @@ pub struct ChainPosition {
     pub position: i32,
     /// The event just before this one in the chain; `null` for the first.
     pub previous_event_id: Option<EventId>,
+    /// The event just before this one in the chain, summarised; `null` for the first.
+    pub previous_event: Option<EventSummary>,
     /// The event just after this one in the chain; `null` for the last.
     pub next_event_id: Option<EventId>,
+    /// The event after this one in the chain.
+    pub next_event: Option<EventSummary>,
 }
 
 /// An event with everything a page about it needs: the records it refers to are embedded as
@@ -1575,23 +1579,35 @@ fn chain_positions(
     .map(|(id, slug, title)| (id, (slug, title)))
     .collect();
     let chain_keys: Vec<Option<ChainId>> = chain_ids.iter().map(|c| Some(*c)).collect();
-    let members: Vec<(EventId, Option<ChainId>)> = crate::native!(conn, |c| {
-        let mut query = by_ids!(
-            events::table.into_boxed(),
-            events::chain_id,
-            chain_keys.as_slice()
-        )
-        .order((events::starts_at.asc(), events::id.asc()))
-        .select((events::id, events::chain_id));
-        if !viewer.sees_internal {
-            query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
-        }
-        query.load(c)
-    })?;
-    let mut by_chain: HashMap<ChainId, Vec<EventId>> = HashMap::new();
-    for (event_id, chain_id) in members {
+    let members: Vec<(Option<ChainId>, EventId, String, String, NaiveDate)> =
+        crate::native!(conn, |c| {
+            let mut query = by_ids!(
+                events::table.into_boxed(),
+                events::chain_id,
+                chain_keys.as_slice()
+            )
+            .order((events::starts_at.asc(), events::id.asc()))
+            .select((
+                events::chain_id,
+                events::id,
+                events::slug,
+                events::title,
+                events::start_date,
+            ));
+            if !viewer.sees_internal {
+                query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+            }
+            query.load(c)
+        })?;
+    let mut by_chain: HashMap<ChainId, Vec<EventSummary>> = HashMap::new();
+    for (chain_id, id, slug, title, start_date) in members {
         if let Some(chain_id) = chain_id {
-            by_chain.entry(chain_id).or_default().push(event_id);
+            by_chain.entry(chain_id).or_default().push(EventSummary {
+                id,
+                slug,
+                title,
+                start_date,
+            });
         }
     }
     let mut positions = HashMap::new();
@@ -1599,16 +1615,20 @@ fn chain_positions(
         let Some((slug, title)) = chain_info.get(&chain_id) else {
             continue;
         };
-        for (i, event_id) in members.iter().enumerate() {
+        for (i, event) in members.iter().enumerate() {
+            let previous = i.checked_sub(1).and_then(|p| members.get(p));
+            let next = members.get(i + 1);
             positions.insert(
-                *event_id,
+                event.id,
                 ChainPosition {
                     chain_id,
                     slug: slug.clone(),
                     title: title.clone(),
                     position: i32::try_from(i + 1).unwrap_or(i32::MAX),
-                    previous_event_id: i.checked_sub(1).map(|p| members[p]),
-                    next_event_id: members.get(i + 1).copied(),
+                    previous_event_id: previous.map(|e| e.id),
+                    previous_event: previous.cloned(),
+                    next_event_id: next.map(|e| e.id),
+                    next_event: next.cloned(),
                 },
             );
         }
@@ -1732,9 +1752,9 @@ fn check_series(
         .first(conn)
         .optional()?;
     if let Some((id, _, _, slug)) = same {
-        return Err(ApiError::violations(vec![RuleViolation::events(
+        return Err(ApiError::violations(vec![RuleViolation::new(
             "series_unique",
-            vec![id.to_string()],
+            vec![RecordRef::new("event", id, slug.as_str())],
             format!("event {slug:?} is already number {number} of this network's series"),
         )]));
     }
@@ -1752,9 +1772,9 @@ fn check_series(
         .filter(|(_, _, starts, _)| *starts > starts_at)
         .or(next.filter(|(_, _, starts, _)| *starts < starts_at));
     if let Some((id, n, _, slug)) = out_of_order {
-        return Err(ApiError::violations(vec![RuleViolation::events(
+        return Err(ApiError::violations(vec![RuleViolation::new(
             "series_order",
-            vec![id.to_string()],
+            vec![RecordRef::new("event", id, slug.as_str())],
             format!(
                 "number {number} would {} number {n} ({slug:?}); series numbers rise with start dates",
                 if n < number {
@@ -1776,7 +1796,7 @@ fn check_parent(conn: &mut AnyConnection, this: EventId, parent: EventId) -> Res
         if id == this {
             return Err(ApiError::rule(
                 "parent_cycle",
-                vec![this.to_string(), parent.to_string()],
+                lookup::event_refs(conn, &[this, parent])?,
                 "an event cannot be a session of itself or of one of its own sessions",
             ));
         }
@@ -1784,7 +1804,7 @@ fn check_parent(conn: &mut AnyConnection, this: EventId, parent: EventId) -> Res
         if steps > 64 {
             return Err(ApiError::rule(
                 "parent_depth",
-                vec![parent.to_string()],
+                lookup::event_refs(conn, &[parent])?,
                 "events nest at most 64 levels deep",
             ));
         }
@@ -1991,7 +2011,10 @@ pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(),
         let slugs: Vec<&str> = sessions.iter().map(|(_, s)| s.as_str()).collect();
         return Err(ApiError::rule(
             "still_referenced",
-            sessions.iter().map(|(id, _)| id.to_string()).collect(),
+            sessions
+                .iter()
+                .map(|(id, slug)| RecordRef::new("event", id, slug.as_str()))
+                .collect(),
             format!("sessions of this event refer to it: {}", slugs.join(", ")),
         ));
     }
@@ -2002,7 +2025,7 @@ pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(),
     if let Some(chain_id) = chain {
         return Err(ApiError::rule(
             "still_referenced",
-            vec![chain_id.to_string()],
+            lookup::chain_refs(conn, &[chain_id])?,
             "the event is in a chain; remove it from the chain first",
         ));
     }

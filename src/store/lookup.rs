@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{chains, events, networks, organisations, people};
-use crate::error::ApiError;
+use crate::error::{ApiError, RecordRef};
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 
 /// A key from a path or a body: a UUID is an id, a well-formed slug a slug; anything else
@@ -55,3 +55,52 @@ resolver!(organisation_id, organisations, OrganisationId);
 resolver!(person_id, people, PersonId);
 resolver!(network_id, networks, NetworkId);
 resolver!(chain_id, chains, ChainId);
+
+macro_rules! referrer {
+    ($fn_name:ident, $table:ident, $id:ident, $resource:literal) => {
+        /// These records (those that exist, in the order given) by id and slug, for naming them
+        /// in a rule violation.
+        pub fn $fn_name(conn: &mut AnyConnection, ids: &[$id]) -> Result<Vec<RecordRef>, ApiError> {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let found: Vec<($id, String)> = $table::table
+                .filter($table::id.eq_any(ids))
+                .select(($table::id, $table::slug))
+                .load(conn)?;
+            Ok(ids
+                .iter()
+                .filter_map(|id| found.iter().find(|(found, _)| found == id))
+                .map(|(id, slug)| RecordRef::new($resource, id, slug.as_str()))
+                .collect())
+        }
+    };
+}
+
+referrer!(event_refs, events, EventId, "event");
+referrer!(
+    organisation_refs,
+    organisations,
+    OrganisationId,
+    "organisation"
+);
+referrer!(person_refs, people, PersonId, "person");
+referrer!(network_refs, networks, NetworkId, "network");
+referrer!(chain_refs, chains, ChainId, "chain");
+
+/// The record of `resource` that has `slug`, by id and slug (for a `slug_unique` violation).
+pub fn slug_holder(
+    conn: &mut AnyConnection,
+    resource: &str,
+    slug: &str,
+) -> Result<Option<RecordRef>, ApiError> {
+    let id = match resource {
+        "event" => event_id(conn, slug)?.map(|id| id.0),
+        "organisation" => organisation_id(conn, slug)?.map(|id| id.0),
+        "person" => person_id(conn, slug)?.map(|id| id.0),
+        "network" => network_id(conn, slug)?.map(|id| id.0),
+        "chain" => chain_id(conn, slug)?.map(|id| id.0),
+        _ => None,
+    };
+    Ok(id.map(|id| RecordRef::new(resource, id, slug)))
+}

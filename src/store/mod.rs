@@ -98,7 +98,7 @@ use utoipa::ToSchema;
 
 use crate::db::AnyConnection;
 use crate::domain::Slug;
-use crate::error::ApiError;
+use crate::error::{ApiError, RecordRef};
 
 /// A short summary of a record another record refers to (an organisation, a person or a
 /// network), embedded so a page needs one request. Read-only.
@@ -143,9 +143,10 @@ pub fn choose_slug(
 ) -> Result<String, ApiError> {
     if let Some(slug) = given {
         if taken(conn, slug.as_str())? {
+            let holder = lookup::slug_holder(conn, resource, slug.as_str())?;
             return Err(ApiError::rule(
                 "slug_unique",
-                vec![slug.to_string()],
+                holder.into_iter().collect(),
                 format!("another {resource} has the slug {:?}", slug.as_str()),
             ));
         }
@@ -161,25 +162,26 @@ pub fn choose_slug(
     Ok(candidate.into_string())
 }
 
-/// 409 when any of `references` (what refers, how many, some ids) is non-empty.
+/// 409 when any of `references` (what refers, and some of the referring records) is
+/// non-empty.
 pub fn refuse_if_referenced(
     resource: &str,
-    references: Vec<(&str, Vec<String>)>,
+    references: Vec<(&str, Vec<RecordRef>)>,
 ) -> Result<(), ApiError> {
-    let found: Vec<(&str, Vec<String>)> = references
+    let found: Vec<(&str, Vec<RecordRef>)> = references
         .into_iter()
-        .filter(|(_, ids)| !ids.is_empty())
+        .filter(|(_, records)| !records.is_empty())
         .collect();
     if found.is_empty() {
         return Ok(());
     }
     let what: Vec<String> = found
         .iter()
-        .map(|(what, ids)| format!("{} {what}", ids.len()))
+        .map(|(what, records)| format!("{} {what}", records.len()))
         .collect();
     Err(ApiError::rule(
         "still_referenced",
-        found.into_iter().flat_map(|(_, ids)| ids).collect(),
+        found.into_iter().flat_map(|(_, records)| records).collect(),
         format!(
             "this {resource} is still referred to by {}",
             what.join(", ")

@@ -382,7 +382,7 @@ impl Resource for Networks {
             "network",
             vec![(
                 "events (its meetings)",
-                meetings.iter().map(ToString::to_string).collect(),
+                lookup::event_refs(conn, &meetings)?,
             )],
         )?;
         // Memberships and supporter links belong to the network and go with it.
@@ -439,6 +439,8 @@ pub struct MembershipResponse {
     pub id: MembershipId,
     /// The network.
     pub network_id: NetworkId,
+    /// The network this is a membership of, summarised.
+    pub network: Summary,
     /// The member's id when a person, else `null`.
     pub person_id: Option<PersonId>,
     /// The member's id when an organisation, else `null`.
@@ -478,6 +480,39 @@ pub struct MembershipFilter {
     pub limit: i64,
 }
 
+/// Summaries of these networks, for embedding.
+pub fn summaries(
+    conn: &mut AnyConnection,
+    ids: &[NetworkId],
+) -> Result<crate::store::Summaries<NetworkId>, ApiError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(NetworkId, String, String, Option<String>)> = networks::table
+        .filter(networks::id.eq_any(ids))
+        .select((
+            networks::id,
+            networks::slug,
+            networks::name,
+            networks::acronym,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, name, acronym)| {
+            (
+                id,
+                Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym,
+                },
+            )
+        })
+        .collect())
+}
+
 fn membership_responses(
     conn: &mut AnyConnection,
     rows: Vec<MembershipRow>,
@@ -487,8 +522,16 @@ fn membership_responses(
     let organisation_ids: Vec<OrganisationId> =
         rows.iter().filter_map(|r| r.organisation_id).collect();
     let organisations = organisation_store::summaries(conn, &organisation_ids)?;
+    let mut network_ids: Vec<NetworkId> = rows.iter().map(|r| r.network_id).collect();
+    network_ids.sort();
+    network_ids.dedup();
+    let networks = summaries(conn, &network_ids)?;
     rows.into_iter()
         .map(|row| {
+            let network = networks
+                .get(&row.network_id)
+                .cloned()
+                .ok_or_else(|| ApiError::internal("membership of a missing network"))?;
             let member = match (row.person_id, row.organisation_id) {
                 (Some(p), _) => persons.get(&p).cloned(),
                 (None, Some(o)) => organisations.get(&o).cloned(),
@@ -498,6 +541,7 @@ fn membership_responses(
             Ok(MembershipResponse {
                 id: row.id,
                 network_id: row.network_id,
+                network,
                 person_id: row.person_id,
                 organisation_id: row.organisation_id,
                 member,

@@ -306,7 +306,7 @@ fn check_parent(
         if id == this {
             return Err(ApiError::rule(
                 "parent_cycle",
-                vec![this.to_string(), parent.to_string()],
+                lookup::organisation_refs(conn, &[this, parent])?,
                 "an organisation cannot be part of itself or of one of its own parts",
             ));
         }
@@ -319,13 +319,9 @@ fn check_parent(
     }
     Err(ApiError::rule(
         "parent_depth",
-        vec![parent.to_string()],
+        lookup::organisation_refs(conn, &[parent])?,
         "organisations nest at most 64 levels deep",
     ))
-}
-
-fn ids_of<T: std::fmt::Display>(ids: Vec<T>) -> Vec<String> {
-    ids.into_iter().map(|id| id.to_string()).collect()
 }
 
 versioned_rows!(organisations, OrganisationId, OrganisationColumns);
@@ -391,73 +387,70 @@ impl Resource for Organisations {
     fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
         let id = OrganisationId(id);
         let opt = Some(id);
+        let parts: Vec<OrganisationId> = organisations::table
+            .filter(organisations::parent_id.eq(opt))
+            .select(organisations::id)
+            .limit(20)
+            .load(conn)?;
+        let affiliated: Vec<crate::ids::PersonId> = people::table
+            .filter(people::organisation_id.eq(opt))
+            .select(people::id)
+            .limit(20)
+            .load(conn)?;
+        let networks_of: Vec<crate::ids::NetworkId> = networks::table
+            .filter(
+                networks::coordinator_id.eq(opt).or(networks::id.eq_any(
+                    network_supporters::table
+                        .filter(network_supporters::organisation_id.eq(id))
+                        .select(network_supporters::network_id),
+                )),
+            )
+            .select(networks::id)
+            .limit(20)
+            .load(conn)?;
+        let mut member_of: Vec<crate::ids::NetworkId> = memberships::table
+            .filter(memberships::organisation_id.eq(opt))
+            .select(memberships::network_id)
+            .limit(20)
+            .load(conn)?;
+        member_of.sort();
+        member_of.dedup();
+        let mut events_of: Vec<crate::ids::EventId> = event_organisers::table
+            .filter(event_organisers::organisation_id.eq(id))
+            .select(event_organisers::event_id)
+            .limit(20)
+            .load(conn)?;
+        events_of.extend(
+            event_participants::table
+                .filter(event_participants::organisation_id.eq(opt))
+                .select(event_participants::event_id)
+                .limit(20)
+                .load::<crate::ids::EventId>(conn)?,
+        );
+        events_of.sort();
+        events_of.dedup();
         refuse_if_referenced(
             "organisation",
             vec![
                 (
                     "organisations (parts of it)",
-                    ids_of(
-                        organisations::table
-                            .filter(organisations::parent_id.eq(opt))
-                            .select(organisations::id)
-                            .limit(20)
-                            .load::<OrganisationId>(conn)?,
-                    ),
+                    lookup::organisation_refs(conn, &parts)?,
                 ),
                 (
                     "people (affiliated)",
-                    ids_of(
-                        people::table
-                            .filter(people::organisation_id.eq(opt))
-                            .select(people::id)
-                            .limit(20)
-                            .load::<crate::ids::PersonId>(conn)?,
-                    ),
+                    lookup::person_refs(conn, &affiliated)?,
                 ),
                 (
                     "networks (coordinated or supported)",
-                    ids_of(
-                        networks::table
-                            .filter(
-                                networks::coordinator_id.eq(opt).or(networks::id.eq_any(
-                                    network_supporters::table
-                                        .filter(network_supporters::organisation_id.eq(id))
-                                        .select(network_supporters::network_id),
-                                )),
-                            )
-                            .select(networks::id)
-                            .limit(20)
-                            .load::<crate::ids::NetworkId>(conn)?,
-                    ),
+                    lookup::network_refs(conn, &networks_of)?,
                 ),
                 (
                     "network memberships",
-                    ids_of(
-                        memberships::table
-                            .filter(memberships::organisation_id.eq(opt))
-                            .select(memberships::network_id)
-                            .limit(20)
-                            .load::<crate::ids::NetworkId>(conn)?,
-                    ),
+                    lookup::network_refs(conn, &member_of)?,
                 ),
                 (
                     "events (as organiser or participant)",
-                    ids_of(
-                        event_organisers::table
-                            .filter(event_organisers::organisation_id.eq(id))
-                            .select(event_organisers::event_id)
-                            .limit(20)
-                            .load::<crate::ids::EventId>(conn)?
-                            .into_iter()
-                            .chain(
-                                event_participants::table
-                                    .filter(event_participants::organisation_id.eq(opt))
-                                    .select(event_participants::event_id)
-                                    .limit(20)
-                                    .load::<crate::ids::EventId>(conn)?,
-                            )
-                            .collect(),
-                    ),
+                    lookup::event_refs(conn, &events_of)?,
                 ),
             ],
         )?;

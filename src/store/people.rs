@@ -324,26 +324,30 @@ impl Resource for People {
 
     fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
         let id = PersonId(id);
-        let events: Vec<EventId> = event_participants::table
+        let mut events: Vec<EventId> = event_participants::table
             .filter(event_participants::person_id.eq(Some(id)))
             .select(event_participants::event_id)
             .limit(20)
             .load(conn)?;
-        let networks: Vec<NetworkId> = memberships::table
+        events.sort();
+        events.dedup();
+        let mut networks: Vec<NetworkId> = memberships::table
             .filter(memberships::person_id.eq(Some(id)))
             .select(memberships::network_id)
             .limit(20)
             .load(conn)?;
+        networks.sort();
+        networks.dedup();
         refuse_if_referenced(
             "person",
             vec![
                 (
                     "events (as participant)",
-                    events.iter().map(ToString::to_string).collect(),
+                    lookup::event_refs(conn, &events)?,
                 ),
                 (
                     "network memberships",
-                    networks.iter().map(ToString::to_string).collect(),
+                    lookup::network_refs(conn, &networks)?,
                 ),
             ],
         )?;

@@ -108,7 +108,15 @@ async fn the_demo_data_answers_its_questions(backend: Backend) {
         .filter(|p| p["role"] == "chair")
         .filter_map(|p| p["participant"]["name"].as_str())
         .collect();
-    assert_eq!(chairs, ["Maciej Popowski"]);
+    assert_eq!(
+        chairs,
+        [
+            "Maciej Popowski",
+            "European Commission",
+            "DG for European Neighbourhood Policy and Enlargement Negotiations",
+            "DG HOME"
+        ]
+    );
     assert_eq!(board["location"]["city"], "Skopje");
     assert_eq!(board["start_date"], "2019-11-18");
     // The Tirana chain was built from the demo's events.
@@ -118,6 +126,72 @@ async fn the_demo_data_answers_its_questions(backend: Backend) {
         .expect(200)
         .json();
     assert_eq!(chain["events"].as_array().map(Vec::len), Some(3));
+}
+
+/// Every value of the demo data is one the IISG news page states: who hosted, who holds the
+/// chairmanship, and nothing the page leaves unsaid (a date, a city, a founding day).
+async fn the_demo_data_says_only_what_the_page_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    import(&app, DEMO).expect("demo imports");
+    let roles = |event: &Value| -> Vec<(String, String)> {
+        event["participants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                (
+                    p["participant"]["slug"].as_str().unwrap_or("").to_owned(),
+                    p["role"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect()
+    };
+    // "Mr Filip de Ceuninck ... hosted a CT and P/CVE coordination meeting".
+    let wbcti = app
+        .get("/api/v1/events/wbcti-coordination-1")
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        roles(&wbcti).contains(&("filip-de-ceuninck".to_owned(), "host".to_owned())),
+        "{wbcti}"
+    );
+    // "IISG Chairmanship – European Commission, DG NEAR and DG HOME".
+    let board = app
+        .get("/api/v1/events/iisg-board-4")
+        .await
+        .expect(200)
+        .json();
+    for chair in ["european-commission", "dg-near", "dg-home"] {
+        assert!(
+            roles(&board).contains(&(chair.to_owned(), "chair".to_owned())),
+            "{chair}: {board}"
+        );
+    }
+    assert!(
+        board["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("IISG Partners and Observers are also invited")),
+        "{board}"
+    );
+    // The Home Affairs session has no date or city on the page, so no event says one.
+    let skopje = app
+        .get("/api/v1/events?city=skopje")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(slugs(&skopje), ["iisg-board-4"]);
+    // "established in June 2018": no day, so no date.
+    let rnnc = app.get("/api/v1/networks/rnnc").await.expect(200).json();
+    assert!(rnnc["established_on"].is_null(), "{rnnc}");
+    // No clock time anywhere: the page gives none.
+    let all = app.get("/api/v1/events?limit=200").await.expect(200).json();
+    assert!(
+        all["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().all(|e| e["start_time"].is_null())),
+        "{all}"
+    );
 }
 
 async fn importing_twice_changes_nothing(backend: Backend) {
@@ -461,6 +535,7 @@ async fn a_file_that_is_no_bundle_says_every_reason(backend: Backend) {
 
 on_both_backends!(
     the_demo_data_answers_its_questions,
+    the_demo_data_says_only_what_the_page_says,
     importing_twice_changes_nothing,
     an_export_imports_into_an_empty_registry_unchanged,
     an_edited_demo_record_survives_every_later_import,

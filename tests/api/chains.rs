@@ -107,9 +107,12 @@ async fn chain_writes_that_break_a_rule_change_nothing(backend: Backend) {
             .problem(409);
         assert_eq!(problem["violations"][0]["rule"], rule, "{problem}");
         assert!(
-            problem["violations"][0]["ids"]
+            problem["violations"][0]["records"]
                 .as_array()
-                .is_some_and(|ids| ids.contains(&json!("tirana-april-2019")))
+                .is_some_and(|records| records
+                    .iter()
+                    .any(|r| r["resource"] == "chain" && r["slug"] == "tirana-april-2019")),
+            "{problem}"
         );
         assert!(
             problem["violations"][0]["event_ids"]

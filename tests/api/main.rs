@@ -13,3 +13,4 @@ mod events;
 mod graph;
 mod hostile;
 mod openapi;
+mod refs;

@@ -67,6 +67,7 @@ pub struct OrganisationListQuery {
     responses(
         (status = 200, description = "A page of organisations", body = OrganisationPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::TooManyRequests,
         responses::Unavailable,
     )
@@ -116,6 +117,7 @@ pub struct PersonListQuery {
     responses(
         (status = 200, description = "A page of people", body = PersonPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::TooManyRequests,
         responses::Unavailable,
     )
@@ -219,6 +221,7 @@ enum Who {
     responses(
         (status = 200, description = "A page of the organisation's events", body = RoleInEventPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::NotFound,
         responses::TooManyRequests,
         responses::Unavailable,
@@ -247,6 +250,7 @@ pub async fn organisation_events(
     responses(
         (status = 200, description = "A page of the person's events", body = RoleInEventPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::NotFound,
         responses::TooManyRequests,
         responses::Unavailable,

@@ -9,6 +9,7 @@ mod cache;
 mod chains;
 mod errors;
 mod events;
+mod field_errors;
 mod graph;
 mod hostile;
 mod openapi;

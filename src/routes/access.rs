@@ -302,6 +302,18 @@ pub async fn revoke_token(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The kinds of record the audit log names; a `resource` filter naming another is refused
+/// rather than answered with an empty log.
+const AUDITED: [&str; 7] = [
+    "event",
+    "organisation",
+    "person",
+    "network",
+    "membership",
+    "chain",
+    "token",
+];
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -348,8 +360,14 @@ pub async fn list_audit(
             })
         })
         .transpose()?;
+    let resource = params::one(
+        "resource",
+        query.resource,
+        |name| AUDITED.iter().find(|known| **known == name).copied(),
+        format!("one of {}", AUDITED.join(", ")),
+    )?;
     let filter = AuditFilter {
-        resource: params::text("resource", query.resource)?,
+        resource: resource.map(str::to_owned),
         record_id: params::text("id", query.id)?,
         since,
         cursor: query.cursor,

@@ -282,6 +282,19 @@ async fn unknown_query_parameters_name_the_closest_known_one(backend: Backend) {
     let problem = app.get("/api/v1/events?q=a&q=b").await.problem(400);
     assert_plain(&problem);
     assert_eq!(problem["errors"][0]["field"], "q");
+    // The audit log's resource is a closed list: a misspelt one is not an empty log.
+    let problem = app
+        .get_as(&app.admin, "/api/v1/audit?resource=evnt")
+        .await
+        .problem(400);
+    assert_eq!(problem["errors"][0]["field"], "resource");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("event, organisation"),
+        "{problem}"
+    );
 }
 
 async fn filters_naming_no_record_are_422_naming_the_parameter(backend: Backend) {

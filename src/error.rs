@@ -449,7 +449,7 @@ pub mod responses {
     problem_response!(
         BadRequest,
         400,
-        "Malformed request: bad JSON or query parameter"
+        "Malformed request: bad JSON, or a bad or unknown query parameter (`errors` names it, with the closest known one)"
     );
     problem_response!(
         NotFound,
@@ -477,7 +477,12 @@ pub mod responses {
     problem_response!(
         Unprocessable,
         422,
-        "Validation failed; `errors` names each field"
+        "Validation failed; `errors` names every invalid field at once, each with a message in plain words"
+    );
+    problem_response!(
+        UnknownFilterTarget,
+        422,
+        "A filter names a record that does not exist (or is not visible to the caller); `errors` names the parameter"
     );
     problem_response!(TooManyRequests, 429, "Rate limited; see `Retry-After`");
     problem_response!(Unavailable, 503, "The database is unreachable or busy");

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
+use crate::field_errors;
 
 /// Bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -49,14 +50,31 @@ pub fn json_body(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Value, Ap
     if body.len() > BODY_LIMIT {
         return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
     }
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(not_json)?;
     if depth(&value) > MAX_DEPTH {
         return Err(ApiError::bad_request(format!(
             "the body nests deeper than {MAX_DEPTH} levels"
         )));
     }
     Ok(value)
+}
+
+/// A body that is not JSON, said where and how (serde_json's "EOF while parsing" is jargon).
+fn not_json(error: serde_json::Error) -> ApiError {
+    let (line, column) = (error.line(), error.column());
+    if error.is_eof() {
+        return ApiError::bad_request(format!(
+            "the body is not valid JSON: it ends before the JSON is complete (line {line}, \
+             column {column})"
+        ));
+    }
+    let text = error.to_string();
+    let what = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(what, _)| what);
+    ApiError::bad_request(format!(
+        "the body is not valid JSON: {what} (line {line}, column {column})"
+    ))
 }
 
 fn depth(value: &serde_json::Value) -> usize {
@@ -67,35 +85,30 @@ fn depth(value: &serde_json::Value) -> usize {
     }
 }
 
-/// Reads a request shape from JSON; a wrong type, unknown field or missing field is a 422
-/// naming the field.
-pub fn parse_input<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+/// Reads a request shape from JSON and checks it with `validate`: one 422 lists every problem
+/// of the body, those of reading it (a wrong type, an unknown value, a missing or unknown
+/// field) and those of the resource's rules alike, each naming its field.
+pub fn parse_valid<T, V>(
+    value: serde_json::Value,
+    validate: impl FnOnce(T) -> Result<V, Vec<FieldError>>,
+) -> Result<V, ApiError>
+where
+    T: DeserializeOwned + utoipa::ToSchema,
+{
     if !value.is_object() {
         return Err(ApiError::invalid("", "the body must be a JSON object"));
     }
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let message = error.inner().to_string();
-        ApiError::Validation(vec![FieldError::new(field_of(&path, &message), message)])
-    })
+    field_errors::read_all::<T>(value)
+        .validated(validate)
+        .map_err(ApiError::Validation)
 }
 
-/// serde reports a missing or unknown field at its parent; name the field itself.
-fn field_of(path: &str, message: &str) -> String {
-    let parent = if path == "." { "" } else { path };
-    for prefix in ["missing field `", "unknown field `"] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some(name) = rest.split('`').next()
-            && !parent.ends_with(name)
-        {
-            return if parent.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{parent}.{name}")
-            };
-        }
-    }
-    parent.to_owned()
+/// Reads a request shape from JSON; every problem of reading it is a 422 naming its field.
+pub fn parse_input<T>(value: serde_json::Value) -> Result<T, ApiError>
+where
+    T: DeserializeOwned + utoipa::ToSchema,
+{
+    parse_valid(value, Ok)
 }
 
 /// Applies an RFC 7396 JSON Merge Patch; the patch itself must be an object.
@@ -237,19 +250,6 @@ pub fn etag_of_value(value: &impl Serialize) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn missing_and_unknown_fields_are_named() {
-        assert_eq!(field_of(".", "missing field `title`"), "title");
-        assert_eq!(
-            field_of("location", "unknown field `town`, expected ..."),
-            "location.town"
-        );
-        assert_eq!(
-            field_of("links[0].url", "invalid type: integer"),
-            "links[0].url"
-        );
-    }
 
     #[test]
     fn nesting_depth_is_measured() {

@@ -7,6 +7,7 @@ pub mod configuration;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod field_errors;
 pub mod healthcheck;
 pub mod http;
 pub mod ids;

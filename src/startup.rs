@@ -17,6 +17,7 @@ use crate::cache::Representations;
 use crate::configuration::Settings;
 use crate::db::Database;
 use crate::error::ApiError;
+use crate::field_errors;
 use crate::http::BODY_LIMIT;
 use crate::openapi;
 use crate::rate_limit::{self, RateLimit};
@@ -67,9 +68,10 @@ impl Application {
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
-                .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                    ApiError::bad_request(format!("bad query string: {error}")).into()
-                }))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|error, _| field_errors::query_problem(&error).into()),
+                )
                 .app_data(web::PathConfig::default().error_handler(|error, _| {
                     ApiError::bad_request(format!("bad path: {error}")).into()
                 }))

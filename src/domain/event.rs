@@ -290,7 +290,10 @@ impl EventInput {
         if (end_date - self.start_date).num_days() > MAX_DURATION_DAYS {
             errors.push(FieldError::new(
                 "end_date",
-                format!("an event lasts at most {MAX_DURATION_DAYS} days"),
+                format!(
+                    "must be at most {MAX_DURATION_DAYS} days after start_date (an event \
+                     lasts at most that long)"
+                ),
             ));
         }
         if end_date < self.start_date {

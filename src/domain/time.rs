@@ -44,8 +44,29 @@ impl Serialize for LocalTime {
 
 impl<'de> Deserialize<'de> for LocalTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
+        deserializer.deserialize_str(TextVisitor {
+            expecting: "a time of day written HH:MM",
+            parse: Self::parse,
+        })
+    }
+}
+
+/// Reads a string with `parse`; `expecting` is what a wrong type is told it must be, in the
+/// words the API uses (serde would say "a string").
+struct TextVisitor<T> {
+    expecting: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+}
+
+impl<T> serde::de::Visitor<'_> for TextVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+        (self.parse)(text).map_err(E::custom)
     }
 }
 
@@ -87,17 +108,27 @@ pub mod date_serde {
     use chrono::NaiveDate;
     use serde::{Deserialize, Deserializer};
 
+    struct Date(NaiveDate);
+
+    impl<'de> Deserialize<'de> for Date {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer
+                .deserialize_str(super::TextVisitor {
+                    expecting: "a date written YYYY-MM-DD",
+                    parse: super::parse_date,
+                })
+                .map(Date)
+        }
+    }
+
     pub fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        super::parse_date(&text).map_err(serde::de::Error::custom)
+        Date::deserialize(deserializer).map(|date| date.0)
     }
 
     pub fn optional<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<NaiveDate>, D::Error> {
-        Option::<String>::deserialize(deserializer)?
-            .map(|text| super::parse_date(&text).map_err(serde::de::Error::custom))
-            .transpose()
+        Option::<Date>::deserialize(deserializer).map(|date| date.map(|d| d.0))
     }
 }
 

@@ -17,7 +17,7 @@ use crate::db::{Database, Instant};
 use crate::domain::enums::Role;
 use crate::domain::text;
 use crate::domain::time::date_serde;
-use crate::error::{ApiError, responses};
+use crate::error::{ApiError, FieldError, responses};
 use crate::http;
 use crate::routes::{params, rest};
 use crate::store::Viewer;
@@ -158,6 +158,23 @@ pub struct CreateTokenRequest {
     pub expires_on: Option<chrono::NaiveDate>,
 }
 
+impl CreateTokenRequest {
+    /// The token's name, role and end, or every problem of the request.
+    fn validate(self) -> Result<(String, Role, Option<Instant>), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = text::required_line("name", &self.name, 100, &mut errors);
+        let expires_at = self.expires_on.and_then(end_of_day);
+        if expires_at.is_some_and(|e| e <= Instant::now()) {
+            errors.push(FieldError::new("expires_on", "must not be in the past"));
+        }
+        if errors.is_empty() {
+            Ok((name, self.role, expires_at))
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// The instant a token that works through `day` (UTC) stops working.
 pub fn end_of_day(day: chrono::NaiveDate) -> Option<Instant> {
     let next = day.succ_opt()?;
@@ -199,21 +216,10 @@ pub async fn create_token(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Admin)?;
-    let input: CreateTokenRequest = http::parse_input(http::json_body(&req, &body)?)?;
-    let mut errors = Vec::new();
-    let name = text::required_line("name", &input.name, 100, &mut errors);
-    let expires_at = input.expires_on.and_then(end_of_day);
-    if expires_at.is_some_and(|e| e <= Instant::now()) {
-        errors.push(crate::error::FieldError::new(
-            "expires_on",
-            "must not be in the past",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let (name, role, expires_at) =
+        http::parse_valid(http::json_body(&req, &body)?, CreateTokenRequest::validate)?;
     rest::post_once(&req, &db, &caller, &body, move |conn| {
-        let created = tokens::create(conn, &name, input.role, expires_at)?;
+        let created = tokens::create(conn, &name, role, expires_at)?;
         audit::record(
             conn,
             &actor,
@@ -317,6 +323,18 @@ pub async fn revoke_token(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The kinds of record the audit log names; a `resource` filter naming another is refused
+/// rather than answered with an empty log.
+const AUDITED: [&str; 7] = [
+    "event",
+    "organisation",
+    "person",
+    "network",
+    "membership",
+    "chain",
+    "token",
+];
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -372,8 +390,14 @@ pub async fn list_audit(
             })
         })
         .transpose()?;
+    let resource = params::one(
+        "resource",
+        query.resource,
+        |name| AUDITED.iter().find(|known| **known == name).copied(),
+        format!("one of {}", AUDITED.join(", ")),
+    )?;
     let filter = AuditFilter {
-        resource: params::text("resource", query.resource)?,
+        resource: resource.map(str::to_owned),
         record_id: params::text("id", query.id)?,
         since,
         cursor: query.cursor,

@@ -150,6 +150,7 @@ impl EventListQuery {
     responses(
         (status = 200, description = "A page of events", body = EventPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::TooManyRequests,
         responses::Unavailable,
     )

@@ -94,6 +94,7 @@ pub async fn list_networks(
     responses(
         (status = 200, description = "The network's meetings, oldest first", body = EventPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::NotFound,
         responses::TooManyRequests,
         responses::Unavailable,
@@ -219,8 +220,7 @@ pub async fn add_member(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Editor)?;
-    let input: MembershipInput = http::parse_input(http::json_body(&req, &body)?)?;
-    let valid = input.validate().map_err(ApiError::Validation)?;
+    let valid = http::parse_valid(http::json_body(&req, &body)?, MembershipInput::validate)?;
     let key = path.into_inner();
     rest::post_once(&req, &db, &caller, &body, move |conn| {
         let created = store::add_member(conn, &key, &valid)?;
@@ -327,8 +327,7 @@ pub async fn update_member(
             if_match.check(&http::etag_of_value(&current)?)?;
             let before = store::member_as_input(&current);
             let merged = http::merge_patch(&before, &patch)?;
-            let input: MembershipInput = http::parse_input(merged)?;
-            let valid = input.validate().map_err(ApiError::Validation)?;
+            let valid = http::parse_valid(merged, MembershipInput::validate)?;
             let updated = store::update_member(conn, &key, &id, &valid)?;
             let to_json = |m| serde_json::to_value(m).map_err(ApiError::internal);
             let changes = audit::diff(

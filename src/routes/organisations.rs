@@ -92,6 +92,7 @@ pub struct OrganisationListQuery {
     responses(
         (status = 200, description = "A page of organisations", body = OrganisationPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::TooManyRequests,
         responses::Unavailable,
     )
@@ -149,6 +150,7 @@ pub struct PersonListQuery {
     responses(
         (status = 200, description = "A page of people", body = PersonPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::TooManyRequests,
         responses::Unavailable,
     )
@@ -262,6 +264,7 @@ enum Who {
     responses(
         (status = 200, description = "A page of the organisation's events", body = RoleInEventPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::NotFound,
         responses::TooManyRequests,
         responses::Unavailable,
@@ -294,6 +297,7 @@ pub async fn organisation_events(
     responses(
         (status = 200, description = "A page of the person's events", body = RoleInEventPage),
         responses::BadRequest,
+        responses::UnknownFilterTarget,
         responses::NotFound,
         responses::TooManyRequests,
         responses::Unavailable,

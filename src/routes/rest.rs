@@ -131,8 +131,7 @@ pub async fn create<R: Resource>(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Editor)?;
-    let input: R::Input = http::parse_input(http::json_body(&req, &body)?)?;
-    let valid = R::validate(input).map_err(ApiError::Validation)?;
+    let valid = http::parse_valid(http::json_body(&req, &body)?, R::validate)?;
     // A replayed response must be the first one, warnings included: with an Idempotency-Key
     // the warnings are part of the stored response, read inside the write.
     let keyed = req.headers().contains_key("idempotency-key");
@@ -359,7 +358,7 @@ impl<R: Resource> Merged<R> {
     fn of(current: &R::Response, patch: &serde_json::Value) -> Result<Self, ApiError> {
         let before = R::as_input(current);
         let merged = http::merge_patch(&before, patch)?;
-        let valid = R::validate(http::parse_input(merged)?).map_err(ApiError::Validation)?;
+        let valid = http::parse_valid(merged, R::validate)?;
         Ok(Self {
             id: R::id(current),
             version: R::version(current),

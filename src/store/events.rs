@@ -812,22 +812,41 @@ pub fn list_rows(
     viewer: Viewer,
     long_events_kept: Option<&Derived<Instant, LongEvents>>,
 ) -> Result<ListedRows, ApiError> {
-    // A reference filter that names nothing matches nothing (rather than 404): a list is a
-    // search, and an empty answer is the truthful one.
+    // Each reference filter is resolved once, here; one naming nothing is a 422.
     let network = match &filter.network {
-        Some(key) => Some(lookup::network_id(conn, key)?),
+        Some(key) => Some(Some(lookup::filter_target(
+            "network",
+            "network",
+            key,
+            lookup::network_id(conn, key)?,
+        )?)),
         None => None,
     };
     let chain = match &filter.chain {
-        Some(key) => Some(lookup::chain_id(conn, key)?),
+        Some(key) => Some(Some(lookup::filter_target(
+            "chain",
+            "chain",
+            key,
+            lookup::chain_id(conn, key)?,
+        )?)),
         None => None,
     };
     let organisation = match &filter.organisation {
-        Some(key) => Some(lookup::organisation_id(conn, key)?),
+        Some(key) => Some(Some(lookup::filter_target(
+            "organisation",
+            "organisation",
+            key,
+            lookup::organisation_id(conn, key)?,
+        )?)),
         None => None,
     };
     let person = match &filter.person {
-        Some(key) => Some(lookup::person_id(conn, key)?),
+        Some(key) => Some(Some(lookup::filter_target(
+            "person",
+            "person",
+            key,
+            lookup::person_id(conn, key)?,
+        )?)),
         None => None,
     };
     let cursor = match &filter.cursor {

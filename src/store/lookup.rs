@@ -50,6 +50,23 @@ macro_rules! resolver {
     };
 }
 
+/// The record a list filter names. A filter naming nothing is refused (422, naming the
+/// parameter) rather than answered with an empty list: a misspelt slug must not read as "no
+/// meetings".
+pub fn filter_target<Id>(
+    parameter: &str,
+    resource: &str,
+    key: &str,
+    found: Option<Id>,
+) -> Result<Id, ApiError> {
+    found.ok_or_else(|| {
+        ApiError::invalid(
+            parameter,
+            format!("no {resource} has the id or slug {key:?}"),
+        )
+    })
+}
+
 resolver!(event_id, events, EventId);
 resolver!(organisation_id, organisations, OrganisationId);
 resolver!(person_id, people, PersonId);

@@ -212,7 +212,12 @@ pub fn list(
         query = query.filter(organisations::country_code.eq(country.clone()));
     }
     if let Some(key) = &filter.parent {
-        let parent = lookup::organisation_id(conn, key)?;
+        let parent = lookup::filter_target(
+            "parent",
+            "organisation",
+            key,
+            lookup::organisation_id(conn, key)?,
+        )?;
         query = query.filter(organisations::parent_id.eq(parent));
     }
     if let Some(text) = &filter.cursor {

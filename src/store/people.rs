@@ -190,7 +190,12 @@ pub fn list(
         query = query.filter(people::search_text.like(like_pattern(&q)).escape('\\'));
     }
     if let Some(key) = &filter.organisation {
-        let organisation = lookup::organisation_id(conn, key)?;
+        let organisation = lookup::filter_target(
+            "organisation",
+            "organisation",
+            key,
+            lookup::organisation_id(conn, key)?,
+        )?;
         query = query.filter(people::organisation_id.eq(organisation));
     }
     if let Some(text) = &filter.cursor {

@@ -14,7 +14,7 @@ pub trait Resource: 'static {
     /// Collection path: `/api/v1/events`.
     const COLLECTION: &'static str;
     /// The shape clients write (and export/import use).
-    type Input: DeserializeOwned + Serialize + Send + 'static;
+    type Input: DeserializeOwned + Serialize + utoipa::ToSchema + Send + 'static;
     /// An input that passed every rule needing no database.
     type Valid: Send + 'static;
     /// The read model.

@@ -10,6 +10,7 @@ mod chains;
 mod cli;
 mod errors;
 mod events;
+mod field_errors;
 mod graph;
 mod hostile;
 mod openapi;

@@ -98,13 +98,19 @@ impl ConnectionManager {
             }
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;
-                // WAL lets readers run beside the one writer; FULL sync means an acknowledged
-                // write survives power loss; busy_timeout makes writers queue, not fail.
+                // busy_timeout comes first, so every later statement (and every query this
+                // connection runs) waits for a lock instead of failing with "database is
+                // locked"; FULL sync means an acknowledged write survives power loss. The
+                // journal mode is not set here: it is a property of the file, set once by
+                // `Database::connect` before the pool opens (switching it takes an exclusive
+                // lock, and connections opening side by side then refused each other).
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON;",
                 )
-                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                .map_err(|e| {
+                    ConnectionError::BadConnection(format!("configuring the connection: {e}"))
+                })?;
                 Ok(AnyConnection::Sqlite(conn))
             }
         }
@@ -131,6 +137,17 @@ impl ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// Logs a connection the pool failed to open in the background (r2d2's own handler logs the
+/// bare error, which says neither what failed nor that the pool retries).
+#[derive(Debug)]
+struct LogConnectionError;
+
+impl r2d2::HandleError<ConnectionError> for LogConnectionError {
+    fn handle_error(&self, error: ConnectionError) {
+        tracing::error!(%error, "opening a pooled database connection failed (the pool retries)");
+    }
+}
+
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
@@ -147,13 +164,22 @@ impl Database {
         let manager = ConnectionManager::new(url);
         let backend = manager.backend;
         let writer_manager = manager.clone();
-        manager
+        let mut first = manager
             .establish()
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers run beside the one writer. Set on this one connection, before
+            // any other is open: the pool opens its connections on several threads at once.
+            first
+                .batch_execute("PRAGMA journal_mode = WAL")
+                .map_err(|e| format!("cannot switch the SQLite file to WAL: {e}"))?;
+        }
+        drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(false)
+            .error_handler(Box::new(LogConnectionError))
             .build(manager)
             .map_err(|e| format!("cannot build the connection pool: {e}"))?;
         Ok(Self {

@@ -12,3 +12,4 @@ mod events;
 mod graph;
 mod hostile;
 mod openapi;
+mod unchanged;

@@ -2,6 +2,7 @@
 
 pub mod bulk;
 pub mod cache;
+pub mod canonical;
 pub mod cli;
 pub mod configuration;
 pub mod db;

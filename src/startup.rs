@@ -30,6 +30,8 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies migrations and binds the listener.
     pub fn build(settings: Settings) -> Result<Self, String> {
+        // A bad setting is reported before the database is touched.
+        browser_origins(&settings.server.cors_origins)?;
         let db = Database::connect(&settings.database.database_url, settings.database.pool_size)?;
         db.migrate()?;
         let listener = TcpListener::bind(settings.server.bind)
@@ -49,7 +51,7 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let doc = openapi::document();
         let routes = RouteTable::from_openapi(&doc);
-        let cors_origins = settings.server.cors_origins.clone();
+        let cors_origins = browser_origins(&settings.server.cors_origins)?;
         let rate_limit = web::Data::new(RateLimit::new(settings.server.rate_limit));
         let db = web::Data::new(db);
         let cache = web::Data::new(Representations::new(
@@ -97,6 +99,9 @@ impl Application {
                     !cors_origins.is_empty(),
                     cors(&cors_origins),
                 ))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::canonical::canonical_request,
+                ))
                 .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         })
@@ -138,6 +143,36 @@ impl Application {
     pub fn into_server(self) -> Server {
         self.server
     }
+}
+
+/// The CORS origins, each `*` or a browser origin (`scheme://host[:port]`, as a browser sends
+/// it in `Origin`); anything else stops start-up, since it would never match a request.
+/// Empty entries (`REGISTRY_CORS_ORIGINS=`, a trailing comma) are left out.
+fn browser_origins(origins: &[String]) -> Result<Vec<String>, String> {
+    let mut checked = Vec::new();
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        if origin != "*" && !is_origin(origin) {
+            return Err(format!(
+                "CORS origin `{origin}` (REGISTRY_CORS_ORIGINS or --cors-origins) is not an \
+                 origin: write scheme://host[:port] with nothing after it, e.g. \
+                 http://localhost:3000, or `*` for any"
+            ));
+        }
+        checked.push(origin.to_owned());
+    }
+    Ok(checked)
+}
+
+/// `http://host[:port]` or `https://host[:port]` exactly as a browser serialises it in `Origin`
+/// (no path, query or user; no default port), the only form that can match a request.
+fn is_origin(origin: &str) -> bool {
+    url::Url::parse(origin).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url
+                .origin()
+                .ascii_serialization()
+                .eq_ignore_ascii_case(origin)
+    })
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -257,4 +292,34 @@ async fn request_id_header(
             .insert(header::HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_origin;
+
+    #[test]
+    fn only_browser_origins_are_origins() {
+        for good in [
+            "http://localhost:3000",
+            "https://registry.example.org",
+            "http://[::1]:8080",
+            "http://[::1]",
+        ] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "localhost:3000",
+            "http://localhost:3000/",
+            "https://example.org/app",
+            "ftp://example.org",
+            "http://",
+            "http://localhost:",
+            "http://localhost:99999",
+            "http://user@example.org",
+            "http://example.org:80",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
+    }
 }

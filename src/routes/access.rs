@@ -21,7 +21,7 @@ use crate::error::{ApiError, responses};
 use crate::http;
 use crate::routes::{params, rest};
 use crate::store::Viewer;
-use crate::store::audit::{self, Actor, AuditFilter, AuditPage};
+use crate::store::audit::{self, Actor, AuditFilter, AuditOrder, AuditPage};
 use crate::store::idempotency::StoredResponse;
 use crate::store::tokens::{self, Authenticated, CreatedToken, Refusal, TokenPage, TokenResponse};
 
@@ -208,7 +208,7 @@ pub async fn create_token(
             "create",
             "token",
             &created.token.id.to_string(),
-            &serde_json::json!({"name": created.token.name, "role": created.token.role, "expires_at": created.token.expires_at}),
+            &serde_json::json!({"name": created.token.name, "role": created.token.role, "expires_at": created.token.expires_at.map(crate::domain::time::rfc3339_micros)}),
         )?;
         let body = serde_json::to_string(&created).map_err(ApiError::internal)?;
         Ok(StoredResponse {
@@ -307,12 +307,15 @@ pub struct AuditQuery {
     /// Only entries at or after this instant (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     since: Option<String>,
+    /// `at` (oldest first, the default) or `-at` (newest first).
+    #[param(value_type = Option<String>, pattern = "^-?at$")]
+    sort: Option<String>,
     cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 
-/// The audit log (admin): every write, oldest first.
+/// The audit log (admin): every write, oldest first (`sort=-at`: newest first).
 #[utoipa::path(
     tag = "access",
     params(AuditQuery),
@@ -346,6 +349,13 @@ pub async fn list_audit(
         resource: params::text("resource", query.resource)?,
         record_id: params::text("id", query.id)?,
         since,
+        order: params::one(
+            "sort",
+            query.sort,
+            AuditOrder::parse,
+            "`at` or `-at`".into(),
+        )?
+        .unwrap_or_default(),
         cursor: query.cursor,
         limit: params::limit(query.limit)?,
     };

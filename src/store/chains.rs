@@ -89,7 +89,9 @@ pub struct ChainEvent {
     pub start_time: Option<LocalTime>,
     pub end_time: Option<LocalTime>,
     pub timezone: String,
+    #[serde(with = "crate::domain::time::instant")]
     pub starts_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant")]
     pub ends_at: DateTime<Utc>,
     pub city: Option<String>,
     pub country_code: Option<String>,
@@ -108,7 +110,9 @@ pub struct ChainResponse {
     pub events: Vec<ChainEvent>,
     /// Whether any event of the chain is cancelled.
     pub has_cancelled_events: bool,
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }

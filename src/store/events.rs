@@ -269,8 +269,10 @@ pub struct EventResponse {
     #[schema(example = "Europe/Skopje")]
     pub timezone: String,
     /// Derived: the start in UTC.
+    #[serde(with = "crate::domain::time::instant")]
     pub starts_at: DateTime<Utc>,
     /// Derived: the end in UTC (for date-only events, the midnight after the last day).
+    #[serde(with = "crate::domain::time::instant")]
     pub ends_at: DateTime<Utc>,
     pub location: Location,
     pub attendance_mode: AttendanceMode,
@@ -291,7 +293,9 @@ pub struct EventResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<crate::store::conflicts::Conflict>>)]
     pub warnings: Option<()>,
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     /// Incremented by every write.
     pub version: i32,

@@ -77,7 +77,9 @@ pub struct NetworkResponse {
     pub supporter_ids: Vec<OrganisationId>,
     pub supporters: Vec<Summary>,
     pub website: Option<String>,
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -422,7 +424,9 @@ pub struct MembershipResponse {
     pub country_code: Option<String>,
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
 }
 

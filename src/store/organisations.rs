@@ -76,7 +76,9 @@ pub struct OrganisationResponse {
     pub parent: Option<Summary>,
     pub website: Option<String>,
     pub description: Option<String>,
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }

@@ -73,7 +73,9 @@ pub struct PersonResponse {
     /// Only for token holders.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }

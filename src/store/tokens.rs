@@ -38,8 +38,11 @@ pub struct TokenResponse {
     #[schema(example = "partner-sync")]
     pub name: String,
     pub role: Role,
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::domain::time::instant::option")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::domain::time::instant::option")]
     pub revoked_at: Option<DateTime<Utc>>,
     /// Not revoked and not expired.
     pub active: bool,

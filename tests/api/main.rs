@@ -7,6 +7,7 @@ mod access;
 mod bulk;
 mod cache;
 mod chains;
+mod edges;
 mod errors;
 mod events;
 mod graph;

@@ -278,7 +278,28 @@ async fn the_audit_log_lists_newest_first_page_by_page(backend: Backend) {
         .problem(400);
 }
 
+async fn percent_encoded_utf8_in_a_query_is_decoded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("3rd RNNC meeting", "2019-04-23");
+    body["location"] = json!({"city": "Tiranë", "country_code": "AL"});
+    app.create("/api/v1/events", body).await;
+    for city in ["TIRAN%C3%8B", "tiran%C3%AB"] {
+        let page = app
+            .get(&format!("/api/v1/events?city={city}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{city}");
+    }
+    let problem = app.get("/api/v1/events?city=TIRAN%CB").await.problem(400);
+    assert!(
+        problem.to_string().contains("city"),
+        "the problem names the parameter: {problem}"
+    );
+}
+
 on_both_backends!(
+    percent_encoded_utf8_in_a_query_is_decoded,
     head_is_answered_wherever_get_is,
     trailing_slashes_and_the_root_redirect,
     every_instant_is_written_one_way,

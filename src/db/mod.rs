@@ -300,6 +300,34 @@ where
     }
 }
 
+/// Runs `write` in a savepoint. When it answers `None` (it stored nothing that differs from
+/// what was there) the savepoint is rolled back, so neither the version nor `updated_at`
+/// moves; `Some` is kept.
+pub fn undo_if_unchanged<T>(
+    conn: &mut AnyConnection,
+    write: impl FnOnce(&mut AnyConnection) -> Result<Option<T>, ApiError>,
+) -> Result<Option<T>, ApiError> {
+    enum Stop {
+        Unchanged,
+        Failed(ApiError),
+    }
+    impl From<diesel::result::Error> for Stop {
+        fn from(error: diesel::result::Error) -> Self {
+            Stop::Failed(error.into())
+        }
+    }
+    let outcome = diesel::Connection::transaction(conn, |conn| match write(conn) {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(Stop::Unchanged),
+        Err(error) => Err(Stop::Failed(error)),
+    });
+    match outcome {
+        Ok(value) => Ok(Some(value)),
+        Err(Stop::Unchanged) => Ok(None),
+        Err(Stop::Failed(error)) => Err(error),
+    }
+}
+
 /// Moves the registry's generation: the last statement of every write transaction, so the row
 /// lock it takes on PostgreSQL is held only while the transaction commits (taking it earlier
 /// would order it before the transaction's other locks and invite deadlocks).

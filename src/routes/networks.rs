@@ -281,14 +281,14 @@ pub async fn update_member(
             let valid = input.validate().map_err(ApiError::Validation)?;
             // A patch that stores what was there already (`{}`, the same values) is undone:
             // `updated_at` and the ETag stay, and no audit entry is made.
-            let written = rest::undo_if_unchanged(conn, |conn| {
+            let written = crate::db::undo_if_unchanged(conn, |conn| {
                 let updated = store::update_member(conn, &key, &id, &valid)?;
                 let to_json = |m| serde_json::to_value(m).map_err(ApiError::internal);
                 let changes = audit::diff(
                     &to_json(&before)?,
                     &to_json(&store::member_as_input(&updated))?,
                 );
-                if rest::changes_are_empty(&changes) {
+                if audit::records_no_change(&changes) {
                     return Ok(None);
                 }
                 audit::record(conn, &actor, "update", "membership", &id, &changes)?;

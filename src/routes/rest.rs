@@ -352,11 +352,11 @@ async fn patch_record<R: Resource>(
         // A patch can differ from the record and still change nothing stored (a reference by
         // id where the record reads as slug, a time written another way): what the write
         // stored decides, and a write that stored the same is undone, version and all.
-        let written = undo_if_unchanged(conn, |conn| {
+        let written = db::undo_if_unchanged(conn, |conn| {
             R::update(conn, id, version, &valid, unchanged.as_ref())?;
             let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
             let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
-            if changes_are_empty(&changes) {
+            if audit::records_no_change(&changes) {
                 return Ok(None);
             }
             audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
@@ -378,39 +378,6 @@ fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
             .collect(),
         serde_json::Value::Array(items) => items.iter().map(without_nulls).collect(),
         other => other.clone(),
-    }
-}
-
-/// Whether an audit diff records no change.
-pub fn changes_are_empty(changes: &serde_json::Value) -> bool {
-    changes.as_object().is_some_and(|fields| fields.is_empty())
-}
-
-/// Runs `write` in a savepoint. When it answers `None` (it stored nothing that differs from
-/// what was there) the savepoint is rolled back, so neither the version nor `updated_at`
-/// moves; `Some` is kept.
-pub fn undo_if_unchanged<T>(
-    conn: &mut AnyConnection,
-    write: impl FnOnce(&mut AnyConnection) -> Result<Option<T>, ApiError>,
-) -> Result<Option<T>, ApiError> {
-    enum Stop {
-        Unchanged,
-        Failed(ApiError),
-    }
-    impl From<diesel::result::Error> for Stop {
-        fn from(error: diesel::result::Error) -> Self {
-            Stop::Failed(error.into())
-        }
-    }
-    let outcome = diesel::Connection::transaction(conn, |conn| match write(conn) {
-        Ok(Some(value)) => Ok(value),
-        Ok(None) => Err(Stop::Unchanged),
-        Err(error) => Err(Stop::Failed(error)),
-    });
-    match outcome {
-        Ok(value) => Ok(Some(value)),
-        Err(Stop::Unchanged) => Ok(None),
-        Err(Stop::Failed(error)) => Err(error),
     }
 }
 

@@ -147,6 +147,11 @@ pub fn diff(before: &Value, after: &Value) -> Value {
     Value::Object(changes)
 }
 
+/// Whether an audit diff records no change.
+pub fn records_no_change(changes: &Value) -> bool {
+    changes.as_object().is_some_and(|fields| fields.is_empty())
+}
+
 pub fn list(conn: &mut AnyConnection, filter: &AuditFilter) -> Result<AuditPage, ApiError> {
     let mut query = audit_log::table.select(AuditRow::as_select()).into_boxed();
     if let Some(resource) = &filter.resource {

@@ -12,6 +12,7 @@ pub mod http;
 pub mod ids;
 pub mod openapi;
 pub mod rate_limit;
+pub mod request_line;
 pub mod routes;
 pub mod startup;
 pub mod store;

@@ -2,13 +2,19 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive, Protocol};
+use actix_server::Server as ServerBuilder;
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
 use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::AppConfig;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -20,6 +26,7 @@ use crate::error::ApiError;
 use crate::http::BODY_LIMIT;
 use crate::openapi;
 use crate::rate_limit::{self, RateLimit};
+use crate::request_line::EscapedRequestLines;
 use crate::routes::{self, RouteTable};
 
 pub struct Application {
@@ -59,7 +66,7 @@ impl Application {
         ));
         let routes = web::Data::new(routes);
         let doc = Arc::new(doc);
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .configure(routes::configure)
@@ -104,10 +111,7 @@ impl Application {
                 ))
                 .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
-        })
-        .listen(listener)
-        .map_err(|e| e.to_string())?
-        .shutdown_timeout(20);
+        };
         let workers = settings
             .server
             .workers
@@ -117,13 +121,41 @@ impl Application {
         let blocking = (settings.database.pool_size as usize)
             .div_ceil(workers)
             .max(1);
-        server = server
+        // actix-web's HttpServer with one addition: each connection's bytes pass through
+        // EscapedRequestLines first (see crate::request_line).
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let builder = ServerBuilder::build()
             .workers(workers)
-            .worker_max_blocking_threads(blocking);
-        Ok(Self {
-            server: server.run(),
-            port,
-        })
+            .worker_max_blocking_threads(blocking)
+            .shutdown_timeout(20);
+        // What HttpServer sets: on shutdown idle keep-alive connections close at once, and the
+        // timeouts are its defaults.
+        let shutdown = builder.graceful_shutdown_signal();
+        let server = builder
+            .listen("meeting-registry", listener, move || {
+                let app = app();
+                let shutdown = shutdown.clone();
+                let http = HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let shutdown = shutdown.clone();
+                        async move { shutdown.notified().await }
+                    })
+                    .keep_alive(KeepAlive::default())
+                    .client_request_timeout(Duration::from_secs(5))
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .local_addr(local)
+                    .finish(map_config(app, |_| AppConfig::default()));
+                fn_service(|io: actix_rt::net::TcpStream| async move {
+                    let peer = io.peer_addr().ok();
+                    // As actix-web does: responses are written as soon as they are ready.
+                    let _ = io.set_nodelay(true);
+                    Ok::<_, DispatchError>((EscapedRequestLines::new(io), Protocol::Http1, peer))
+                })
+                .and_then(http)
+            })
+            .map_err(|e| e.to_string())?
+            .run();
+        Ok(Self { server, port })
     }
 
     pub fn port(&self) -> u16 {

@@ -278,6 +278,66 @@ async fn the_audit_log_lists_newest_first_page_by_page(backend: Backend) {
         .problem(400);
 }
 
+/// One request written by hand on a fresh connection; the raw response.
+async fn raw_exchange(app: &TestApp, request: Vec<u8>) -> String {
+    let address = app.address.trim_start_matches("http://").to_owned();
+    actix_web::web::block(move || {
+        let mut stream = std::net::TcpStream::connect(address)?;
+        stream.write_all(&request)?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&raw).into_owned())
+    })
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or_default()
+}
+
+async fn raw_utf8_in_a_url_is_accepted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = event_body("3rd RNNC meeting", "2019-04-23");
+    body["location"] = json!({"city": "Tiranë", "country_code": "AL"});
+    body["slug"] = json!("tiranë-3");
+    let created = app.post("/api/v1/events", &body).await;
+    // A slug is [a-z0-9-]: the raw path below still has to reach the API to be refused.
+    created.problem(422);
+    body["slug"] = json!("rnnc-3");
+    app.create("/api/v1/events", body).await;
+    let page = raw_exchange(
+        &app,
+        "GET /api/v1/events?city=TIRANË HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            .as_bytes()
+            .to_vec(),
+    )
+    .await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("\"slug\":\"rnnc-3\""), "{page}");
+    // Two requests on one connection, the first with a body holding non-ASCII text: the body
+    // arrives unchanged and the second request line is read where it starts.
+    let patch = r#"{"description": "Tiranë, Shqipëri"}"#;
+    let auth = app.editor_auth();
+    let pipelined = format!(
+        "PATCH /api/v1/events/rnnc-3 HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{patch}\
+         GET /api/v1/events/rnnc-3?ë=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        patch.len()
+    );
+    let both = raw_exchange(&app, pipelined.into_bytes()).await;
+    assert_eq!(both.matches("HTTP/1.1 200").count(), 2, "{both}");
+    let event = app.get("/api/v1/events/rnnc-3").await.expect(200).json();
+    assert_eq!(event["description"], "Tiranë, Shqipëri");
+    let missing = raw_exchange(
+        &app,
+        "GET /api/v1/events/tiranë HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            .as_bytes()
+            .to_vec(),
+    )
+    .await;
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    assert!(missing.contains("application/problem+json"), "{missing}");
+}
+
 async fn percent_encoded_utf8_in_a_query_is_decoded(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut body = event_body("3rd RNNC meeting", "2019-04-23");
@@ -299,6 +359,7 @@ async fn percent_encoded_utf8_in_a_query_is_decoded(backend: Backend) {
 }
 
 on_both_backends!(
+    raw_utf8_in_a_url_is_accepted,
     percent_encoded_utf8_in_a_query_is_decoded,
     head_is_answered_wherever_get_is,
     trailing_slashes_and_the_root_redirect,

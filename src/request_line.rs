@@ -167,6 +167,8 @@ pub struct EscapedRequestLines<T> {
     pending: Vec<u8>,
     /// How many of `pending` were handed out.
     handed: usize,
+    /// The buffer bytes are read into, kept between reads.
+    raw: Vec<u8>,
 }
 
 impl<T> EscapedRequestLines<T> {
@@ -176,6 +178,7 @@ impl<T> EscapedRequestLines<T> {
             escaper: Escaper::new(),
             pending: Vec::new(),
             handed: 0,
+            raw: Vec::new(),
         }
     }
 }
@@ -190,8 +193,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for EscapedRequestLines<T> {
         if this.handed == this.pending.len() {
             this.pending.clear();
             this.handed = 0;
-            let mut raw = vec![0u8; buf.remaining().max(1)];
-            let mut raw_buf = ReadBuf::new(&mut raw);
+            let wanted = buf.remaining().max(1);
+            if this.raw.len() < wanted {
+                this.raw.resize(wanted, 0);
+            }
+            let mut raw_buf = ReadBuf::new(&mut this.raw[..wanted]);
             match Pin::new(&mut this.inner).poll_read(cx, &mut raw_buf) {
                 Poll::Ready(Ok(())) => {}
                 other => return other,

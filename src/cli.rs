@@ -42,7 +42,7 @@ pub fn token(db: &Database, command: TokenCommand) -> Result<(String, Option<Str
                     "create",
                     "token",
                     &created.token.id.to_string(),
-                    &serde_json::json!({"name": name, "role": role, "expires_at": created.token.expires_at}),
+                    &serde_json::json!({"name": name, "role": role, "expires_at": created.token.expires_at.map(crate::domain::time::rfc3339_micros)}),
                 )?;
                 Ok(created)
             })

@@ -274,7 +274,8 @@ impl ApiError {
                 (format!("no {resource} {key:?}"), Vec::new(), Vec::new())
             }
             Self::NoRoute => (
-                "no resource at this path; the API lives under /api/v1 (see /docs)".to_owned(),
+                "no resource at this path (every path of the API, all under /api/v1, is listed at /docs)"
+                    .to_owned(),
                 Vec::new(),
                 Vec::new(),
             ),
@@ -420,7 +421,7 @@ fn is_busy(message: &str) -> bool {
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         Self::Unavailable {
-            cause: error.to_string(),
+            cause: format!("taking a database connection from the pool: {error}"),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod bulk;
 pub mod cache;
+pub mod canonical;
 pub mod cli;
 pub mod configuration;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod openapi;
 pub mod rate_limit;
+pub mod request_line;
 pub mod routes;
 pub mod startup;
 pub mod store;

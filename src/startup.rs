@@ -2,13 +2,19 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive, Protocol};
+use actix_server::Server as ServerBuilder;
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
 use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::AppConfig;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -21,6 +27,7 @@ use crate::field_errors;
 use crate::http::BODY_LIMIT;
 use crate::openapi;
 use crate::rate_limit::{self, RateLimit};
+use crate::request_line::EscapedRequestLines;
 use crate::routes::{self, RouteTable};
 
 pub struct Application {
@@ -31,6 +38,8 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies migrations and binds the listener.
     pub fn build(settings: Settings) -> Result<Self, String> {
+        // A bad setting is reported before the database is touched.
+        browser_origins(&settings.server.cors_origins)?;
         let db = Database::connect(&settings.database.database_url, settings.database.pool_size)?;
         db.migrate()?;
         let listener = TcpListener::bind(settings.server.bind)
@@ -50,7 +59,7 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let doc = openapi::document();
         let routes = RouteTable::from_openapi(&doc);
-        let cors_origins = settings.server.cors_origins.clone();
+        let cors_origins = browser_origins(&settings.server.cors_origins)?;
         let rate_limit = web::Data::new(RateLimit::new(settings.server.rate_limit));
         let db = web::Data::new(db);
         let cache = web::Data::new(Representations::new(
@@ -58,7 +67,7 @@ impl Application {
         ));
         let routes = web::Data::new(routes);
         let doc = Arc::new(doc);
-        let mut server = HttpServer::new(move || {
+        let app = move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .configure(routes::configure)
@@ -99,12 +108,12 @@ impl Application {
                     !cors_origins.is_empty(),
                     cors(&cors_origins),
                 ))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::canonical::canonical_request,
+                ))
                 .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
-        })
-        .listen(listener)
-        .map_err(|e| e.to_string())?
-        .shutdown_timeout(20);
+        };
         let workers = settings
             .server
             .workers
@@ -114,13 +123,41 @@ impl Application {
         let blocking = (settings.database.pool_size as usize)
             .div_ceil(workers)
             .max(1);
-        server = server
+        // actix-web's HttpServer with one addition: each connection's bytes pass through
+        // EscapedRequestLines first (see crate::request_line).
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let builder = ServerBuilder::build()
             .workers(workers)
-            .worker_max_blocking_threads(blocking);
-        Ok(Self {
-            server: server.run(),
-            port,
-        })
+            .worker_max_blocking_threads(blocking)
+            .shutdown_timeout(20);
+        // What HttpServer sets: on shutdown idle keep-alive connections close at once, and the
+        // timeouts are its defaults.
+        let shutdown = builder.graceful_shutdown_signal();
+        let server = builder
+            .listen("meeting-registry", listener, move || {
+                let app = app();
+                let shutdown = shutdown.clone();
+                let http = HttpService::build()
+                    .graceful_shutdown_signal(move || {
+                        let shutdown = shutdown.clone();
+                        async move { shutdown.notified().await }
+                    })
+                    .keep_alive(KeepAlive::default())
+                    .client_request_timeout(Duration::from_secs(5))
+                    .client_disconnect_timeout(Duration::from_secs(1))
+                    .local_addr(local)
+                    .finish(map_config(app, |_| AppConfig::default()));
+                fn_service(|io: actix_rt::net::TcpStream| async move {
+                    let peer = io.peer_addr().ok();
+                    // As actix-web does: responses are written as soon as they are ready.
+                    let _ = io.set_nodelay(true);
+                    Ok::<_, DispatchError>((EscapedRequestLines::new(io), Protocol::Http1, peer))
+                })
+                .and_then(http)
+            })
+            .map_err(|e| e.to_string())?
+            .run();
+        Ok(Self { server, port })
     }
 
     pub fn port(&self) -> u16 {
@@ -140,6 +177,36 @@ impl Application {
     pub fn into_server(self) -> Server {
         self.server
     }
+}
+
+/// The CORS origins, each `*` or a browser origin (`scheme://host[:port]`, as a browser sends
+/// it in `Origin`); anything else stops start-up, since it would never match a request.
+/// Empty entries (`REGISTRY_CORS_ORIGINS=`, a trailing comma) are left out.
+fn browser_origins(origins: &[String]) -> Result<Vec<String>, String> {
+    let mut checked = Vec::new();
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        if origin != "*" && !is_origin(origin) {
+            return Err(format!(
+                "CORS origin `{origin}` (REGISTRY_CORS_ORIGINS or --cors-origins) is not an \
+                 origin: write scheme://host[:port] with nothing after it, e.g. \
+                 http://localhost:3000, or `*` for any"
+            ));
+        }
+        checked.push(origin.to_owned());
+    }
+    Ok(checked)
+}
+
+/// `http://host[:port]` or `https://host[:port]` exactly as a browser serialises it in `Origin`
+/// (no path, query or user; no default port), the only form that can match a request.
+fn is_origin(origin: &str) -> bool {
+    url::Url::parse(origin).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url
+                .origin()
+                .ascii_serialization()
+                .eq_ignore_ascii_case(origin)
+    })
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -259,4 +326,34 @@ async fn request_id_header(
             .insert(header::HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_origin;
+
+    #[test]
+    fn only_browser_origins_are_origins() {
+        for good in [
+            "http://localhost:3000",
+            "https://registry.example.org",
+            "http://[::1]:8080",
+            "http://[::1]",
+        ] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "localhost:3000",
+            "http://localhost:3000/",
+            "https://example.org/app",
+            "ftp://example.org",
+            "http://",
+            "http://localhost:",
+            "http://localhost:99999",
+            "http://user@example.org",
+            "http://example.org:80",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
+    }
 }

@@ -99,13 +99,19 @@ impl ConnectionManager {
             }
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)?;
-                // WAL lets readers run beside the one writer; FULL sync means an acknowledged
-                // write survives power loss; busy_timeout makes writers queue, not fail.
+                // busy_timeout comes first, so every later statement (and every query this
+                // connection runs) waits for a lock instead of failing with "database is
+                // locked"; FULL sync means an acknowledged write survives power loss. The
+                // journal mode is not set here: it is a property of the file, set once by
+                // `Database::connect` before the pool opens (switching it takes an exclusive
+                // lock, and connections opening side by side then refused each other).
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON;",
                 )
-                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                .map_err(|e| {
+                    ConnectionError::BadConnection(format!("configuring the connection: {e}"))
+                })?;
                 Ok(AnyConnection::Sqlite(conn))
             }
         }
@@ -132,6 +138,17 @@ impl ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// Logs a connection the pool failed to open in the background (r2d2's own handler logs the
+/// bare error, which says neither what failed nor that the pool retries).
+#[derive(Debug)]
+struct LogConnectionError;
+
+impl r2d2::HandleError<ConnectionError> for LogConnectionError {
+    fn handle_error(&self, error: ConnectionError) {
+        tracing::error!(%error, "opening a pooled database connection failed (the pool retries)");
+    }
+}
+
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
@@ -148,13 +165,22 @@ impl Database {
         let manager = ConnectionManager::new(url);
         let backend = manager.backend;
         let writer_manager = manager.clone();
-        manager
+        let mut first = manager
             .establish()
             .map_err(|e| location::open_failure(url, &manager.url, &e))?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers run beside the one writer. Set on this one connection, before
+            // any other is open: the pool opens its connections on several threads at once.
+            first
+                .batch_execute("PRAGMA journal_mode = WAL")
+                .map_err(|e| format!("cannot switch the SQLite file to WAL: {e}"))?;
+        }
+        drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(5))
             .test_on_check_out(false)
+            .error_handler(Box::new(LogConnectionError))
             .build(manager)
             .map_err(|e| format!("cannot build the connection pool: {e}"))?;
         Ok(Self {
@@ -272,6 +298,34 @@ where
             <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
             Err(error)
         }
+    }
+}
+
+/// Runs `write` in a savepoint. When it answers `None` (it stored nothing that differs from
+/// what was there) the savepoint is rolled back, so neither the version nor `updated_at`
+/// moves; `Some` is kept.
+pub fn undo_if_unchanged<T>(
+    conn: &mut AnyConnection,
+    write: impl FnOnce(&mut AnyConnection) -> Result<Option<T>, ApiError>,
+) -> Result<Option<T>, ApiError> {
+    enum Stop {
+        Unchanged,
+        Failed(ApiError),
+    }
+    impl From<diesel::result::Error> for Stop {
+        fn from(error: diesel::result::Error) -> Self {
+            Stop::Failed(error.into())
+        }
+    }
+    let outcome = diesel::Connection::transaction(conn, |conn| match write(conn) {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(Stop::Unchanged),
+        Err(error) => Err(Stop::Failed(error)),
+    });
+    match outcome {
+        Ok(value) => Ok(Some(value)),
+        Err(Stop::Unchanged) => Ok(None),
+        Err(Stop::Failed(error)) => Err(error),
     }
 }
 

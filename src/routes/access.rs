@@ -21,7 +21,7 @@ use crate::error::{ApiError, FieldError, responses};
 use crate::http;
 use crate::routes::{params, rest};
 use crate::store::Viewer;
-use crate::store::audit::{self, Actor, AuditFilter, AuditPage};
+use crate::store::audit::{self, Actor, AuditFilter, AuditOrder, AuditPage};
 use crate::store::idempotency::StoredResponse;
 use crate::store::tokens::{self, Authenticated, CreatedToken, Refusal, TokenPage, TokenResponse};
 
@@ -226,7 +226,7 @@ pub async fn create_token(
             "create",
             "token",
             &created.token.id.to_string(),
-            &serde_json::json!({"name": created.token.name, "role": created.token.role, "expires_at": created.token.expires_at}),
+            &serde_json::json!({"name": created.token.name, "role": created.token.role, "expires_at": created.token.expires_at.map(crate::domain::time::rfc3339_micros)}),
         )?;
         let body = serde_json::to_string(&created).map_err(ApiError::internal)?;
         Ok(StoredResponse {
@@ -348,6 +348,9 @@ pub struct AuditQuery {
     /// Only entries at or after this instant (RFC 3339, e.g. `2019-11-18T00:00:00Z`).
     #[param(value_type = Option<String>, format = DateTime)]
     since: Option<String>,
+    /// `at` (oldest first, the default) or `-at` (newest first).
+    #[param(value_type = Option<String>, pattern = "^-?at$", example = "-at")]
+    sort: Option<String>,
     /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
     /// The page size: 1 to 200, default 50.
@@ -355,12 +358,13 @@ pub struct AuditQuery {
     limit: Option<String>,
 }
 
-/// The audit log (admin): every write, oldest first
+/// The audit log (admin): every write, oldest first or newest first
 ///
 /// Needs an admin token. Every create, update, delete, chain change and token revocation,
-/// with who made it (token name or command-line tool) and what changed. Filters are optional
-/// and combine with AND. Keyset-paginated: when `next_cursor` is not `null`, pass it as
-/// `cursor` for the next page.
+/// with who made it (token name or command-line tool) and what changed. Oldest first by
+/// default; `sort=-at` lists the newest first. Filters are optional and combine with AND.
+/// Keyset-paginated: when `next_cursor` is not `null`, pass it as `cursor` for the next page
+/// (with the same `sort`).
 #[utoipa::path(
     tag = "access",
     params(AuditQuery),
@@ -400,6 +404,13 @@ pub async fn list_audit(
         resource: resource.map(str::to_owned),
         record_id: params::text("id", query.id)?,
         since,
+        order: params::one(
+            "sort",
+            query.sort,
+            AuditOrder::parse,
+            "`at` or `-at`".into(),
+        )?
+        .unwrap_or_default(),
         cursor: query.cursor,
         limit: params::limit(query.limit)?,
     };

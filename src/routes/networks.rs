@@ -328,14 +328,22 @@ pub async fn update_member(
             let before = store::member_as_input(&current);
             let merged = http::merge_patch(&before, &patch)?;
             let valid = http::parse_valid(merged, MembershipInput::validate)?;
-            let updated = store::update_member(conn, &key, &id, &valid)?;
-            let to_json = |m| serde_json::to_value(m).map_err(ApiError::internal);
-            let changes = audit::diff(
-                &to_json(&before)?,
-                &to_json(&store::member_as_input(&updated))?,
-            );
-            audit::record(conn, &actor, "update", "membership", &id, &changes)?;
-            Ok(updated)
+            // A patch that stores what was there already (`{}`, the same values) is undone:
+            // `updated_at` and the ETag stay, and no audit entry is made.
+            let written = crate::db::undo_if_unchanged(conn, |conn| {
+                let updated = store::update_member(conn, &key, &id, &valid)?;
+                let to_json = |m| serde_json::to_value(m).map_err(ApiError::internal);
+                let changes = audit::diff(
+                    &to_json(&before)?,
+                    &to_json(&store::member_as_input(&updated))?,
+                );
+                if audit::records_no_change(&changes) {
+                    return Ok(None);
+                }
+                audit::record(conn, &actor, "update", "membership", &id, &changes)?;
+                Ok(Some(updated))
+            })?;
+            Ok(written.unwrap_or(current))
         })
         .await?;
     Ok(http::single(&req, StatusCode::OK, &updated))

@@ -19,6 +19,11 @@ pub fn text(name: &str, value: Option<String>) -> Result<Option<String>, ApiErro
             name,
             "must not contain control characters",
         )),
+        // The query decoder puts U+FFFD where percent-escapes were not UTF-8 (`%FF`).
+        Some(v) if v.contains(char::REPLACEMENT_CHARACTER) => Err(ApiError::bad_parameter(
+            name,
+            "is not UTF-8 once percent-decoded (write Ë as %C3%8B)",
+        )),
         Some(v) if v.trim().is_empty() => Ok(None),
         Some(v) => Ok(Some(v.trim().to_owned())),
         None => Ok(None),

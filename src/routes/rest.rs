@@ -241,7 +241,7 @@ fn lock_for_update<R: Resource>(conn: &mut AnyConnection, key: &str) -> Result<(
 /// then only checks that it is still at that version), or nothing, and the write reads it under
 /// the row lock.
 enum Base<R: Resource> {
-    ReadBefore(R::Response),
+    ReadBefore(Merged<R>),
     ReadInside,
 }
 
@@ -264,9 +264,20 @@ pub async fn update<R: Resource>(
         .run(move |conn| R::get(conn, &read_key, Viewer::WRITER))
         .await?;
     if_match.check(&http::etag_of_value(&current)?)?;
+    let merged = Merged::<R>::of(current, &patch)?;
+    if merged.changes_nothing {
+        // Nothing to write: no new version, no audit entry, the ETag the client has.
+        let warnings = warnings_after_commit::<R>(&db, merged.id).await?;
+        return Ok(http::single_with_warnings(
+            &req,
+            StatusCode::OK,
+            &merged.current,
+            &warnings,
+        ));
+    }
     let first = patch_record::<R>(
         &db,
-        Base::ReadBefore(current),
+        Base::ReadBefore(merged),
         key.clone(),
         patch.clone(),
         if_match.clone(),
@@ -308,7 +319,7 @@ async fn patch_record<R: Resource>(
     actor: Actor,
 ) -> Result<R::Response, ApiError> {
     let read_before = match base {
-        Base::ReadBefore(current) => Some(Merged::<R>::of(&current, &patch)?),
+        Base::ReadBefore(merged) => Some(merged),
         Base::ReadInside => None,
     };
     db.write(move |conn| {
@@ -322,29 +333,59 @@ async fn patch_record<R: Resource>(
                 lock_for_update::<R>(conn, &key)?;
                 let current = R::get(conn, &key, Viewer::WRITER)?;
                 if_match.check(&http::etag_of_value(&current)?)?;
-                Merged::<R>::of(&current, &patch)?
+                Merged::<R>::of(current, &patch)?
             }
         };
         let Merged {
             id,
             version,
+            current,
             before,
             valid,
             unchanged,
+            changes_nothing,
         } = merged;
-        R::update(conn, id, version, &valid, unchanged.as_ref())?;
-        let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
-        let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
-        audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
-        Ok(updated)
+        if changes_nothing {
+            return Ok(current);
+        }
+        // A patch can differ from the record and still change nothing stored (a reference by
+        // id where the record reads as slug, a time written another way): what the write
+        // stored decides, and a write that stored the same is undone, version and all.
+        let written = db::undo_if_unchanged(conn, |conn| {
+            R::update(conn, id, version, &valid, unchanged.as_ref())?;
+            let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
+            let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
+            if audit::records_no_change(&changes) {
+                return Ok(None);
+            }
+            audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
+            Ok(Some(updated))
+        })?;
+        Ok(written.unwrap_or(current))
     })
     .await
+}
+
+/// `value` with every `null` member left out: in a written shape an absent field and a `null`
+/// one mean the same.
+fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), without_nulls(v)))
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(without_nulls).collect(),
+        other => other.clone(),
+    }
 }
 
 /// A merge patch applied to a record as read.
 struct Merged<R: Resource> {
     id: uuid::Uuid,
     version: i32,
+    /// The record as read.
+    current: R::Response,
     /// The record's writable shape as read (the base of the audit entry's diff).
     before: R::Input,
     /// That shape with the patch merged in, validated.
@@ -352,19 +393,24 @@ struct Merged<R: Resource> {
     /// The record as read, validated too (unless rules have tightened since it was stored),
     /// so the update can tell what changed.
     unchanged: Option<R::Valid>,
+    /// The patch leaves the writable shape as it was (`{}`, or every value the current one).
+    changes_nothing: bool,
 }
 
 impl<R: Resource> Merged<R> {
-    fn of(current: &R::Response, patch: &serde_json::Value) -> Result<Self, ApiError> {
-        let before = R::as_input(current);
+    fn of(current: R::Response, patch: &serde_json::Value) -> Result<Self, ApiError> {
+        let before = R::as_input(&current);
         let merged = http::merge_patch(&before, patch)?;
+        let changes_nothing = without_nulls(&merged) == without_nulls(&json_of(&before)?);
         let valid = http::parse_valid(merged, R::validate)?;
         Ok(Self {
-            id: R::id(current),
-            version: R::version(current),
+            id: R::id(&current),
+            version: R::version(&current),
+            unchanged: R::validate(R::as_input(&current)).ok(),
+            current,
             before,
             valid,
-            unchanged: R::validate(R::as_input(current)).ok(),
+            changes_nothing,
         })
     }
 }

@@ -51,6 +51,7 @@ pub struct AuditEntry {
     /// The entry's id.
     pub id: AuditId,
     /// When the write was committed (RFC 3339, UTC).
+    #[serde(with = "crate::domain::time::instant")]
     pub at: DateTime<Utc>,
     /// Who wrote: the token's name, or `cli:…` for the command-line tools (`cli:import` for
     /// imports).
@@ -92,8 +93,35 @@ pub struct AuditFilter {
     pub resource: Option<String>,
     pub record_id: Option<String>,
     pub since: Option<Instant>,
+    pub order: AuditOrder,
     pub cursor: Option<String>,
     pub limit: i64,
+}
+
+/// The order of the audit log: `sort=at` (oldest first, the default) or `sort=-at`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AuditOrder {
+    #[default]
+    OldestFirst,
+    NewestFirst,
+}
+
+impl AuditOrder {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "at" => Some(Self::OldestFirst),
+            "-at" => Some(Self::NewestFirst),
+            _ => None,
+        }
+    }
+
+    /// The `sort` value, as cursors record it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OldestFirst => "at",
+            Self::NewestFirst => "-at",
+        }
+    }
 }
 
 pub fn record(
@@ -136,6 +164,11 @@ pub fn diff(before: &Value, after: &Value) -> Value {
     Value::Object(changes)
 }
 
+/// Whether an audit diff records no change.
+pub fn records_no_change(changes: &Value) -> bool {
+    changes.as_object().is_some_and(|fields| fields.is_empty())
+}
+
 pub fn list(conn: &mut AnyConnection, filter: &AuditFilter) -> Result<AuditPage, ApiError> {
     let mut query = audit_log::table.select(AuditRow::as_select()).into_boxed();
     if let Some(resource) = &filter.resource {
@@ -147,18 +180,23 @@ pub fn list(conn: &mut AnyConnection, filter: &AuditFilter) -> Result<AuditPage,
     if let Some(since) = filter.since {
         query = query.filter(audit_log::at.ge(since));
     }
+    let order = filter.order;
     if let Some(text) = &filter.cursor {
-        let cursor = Cursor::<String>::decode(text, "at")?;
-        query = query.filter(audit_log::id.gt(AuditId(cursor.id)));
+        let after = AuditId(Cursor::<String>::decode(text, order.as_str())?.id);
+        query = match order {
+            AuditOrder::OldestFirst => query.filter(audit_log::id.gt(after)),
+            AuditOrder::NewestFirst => query.filter(audit_log::id.lt(after)),
+        };
     }
     // Ids are time-ordered (UUIDv7), so id order is the order of the writes.
-    let rows: Vec<AuditRow> = query
-        .order(audit_log::id.asc())
-        .limit(filter.limit + 1)
-        .load(conn)?;
+    query = match order {
+        AuditOrder::OldestFirst => query.order(audit_log::id.asc()),
+        AuditOrder::NewestFirst => query.order(audit_log::id.desc()),
+    };
+    let rows: Vec<AuditRow> = query.limit(filter.limit + 1).load(conn)?;
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
         Cursor {
-            sort: "at".to_owned(),
+            sort: order.as_str().to_owned(),
             key: String::new(),
             id: row.id.0,
         }

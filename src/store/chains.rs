@@ -104,9 +104,11 @@ pub struct ChainEvent {
     #[schema(example = "Europe/Tirane")]
     pub timezone: String,
     /// The start as an RFC 3339 UTC instant (derived).
+    #[serde(with = "crate::domain::time::instant")]
     pub starts_at: DateTime<Utc>,
     /// The end as an RFC 3339 UTC instant (derived; the local midnight after the last day
     /// when there is no end time).
+    #[serde(with = "crate::domain::time::instant")]
     pub ends_at: DateTime<Utc>,
     /// The event's city; `null` when not known.
     #[schema(example = "Tirana")]
@@ -140,8 +142,10 @@ pub struct ChainResponse {
     /// Whether any event of the chain is cancelled.
     pub has_cancelled_events: bool,
     /// When the chain was created (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
     /// When the chain last changed (RFC 3339, UTC), its list of events included; read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
     /// to guard a write.

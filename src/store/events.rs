@@ -319,9 +319,11 @@ pub struct EventResponse {
     pub timezone: String,
     /// Derived, read-only: the start as an RFC 3339 UTC instant (local midnight of
     /// `start_date` when there is no `start_time`).
+    #[serde(with = "crate::domain::time::instant")]
     pub starts_at: DateTime<Utc>,
     /// Derived, read-only: the end as an RFC 3339 UTC instant (the local midnight after
     /// `end_date` when there is no `end_time`).
+    #[serde(with = "crate::domain::time::instant")]
     pub ends_at: DateTime<Utc>,
     /// Where the event takes place.
     pub location: Location,
@@ -360,9 +362,11 @@ pub struct EventResponse {
     #[schema(value_type = Option<Vec<crate::store::conflicts::Conflict>>)]
     pub warnings: Option<()>,
     /// When the event was created (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
     /// When the event last changed (RFC 3339, UTC), joining or leaving a chain included;
     /// read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     /// Read-only: 1 when created, incremented by every change (joining or leaving a chain
     /// included). Send the `ETag` in `If-Match` to guard a write.

@@ -94,8 +94,10 @@ pub struct NetworkResponse {
     /// Its web site; `null` when not known.
     pub website: Option<String>,
     /// When the network was created (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
     /// When it last changed (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
     /// to guard a write.
@@ -458,8 +460,10 @@ pub struct MembershipResponse {
     /// Last day of the membership (`YYYY-MM-DD`, inclusive); `null` while it lasts.
     pub until: Option<NaiveDate>,
     /// When the membership was recorded (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
     /// When it last changed (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
 }
 

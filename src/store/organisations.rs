@@ -91,8 +91,10 @@ pub struct OrganisationResponse {
     /// Free text; `null` when there is none.
     pub description: Option<String>,
     /// When the organisation was created (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
     /// When it last changed (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
     /// to guard a write.

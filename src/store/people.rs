@@ -84,8 +84,10 @@ pub struct PersonResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// When the person was created (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
     /// When the record last changed (RFC 3339, UTC); read-only.
+    #[serde(with = "crate::domain::time::instant")]
     pub updated_at: DateTime<Utc>,
     /// Read-only: 1 when created, incremented by every change. Send the `ETag` in `If-Match`
     /// to guard a write.

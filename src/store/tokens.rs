@@ -42,11 +42,14 @@ pub struct TokenResponse {
     /// What the token may do.
     pub role: Role,
     /// When it was created (RFC 3339, UTC).
+    #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
     /// The instant it stops working (RFC 3339, UTC: the midnight after its last day); `null`
     /// when it does not expire.
+    #[serde(with = "crate::domain::time::instant::option")]
     pub expires_at: Option<DateTime<Utc>>,
     /// When it was revoked (RFC 3339, UTC); `null` while not revoked.
+    #[serde(with = "crate::domain::time::instant::option")]
     pub revoked_at: Option<DateTime<Utc>>,
     /// Whether it works now: not revoked and not expired.
     pub active: bool,

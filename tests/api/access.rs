@@ -843,7 +843,7 @@ async fn tokens_are_managed_over_the_api(backend: Backend) {
     let secret = created["secret"].as_str().unwrap_or("").to_owned();
     assert!(secret.len() >= 40);
     assert_eq!(created["role"], "editor");
-    assert_eq!(created["expires_at"], "2100-01-01T00:00:00Z");
+    assert_eq!(created["expires_at"], "2100-01-01T00:00:00.000000Z");
     // The new token works, with its role.
     let response = app
         .request(

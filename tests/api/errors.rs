@@ -66,7 +66,7 @@ async fn oversized_bodies_are_413(backend: Backend) {
 async fn unknown_routes_are_404_and_wrong_methods_405(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.get("/api/v1/nothing-here").await.problem(404);
-    app.get("/").await.problem(404);
+    app.get("/nothing-here").await.problem(404);
     let response = app
         .request(Method::PUT, "/api/v1/events/some-slug", &[], None)
         .await;

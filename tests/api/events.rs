@@ -37,8 +37,8 @@ async fn create_returns_the_event_with_location_and_etag(backend: Backend) {
     assert_eq!(created["status"], "scheduled");
     assert_eq!(created["attendance_mode"], "in_person");
     assert_eq!(created["visibility"], "public");
-    assert_eq!(created["starts_at"], "2019-11-18T13:00:00Z");
-    assert_eq!(created["ends_at"], "2019-11-18T17:00:00Z");
+    assert_eq!(created["starts_at"], "2019-11-18T13:00:00.000000Z");
+    assert_eq!(created["ends_at"], "2019-11-18T17:00:00.000000Z");
     assert_eq!(created["start_time"], "14:00");
     assert_eq!(created["version"], 1);
     assert_eq!(created["chain"], Value::Null);
@@ -62,8 +62,8 @@ async fn date_only_events_span_their_local_days(backend: Backend) {
     body["end_date"] = json!("2019-10-23");
     body["timezone"] = json!("Europe/Sarajevo");
     let created = app.create("/api/v1/events", body).await;
-    assert_eq!(created["starts_at"], "2019-10-21T22:00:00Z");
-    assert_eq!(created["ends_at"], "2019-10-23T22:00:00Z");
+    assert_eq!(created["starts_at"], "2019-10-21T22:00:00.000000Z");
+    assert_eq!(created["ends_at"], "2019-10-23T22:00:00.000000Z");
 }
 
 async fn invalid_events_name_every_field_and_store_nothing(backend: Backend) {
@@ -220,7 +220,7 @@ async fn merge_patch_changes_only_what_it_names(backend: Backend) {
     assert_eq!(event["topics"], json!(["p-cve"]));
     assert_eq!(event["title"], "7th NFP Group meeting");
     assert_eq!(event["version"], 2);
-    assert_eq!(event["starts_at"], "2019-04-22T22:00:00Z");
+    assert_eq!(event["starts_at"], "2019-04-22T22:00:00.000000Z");
     assert_eq!(event["created_at"], created.json()["created_at"]);
 
     // application/json is accepted for merge patches too.

@@ -2,6 +2,8 @@
 //! new PostgreSQL database (dropped when the test ends) on `TEST_DATABASE_URL`.
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use awc::Client;
 use awc::http::{Method, StatusCode};
@@ -29,7 +31,9 @@ macro_rules! on_both_backends {
             $(
                 #[actix_web::test]
                 async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await
+                    if $crate::helpers::Backend::Sqlite.runs() {
+                        super::$name($crate::helpers::Backend::Sqlite).await
+                    }
                 }
             )*
         }
@@ -37,11 +41,54 @@ macro_rules! on_both_backends {
             $(
                 #[actix_web::test]
                 async fn $name() {
-                    super::$name($crate::helpers::Backend::Postgres).await
+                    if $crate::helpers::Backend::Postgres.runs() {
+                        super::$name($crate::helpers::Backend::Postgres).await
+                    }
                 }
             )*
         }
     };
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Whether this backend's half of the tests runs: the backends `TEST_BACKENDS` names
+    /// (comma-separated, default both). PostgreSQL's half needs a server; when none answers,
+    /// the first PostgreSQL test fails with one line saying how to start one or skip them, and
+    /// the others are skipped instead of each failing with the same error.
+    pub fn runs(self) -> bool {
+        let chosen = std::env::var("TEST_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+        if !chosen.split(',').any(|b| b.trim() == self.name()) {
+            return false;
+        }
+        if self == Backend::Sqlite {
+            return true;
+        }
+        static REACHABLE: OnceLock<Result<(), String>> = OnceLock::new();
+        static REPORTED: AtomicBool = AtomicBool::new(false);
+        let reachable = REACHABLE.get_or_init(|| {
+            let url = test_database_url();
+            PgConnection::establish(&url).map(drop).map_err(|e| {
+                format!(
+                    "PostgreSQL does not answer at {url} ({}). Start it (`scripts/ensure-postgres`, \
+                     or `pg_ctlcluster 15 main start`), or set TEST_DATABASE_URL to a server \
+                     that answers, or run only the SQLite half: `TEST_BACKENDS=sqlite cargo test`",
+                    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            })
+        });
+        match reachable {
+            Ok(()) => true,
+            Err(message) if !REPORTED.swap(true, Ordering::SeqCst) => panic!("{message}"),
+            Err(_) => false,
+        }
+    }
 }
 
 /// What a test owns: the server and its database. Dropping it stops both.

@@ -29,10 +29,11 @@ use crate::store::Viewer;
 use crate::store::audit::{self, Actor};
 use crate::store::chains::Chains;
 use crate::store::events::Events;
-use crate::store::networks::{self, Networks};
+use crate::store::memberships;
+use crate::store::networks::Networks;
 use crate::store::organisations::Organisations;
 use crate::store::people::People;
-use crate::store::resource::Resource;
+use crate::store::resource::{Resource, TopLevel};
 
 use export::all_members;
 pub use export::{export, export_json};
@@ -171,10 +172,10 @@ fn reconcile_members(
     let outcome = conn.transaction::<FieldChange, Attempt, _>(|conn| {
         let before = all_members(conn, network)?;
         for member in &before {
-            networks::remove_member(conn, network, &member.id.to_string())?;
+            memberships::remove_member(conn, network, &member.id.to_string())?;
         }
         for (i, member) in members.iter().enumerate() {
-            networks::add_member(conn, network, member).map_err(|e| {
+            memberships::add_member(conn, network, member).map_err(|e| {
                 let errors = field_errors(&e)
                     .into_iter()
                     .map(|f| match f.field.as_str() {
@@ -189,11 +190,11 @@ fn reconcile_members(
         if comparable(&after) == comparable(&before) {
             return Err(Attempt::Unchanged);
         }
-        let as_inputs = |members: &[networks::MembershipResponse]| {
+        let as_inputs = |members: &[memberships::MembershipResponse]| {
             serde_json::to_value(
                 members
                     .iter()
-                    .map(networks::member_as_input)
+                    .map(memberships::member_as_input)
                     .collect::<Vec<_>>(),
             )
             .map_err(ApiError::internal)
@@ -225,7 +226,7 @@ fn reconcile_members(
 
 /// Creates the record, or compares the stored one with the file's and overwrites it or leaves
 /// it as `mode` says; each in a savepoint, so a record that fails leaves no trace.
-fn store_record<R: Resource>(
+fn store_record<R: TopLevel>(
     conn: &mut AnyConnection,
     item: &Item<R>,
     key: &str,
@@ -321,7 +322,7 @@ struct Run {
 
 /// Stores a section in order; a record with problems, or referring to one, is skipped (and
 /// what refers to it in turn). Errors only for the database failing.
-fn store_section<R: Resource>(
+fn store_section<R: TopLevel>(
     conn: &mut AnyConnection,
     items: &[Item<R>],
     run: &mut Run,

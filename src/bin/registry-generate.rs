@@ -50,10 +50,11 @@ use meeting_registry::domain::text::fold;
 use meeting_registry::domain::time::LocalTime;
 use meeting_registry::error::ApiError;
 use meeting_registry::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
-use meeting_registry::store::networks::{Networks, add_member};
+use meeting_registry::store::memberships::add_member;
+use meeting_registry::store::networks::Networks;
 use meeting_registry::store::organisations::Organisations;
 use meeting_registry::store::people::People;
-use meeting_registry::store::resource::Resource;
+use meeting_registry::store::resource::{Resource, TopLevel};
 
 #[derive(Debug, Parser)]
 #[command(

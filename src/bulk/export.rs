@@ -8,7 +8,8 @@ use crate::error::ApiError;
 use crate::store::Viewer;
 use crate::store::chains::{self, ChainFilter, Chains};
 use crate::store::events::{self, EventFilter, EventSort, Events};
-use crate::store::networks::{self, MembershipFilter, NetworkFilter, Networks};
+use crate::store::memberships::{self, MembershipFilter};
+use crate::store::networks::{self, NetworkFilter, Networks};
 use crate::store::organisations::{self, OrganisationFilter, Organisations};
 use crate::store::people::{self, People, PersonFilter};
 use crate::store::resource::Resource;
@@ -17,9 +18,9 @@ use crate::store::resource::Resource;
 pub(super) fn all_members(
     conn: &mut AnyConnection,
     network: &str,
-) -> Result<Vec<networks::MembershipResponse>, ApiError> {
+) -> Result<Vec<memberships::MembershipResponse>, ApiError> {
     all(|cursor| {
-        let page = networks::list_members(
+        let page = memberships::list_members(
             conn,
             network,
             &MembershipFilter {
@@ -124,7 +125,7 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
             serde_json::to_value(Networks::as_input(network)).map_err(ApiError::internal)?;
         let members: Vec<MembershipInput> = all_members(conn, &network.slug)?
             .iter()
-            .map(networks::member_as_input)
+            .map(memberships::member_as_input)
             .collect();
         if let Value::Object(map) = &mut value {
             map.insert(

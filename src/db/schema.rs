@@ -91,6 +91,7 @@ diesel::table! {
         until -> Nullable<Date>,
         created_at -> PortableInstant,
         updated_at -> PortableInstant,
+        version -> Integer,
     }
 }
 

@@ -16,9 +16,11 @@ use crate::routes::{Caller, params, rest};
 use crate::store::audit;
 use crate::store::events::{EventPage, EventSort};
 use crate::store::idempotency::StoredResponse;
+use crate::store::memberships::{
+    self as member_store, MembershipFilter, MembershipPage, MembershipResponse, Memberships,
+};
 use crate::store::networks::{
-    self as store, MembershipFilter, MembershipPage, MembershipResponse, NetworkFilter,
-    NetworkPage, NetworkResponse, Networks,
+    self as store, NetworkFilter, NetworkPage, NetworkResponse, Networks,
 };
 
 rest::crud_handlers! {
@@ -179,7 +181,7 @@ pub async fn list_members(
     };
     let key = path.into_inner();
     let page = db
-        .run(move |conn| store::list_members(conn, &key, &filter))
+        .run(move |conn| member_store::list_members(conn, &key, &filter))
         .await?;
     Ok(http::collection(&page))
 }
@@ -223,9 +225,9 @@ pub async fn add_member(
     let valid = http::parse_valid(http::json_body(&req, &body)?, MembershipInput::validate)?;
     let key = path.into_inner();
     rest::post_once(&req, &db, &caller, &body, move |conn| {
-        let created = store::add_member(conn, &key, &valid)?;
-        let changes =
-            serde_json::to_value(store::member_as_input(&created)).map_err(ApiError::internal)?;
+        let created = member_store::add_member(conn, &key, &valid)?;
+        let changes = serde_json::to_value(member_store::member_as_input(&created))
+            .map_err(ApiError::internal)?;
         audit::record(
             conn,
             &actor,
@@ -271,13 +273,24 @@ pub async fn add_member(
 pub async fn get_member(
     req: HttpRequest,
     db: web::Data<Database>,
+    cache: web::Data<Representations>,
     path: web::Path<(String, String)>,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let (key, id) = path.into_inner();
-    let member = db
-        .run(move |conn| store::get_member(conn, &key, &id))
+    let (network, id) = path.into_inner();
+    let viewer = caller.viewer();
+    let entry = db
+        .run(move |conn| {
+            let id = member_store::membership_id(conn, &network, &id)?;
+            rest::representation::<Memberships>(conn, &cache, &id.to_string(), viewer)
+        })
         .await?;
-    Ok(http::single(&req, StatusCode::OK, &member))
+    Ok(http::with_etag(
+        &req,
+        StatusCode::OK,
+        entry.body.clone(),
+        &entry.etag,
+    ))
 }
 
 /// Change a membership, e.g. set `until` when it ends
@@ -317,36 +330,9 @@ pub async fn update_member(
     body: web::Bytes,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.require(Role::Editor)?;
-    let patch = http::json_body(&req, &body)?;
-    let if_match = http::IfMatch::of(&req);
-    let (key, id) = path.into_inner();
-    let updated = db
-        .write(move |conn| {
-            let current = store::get_member(conn, &key, &id)?;
-            if_match.check(&http::etag_of_value(&current)?)?;
-            let before = store::member_as_input(&current);
-            let merged = http::merge_patch(&before, &patch)?;
-            let valid = http::parse_valid(merged, MembershipInput::validate)?;
-            // A patch that stores what was there already (`{}`, the same values) is undone:
-            // `updated_at` and the ETag stay, and no audit entry is made.
-            let written = crate::db::undo_if_unchanged(conn, |conn| {
-                let updated = store::update_member(conn, &key, &id, &valid)?;
-                let to_json = |m| serde_json::to_value(m).map_err(ApiError::internal);
-                let changes = audit::diff(
-                    &to_json(&before)?,
-                    &to_json(&store::member_as_input(&updated))?,
-                );
-                if audit::records_no_change(&changes) {
-                    return Ok(None);
-                }
-                audit::record(conn, &actor, "update", "membership", &id, &changes)?;
-                Ok(Some(updated))
-            })?;
-            Ok(written.unwrap_or(current))
-        })
-        .await?;
-    Ok(http::single(&req, StatusCode::OK, &updated))
+    caller.require(Role::Editor)?;
+    let id = membership_of(&db, path.into_inner()).await?;
+    rest::update::<Memberships>(req, db, id, body, caller).await
 }
 
 /// Remove a membership
@@ -377,19 +363,19 @@ pub async fn remove_member(
     path: web::Path<(String, String)>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let actor = caller.require(Role::Editor)?;
-    let if_match = http::IfMatch::of(&req);
-    let (key, id) = path.into_inner();
-    db.write(move |conn| {
-        let current = store::get_member(conn, &key, &id)?;
-        if_match.check(&http::etag_of_value(&current)?)?;
-        store::remove_member(conn, &key, &id)?;
-        let changes =
-            serde_json::to_value(store::member_as_input(&current)).map_err(ApiError::internal)?;
-        audit::record(conn, &actor, "delete", "membership", &id, &changes)
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    caller.require(Role::Editor)?;
+    let id = membership_of(&db, path.into_inner()).await?;
+    rest::delete::<Memberships>(req, db, id, caller).await
+}
+
+/// The id of the membership a nested path names, as the shared write path takes it: 404 when
+/// the network does not exist or the membership is not one of its own. (A membership never
+/// moves to another network, so the check holds for the write that follows.)
+async fn membership_of(db: &Database, (network, id): (String, String)) -> Result<String, ApiError> {
+    let id = db
+        .run(move |conn| member_store::membership_id(conn, &network, &id))
+        .await?;
+    Ok(id.to_string())
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -17,7 +17,7 @@ use crate::store::Viewer;
 use crate::store::audit;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, IdempotentRequest, StoredResponse};
-use crate::store::resource::Resource;
+use crate::store::resource::{Resource, TopLevel};
 
 fn json_of(value: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value).map_err(ApiError::internal)
@@ -124,7 +124,7 @@ where
     }
 }
 
-pub async fn create<R: Resource>(
+pub async fn create<R: TopLevel>(
     req: HttpRequest,
     db: web::Data<Database>,
     body: web::Bytes,

@@ -15,7 +15,7 @@ use crate::domain::time::LocalTime;
 use crate::error::{ApiError, FieldError, RecordRef};
 use crate::ids::{ChainId, EventId};
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::Resource;
+use crate::store::resource::{Resource, TopLevel};
 use crate::store::{Viewer, choose_slug, lookup};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -497,7 +497,6 @@ pub struct Chains;
 
 impl Resource for Chains {
     const NAME: &'static str = "chain";
-    const COLLECTION: &'static str = "/api/v1/chains";
     type Input = ChainInput;
     type Valid = ValidChain;
     type Response = ChainResponse;
@@ -519,21 +518,6 @@ impl Resource for Chains {
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
         get(conn, key, viewer)
-    }
-
-    fn create(conn: &mut AnyConnection, valid: &ValidChain) -> Result<uuid::Uuid, ApiError> {
-        let id = ChainId::generate();
-        let wanted = resolve_events(conn, &valid.events)?;
-        let columns = columns(conn, id, valid)?;
-        diesel::insert_into(chains::table)
-            .values(NewChain {
-                id,
-                created_at: columns.updated_at,
-                columns,
-            })
-            .execute(conn)?;
-        set_members(conn, id, &wanted)?;
-        Ok(id.0)
     }
 
     fn update(
@@ -577,11 +561,30 @@ impl Resource for Chains {
         response.id.0
     }
 
-    fn slug(response: &ChainResponse) -> &str {
-        &response.slug
-    }
-
     fn version(response: &ChainResponse) -> i32 {
         response.version
+    }
+}
+
+impl TopLevel for Chains {
+    const COLLECTION: &'static str = "/api/v1/chains";
+
+    fn create(conn: &mut AnyConnection, valid: &ValidChain) -> Result<uuid::Uuid, ApiError> {
+        let id = ChainId::generate();
+        let wanted = resolve_events(conn, &valid.events)?;
+        let columns = columns(conn, id, valid)?;
+        diesel::insert_into(chains::table)
+            .values(NewChain {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
+            .execute(conn)?;
+        set_members(conn, id, &wanted)?;
+        Ok(id.0)
+    }
+
+    fn slug(response: &ChainResponse) -> &str {
+        &response.slug
     }
 }

@@ -28,7 +28,7 @@ use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::party_walk::{Party, PartyWalk};
-use crate::store::resource::Resource;
+use crate::store::resource::{Resource, TopLevel};
 use crate::store::{Summary, Viewer, choose_slug, lookup};
 
 /// What a list needs of a row to order and page it; the rest comes from the representation
@@ -2081,7 +2081,6 @@ pub struct Events;
 
 impl Resource for Events {
     const NAME: &'static str = "event";
-    const COLLECTION: &'static str = "/api/v1/events";
     type Input = EventInput;
     type Valid = ValidEvent;
     type Response = EventResponse;
@@ -2103,10 +2102,6 @@ impl Resource for Events {
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
         get(conn, key, viewer)
-    }
-
-    fn create(conn: &mut AnyConnection, valid: &ValidEvent) -> Result<uuid::Uuid, ApiError> {
-        create(conn, valid).map(|id| id.0)
     }
 
     fn update(
@@ -2144,12 +2139,20 @@ impl Resource for Events {
         response.id.0
     }
 
-    fn slug(response: &EventResponse) -> &str {
-        &response.slug
-    }
-
     fn version(response: &EventResponse) -> i32 {
         response.version
+    }
+}
+
+impl TopLevel for Events {
+    const COLLECTION: &'static str = "/api/v1/events";
+
+    fn create(conn: &mut AnyConnection, valid: &ValidEvent) -> Result<uuid::Uuid, ApiError> {
+        create(conn, valid).map(|id| id.0)
+    }
+
+    fn slug(response: &EventResponse) -> &str {
+        &response.slug
     }
 }
 

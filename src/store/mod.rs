@@ -85,6 +85,7 @@ pub mod conflicts;
 pub mod events;
 pub mod idempotency;
 pub mod lookup;
+pub mod memberships;
 pub mod networks;
 pub mod organisations;
 pub mod pagination;

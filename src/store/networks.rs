@@ -1,4 +1,4 @@
-//! Networks (standing bodies) and their dated memberships.
+//! Networks (standing bodies); their memberships are in [`crate::store::memberships`].
 
 use std::collections::HashMap;
 
@@ -7,17 +7,14 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::schema::{events, memberships, network_supporters, networks, organisations};
+use crate::db::schema::{events, network_supporters, networks, organisations};
 use crate::db::{AnyConnection, Instant};
-use crate::domain::enums::MembershipRole;
-use crate::domain::organisation::{
-    MemberRef, MembershipInput, NetworkInput, ValidMembership, ValidNetwork,
-};
+use crate::domain::organisation::{NetworkInput, ValidNetwork};
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
-use crate::ids::{EventId, MembershipId, NetworkId, OrganisationId, PersonId};
+use crate::ids::{EventId, NetworkId, OrganisationId};
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::Resource;
+use crate::store::resource::{Resource, TopLevel};
 use crate::store::{
     Summary, Viewer, choose_slug, lookup, organisations as organisation_store, refuse_if_referenced,
 };
@@ -234,7 +231,7 @@ pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkP
     })
 }
 
-fn resolve_organisation(
+pub(super) fn resolve_organisation(
     conn: &mut AnyConnection,
     field: &str,
     key: &str,
@@ -318,7 +315,6 @@ pub struct Networks;
 
 impl Resource for Networks {
     const NAME: &'static str = "network";
-    const COLLECTION: &'static str = "/api/v1/networks";
     type Input = NetworkInput;
     type Valid = ValidNetwork;
     type Response = NetworkResponse;
@@ -344,20 +340,6 @@ impl Resource for Networks {
         _viewer: Viewer,
     ) -> Result<NetworkResponse, ApiError> {
         get(conn, key)
-    }
-
-    fn create(conn: &mut AnyConnection, valid: &ValidNetwork) -> Result<uuid::Uuid, ApiError> {
-        let id = NetworkId::generate();
-        let columns = write(conn, id, valid)?;
-        diesel::insert_into(networks::table)
-            .values(NewNetwork {
-                id,
-                created_at: columns.updated_at,
-                columns,
-            })
-            .execute(conn)?;
-        write_supporters(conn, id, valid)?;
-        Ok(id.0)
     }
 
     fn update(
@@ -408,80 +390,31 @@ impl Resource for Networks {
         response.id.0
     }
 
-    fn slug(response: &NetworkResponse) -> &str {
-        &response.slug
-    }
-
     fn version(response: &NetworkResponse) -> i32 {
         response.version
     }
 }
 
-// ---- memberships ----
+impl TopLevel for Networks {
+    const COLLECTION: &'static str = "/api/v1/networks";
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = memberships)]
-struct MembershipRow {
-    id: MembershipId,
-    network_id: NetworkId,
-    person_id: Option<PersonId>,
-    organisation_id: Option<OrganisationId>,
-    role: String,
-    country_code: Option<String>,
-    since: Option<NaiveDate>,
-    until: Option<NaiveDate>,
-    created_at: Instant,
-    updated_at: Instant,
-}
+    fn create(conn: &mut AnyConnection, valid: &ValidNetwork) -> Result<uuid::Uuid, ApiError> {
+        let id = NetworkId::generate();
+        let columns = write(conn, id, valid)?;
+        diesel::insert_into(networks::table)
+            .values(NewNetwork {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
+            .execute(conn)?;
+        write_supporters(conn, id, valid)?;
+        Ok(id.0)
+    }
 
-/// A dated membership of a network.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct MembershipResponse {
-    /// The membership's id; read-only.
-    pub id: MembershipId,
-    /// The network.
-    pub network_id: NetworkId,
-    /// The network this is a membership of, summarised.
-    pub network: Summary,
-    /// The member's id when a person, else `null`.
-    pub person_id: Option<PersonId>,
-    /// The member's id when an organisation, else `null`.
-    pub organisation_id: Option<OrganisationId>,
-    /// The person or organisation that is a member, summarised.
-    pub member: Summary,
-    /// The member's part in the network.
-    pub role: MembershipRole,
-    /// The country the member represents (ISO 3166-1 alpha-2; `XK` for Kosovo); `null` when
-    /// not recorded.
-    #[schema(example = "AT")]
-    pub country_code: Option<String>,
-    /// First day of the membership (`YYYY-MM-DD`); `null` when not known.
-    pub since: Option<NaiveDate>,
-    /// Last day of the membership (`YYYY-MM-DD`, inclusive); `null` while it lasts.
-    pub until: Option<NaiveDate>,
-    /// When the membership was recorded (RFC 3339, UTC); read-only.
-    #[serde(with = "crate::domain::time::instant")]
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (RFC 3339, UTC); read-only.
-    #[serde(with = "crate::domain::time::instant")]
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A page of memberships.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MembershipPage {
-    /// The memberships of this page.
-    pub items: Vec<MembershipResponse>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct MembershipFilter {
-    pub as_of: Option<NaiveDate>,
-    pub role: Option<MembershipRole>,
-    pub cursor: Option<String>,
-    pub limit: i64,
+    fn slug(response: &NetworkResponse) -> &str {
+        &response.slug
+    }
 }
 
 /// Summaries of these networks, for embedding.
@@ -515,217 +448,6 @@ pub fn summaries(
             )
         })
         .collect())
-}
-
-fn membership_responses(
-    conn: &mut AnyConnection,
-    rows: Vec<MembershipRow>,
-) -> Result<Vec<MembershipResponse>, ApiError> {
-    let person_ids: Vec<PersonId> = rows.iter().filter_map(|r| r.person_id).collect();
-    let persons = crate::store::people::summaries(conn, &person_ids)?;
-    let organisation_ids: Vec<OrganisationId> =
-        rows.iter().filter_map(|r| r.organisation_id).collect();
-    let organisations = organisation_store::summaries(conn, &organisation_ids)?;
-    let mut network_ids: Vec<NetworkId> = rows.iter().map(|r| r.network_id).collect();
-    network_ids.sort();
-    network_ids.dedup();
-    let networks = summaries(conn, &network_ids)?;
-    rows.into_iter()
-        .map(|row| {
-            let network = networks
-                .get(&row.network_id)
-                .cloned()
-                .ok_or_else(|| ApiError::internal("membership of a missing network"))?;
-            let member = match (row.person_id, row.organisation_id) {
-                (Some(p), _) => persons.get(&p).cloned(),
-                (None, Some(o)) => organisations.get(&o).cloned(),
-                (None, None) => None,
-            }
-            .ok_or_else(|| ApiError::internal("membership without a member"))?;
-            Ok(MembershipResponse {
-                id: row.id,
-                network_id: row.network_id,
-                network,
-                person_id: row.person_id,
-                organisation_id: row.organisation_id,
-                member,
-                role: MembershipRole::parse(&row.role)
-                    .ok_or_else(|| ApiError::internal(format!("stored role {:?}", row.role)))?,
-                country_code: row.country_code,
-                since: row.since,
-                until: row.until,
-                created_at: row.created_at.get(),
-                updated_at: row.updated_at.get(),
-            })
-        })
-        .collect()
-}
-
-/// A network's members, optionally those whose membership covers `as_of`.
-pub fn list_members(
-    conn: &mut AnyConnection,
-    network_key: &str,
-    filter: &MembershipFilter,
-) -> Result<MembershipPage, ApiError> {
-    let network_id = find_id(conn, network_key)?;
-    let mut query = memberships::table
-        .filter(memberships::network_id.eq(network_id))
-        .select(MembershipRow::as_select())
-        .into_boxed();
-    if let Some(day) = filter.as_of {
-        query = query
-            .filter(memberships::since.is_null().or(memberships::since.le(day)))
-            .filter(memberships::until.is_null().or(memberships::until.ge(day)));
-    }
-    if let Some(role) = filter.role {
-        query = query.filter(memberships::role.eq(role.as_str()));
-    }
-    if let Some(text) = &filter.cursor {
-        let cursor = Cursor::<String>::decode(text, "created")?;
-        query = query.filter(memberships::id.gt(MembershipId(cursor.id)));
-    }
-    let rows: Vec<MembershipRow> = query
-        .order(memberships::id.asc())
-        .limit(filter.limit + 1)
-        .load(conn)?;
-    let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
-        Cursor {
-            sort: "created".to_owned(),
-            key: String::new(),
-            id: row.id.0,
-        }
-        .encode()
-    });
-    Ok(MembershipPage {
-        items: membership_responses(conn, rows)?,
-        next_cursor,
-    })
-}
-
-fn membership_row(
-    conn: &mut AnyConnection,
-    network_id: NetworkId,
-    id: &str,
-) -> Result<MembershipRow, ApiError> {
-    let id = uuid::Uuid::parse_str(id)
-        .map(MembershipId)
-        .map_err(|_| ApiError::not_found("membership", id))?;
-    memberships::table
-        .filter(memberships::network_id.eq(network_id))
-        .filter(memberships::id.eq(id))
-        .select(MembershipRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("membership", id.to_string()))
-}
-
-pub fn get_member(
-    conn: &mut AnyConnection,
-    network_key: &str,
-    id: &str,
-) -> Result<MembershipResponse, ApiError> {
-    let network_id = find_id(conn, network_key)?;
-    let row = membership_row(conn, network_id, id)?;
-    membership_responses(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| ApiError::not_found("membership", id))
-}
-
-fn member_ids(
-    conn: &mut AnyConnection,
-    valid: &ValidMembership,
-) -> Result<(Option<PersonId>, Option<OrganisationId>), ApiError> {
-    match &valid.member {
-        MemberRef::Person(key) => Ok((
-            Some(lookup::person_id(conn, key)?.ok_or_else(|| {
-                ApiError::Validation(vec![FieldError::new(
-                    "person_id",
-                    format!("no person {key:?}"),
-                )])
-            })?),
-            None,
-        )),
-        MemberRef::Organisation(key) => Ok((
-            None,
-            Some(resolve_organisation(conn, "organisation_id", key)?),
-        )),
-    }
-}
-
-/// Adds a membership; call inside a write transaction.
-pub fn add_member(
-    conn: &mut AnyConnection,
-    network_key: &str,
-    valid: &ValidMembership,
-) -> Result<MembershipResponse, ApiError> {
-    let network_id = find_id(conn, network_key)?;
-    let (person_id, organisation_id) = member_ids(conn, valid)?;
-    let id = MembershipId::generate();
-    let now = Instant::now();
-    diesel::insert_into(memberships::table)
-        .values((
-            memberships::id.eq(id),
-            memberships::network_id.eq(network_id),
-            memberships::person_id.eq(person_id),
-            memberships::organisation_id.eq(organisation_id),
-            memberships::role.eq(valid.role.as_str()),
-            memberships::country_code.eq(valid.country_code.as_ref().map(|c| c.to_string())),
-            memberships::since.eq(valid.since),
-            memberships::until.eq(valid.until),
-            memberships::created_at.eq(now),
-            memberships::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    get_member(conn, &network_id.to_string(), &id.to_string())
-}
-
-/// The membership in the shape clients write, with references as slugs.
-pub fn member_as_input(membership: &MembershipResponse) -> MembershipInput {
-    MembershipInput {
-        person_id: membership.person_id.map(|_| membership.member.slug.clone()),
-        organisation_id: membership
-            .organisation_id
-            .map(|_| membership.member.slug.clone()),
-        role: membership.role,
-        country_code: membership.country_code.clone(),
-        since: membership.since,
-        until: membership.until,
-    }
-}
-
-/// Replaces a membership; call inside a write transaction.
-pub fn update_member(
-    conn: &mut AnyConnection,
-    network_key: &str,
-    id: &str,
-    valid: &ValidMembership,
-) -> Result<MembershipResponse, ApiError> {
-    let network_id = find_id(conn, network_key)?;
-    let row = membership_row(conn, network_id, id)?;
-    let (person_id, organisation_id) = member_ids(conn, valid)?;
-    diesel::update(memberships::table.filter(memberships::id.eq(row.id)))
-        .set((
-            memberships::person_id.eq(person_id),
-            memberships::organisation_id.eq(organisation_id),
-            memberships::role.eq(valid.role.as_str()),
-            memberships::country_code.eq(valid.country_code.as_ref().map(|c| c.to_string())),
-            memberships::since.eq(valid.since),
-            memberships::until.eq(valid.until),
-            memberships::updated_at.eq(Instant::now()),
-        ))
-        .execute(conn)?;
-    get_member(conn, &network_id.to_string(), id)
-}
-
-pub fn remove_member(
-    conn: &mut AnyConnection,
-    network_key: &str,
-    id: &str,
-) -> Result<(), ApiError> {
-    let network_id = find_id(conn, network_key)?;
-    let row = membership_row(conn, network_id, id)?;
-    diesel::delete(memberships::table.filter(memberships::id.eq(row.id))).execute(conn)?;
-    Ok(())
 }
 
 /// The network's id, for listing its meetings (404 when it does not exist).

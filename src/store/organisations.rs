@@ -16,7 +16,7 @@ use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::OrganisationId;
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::Resource;
+use crate::store::resource::{Resource, TopLevel};
 use crate::store::{Summary, Viewer, choose_slug, lookup, refuse_if_referenced};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -338,7 +338,6 @@ pub struct Organisations;
 
 impl Resource for Organisations {
     const NAME: &'static str = "organisation";
-    const COLLECTION: &'static str = "/api/v1/organisations";
     type Input = OrganisationInput;
     type Valid = ValidOrganisation;
     type Response = OrganisationResponse;
@@ -364,19 +363,6 @@ impl Resource for Organisations {
         _viewer: Viewer,
     ) -> Result<OrganisationResponse, ApiError> {
         get(conn, key)
-    }
-
-    fn create(conn: &mut AnyConnection, valid: &ValidOrganisation) -> Result<uuid::Uuid, ApiError> {
-        let id = OrganisationId::generate();
-        let columns = columns(conn, id, valid)?;
-        diesel::insert_into(organisations::table)
-            .values(NewOrganisation {
-                id,
-                created_at: columns.updated_at,
-                columns,
-            })
-            .execute(conn)?;
-        Ok(id.0)
     }
 
     fn update(
@@ -481,11 +467,28 @@ impl Resource for Organisations {
         response.id.0
     }
 
-    fn slug(response: &OrganisationResponse) -> &str {
-        &response.slug
-    }
-
     fn version(response: &OrganisationResponse) -> i32 {
         response.version
+    }
+}
+
+impl TopLevel for Organisations {
+    const COLLECTION: &'static str = "/api/v1/organisations";
+
+    fn create(conn: &mut AnyConnection, valid: &ValidOrganisation) -> Result<uuid::Uuid, ApiError> {
+        let id = OrganisationId::generate();
+        let columns = columns(conn, id, valid)?;
+        diesel::insert_into(organisations::table)
+            .values(NewOrganisation {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
+            .execute(conn)?;
+        Ok(id.0)
+    }
+
+    fn slug(response: &OrganisationResponse) -> &str {
+        &response.slug
     }
 }

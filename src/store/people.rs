@@ -12,7 +12,7 @@ use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::Resource;
+use crate::store::resource::{Resource, TopLevel};
 use crate::store::{Summary, Viewer, choose_slug, lookup, organisations, refuse_if_referenced};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -276,7 +276,6 @@ pub struct People;
 
 impl Resource for People {
     const NAME: &'static str = "person";
-    const COLLECTION: &'static str = "/api/v1/people";
     type Input = PersonInput;
     type Valid = ValidPerson;
     type Response = PersonResponse;
@@ -302,19 +301,6 @@ impl Resource for People {
         viewer: Viewer,
     ) -> Result<PersonResponse, ApiError> {
         get(conn, key, viewer)
-    }
-
-    fn create(conn: &mut AnyConnection, valid: &ValidPerson) -> Result<uuid::Uuid, ApiError> {
-        let id = PersonId::generate();
-        let columns = columns(conn, id, valid)?;
-        diesel::insert_into(people::table)
-            .values(NewPerson {
-                id,
-                created_at: columns.updated_at,
-                columns,
-            })
-            .execute(conn)?;
-        Ok(id.0)
     }
 
     fn update(
@@ -377,11 +363,28 @@ impl Resource for People {
         response.id.0
     }
 
-    fn slug(response: &PersonResponse) -> &str {
-        &response.slug
-    }
-
     fn version(response: &PersonResponse) -> i32 {
         response.version
+    }
+}
+
+impl TopLevel for People {
+    const COLLECTION: &'static str = "/api/v1/people";
+
+    fn create(conn: &mut AnyConnection, valid: &ValidPerson) -> Result<uuid::Uuid, ApiError> {
+        let id = PersonId::generate();
+        let columns = columns(conn, id, valid)?;
+        diesel::insert_into(people::table)
+            .values(NewPerson {
+                id,
+                created_at: columns.updated_at,
+                columns,
+            })
+            .execute(conn)?;
+        Ok(id.0)
+    }
+
+    fn slug(response: &PersonResponse) -> &str {
+        &response.slug
     }
 }

@@ -1,5 +1,6 @@
-//! What every top-level resource provides, so the HTTP mechanics of create / read / merge-patch /
-//! delete (and import) are written once.
+//! What every resource provides, so the HTTP mechanics of create / read / merge-patch / delete
+//! (and import) are written once: [`Resource`] for reading, changing and deleting a record
+//! (memberships included), [`TopLevel`] for the resources with a collection of their own.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -8,11 +9,11 @@ use crate::db::AnyConnection;
 use crate::error::{ApiError, FieldError};
 use crate::store::Viewer;
 
+/// A versioned record the shared write path reads, merge-patches, validates, claims at the
+/// version read, audits and deletes.
 pub trait Resource: 'static {
-    /// Singular name, for messages: `event`.
+    /// Singular name, for messages and the audit log: `event`.
     const NAME: &'static str;
-    /// Collection path: `/api/v1/events`.
-    const COLLECTION: &'static str;
     /// The shape clients write (and export/import use).
     type Input: DeserializeOwned + Serialize + utoipa::ToSchema + Send + 'static;
     /// An input that passed every rule needing no database.
@@ -30,8 +31,6 @@ pub trait Resource: 'static {
     fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError>;
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer)
     -> Result<Self::Response, ApiError>;
-    /// Stores a new record; returns its id. Runs inside a write transaction.
-    fn create(conn: &mut AnyConnection, valid: &Self::Valid) -> Result<uuid::Uuid, ApiError>;
     /// Replaces a record if it is still at `version` (else 412). `before` is the record as it
     /// was at `version`, when known: what did not change need not be written again.
     fn update(
@@ -57,6 +56,15 @@ pub trait Resource: 'static {
         Ok(Vec::new())
     }
     fn id(response: &Self::Response) -> uuid::Uuid;
-    fn slug(response: &Self::Response) -> &str;
     fn version(response: &Self::Response) -> i32;
+}
+
+/// A resource with a collection of its own (`/api/v1/events`): created there by a POST of its
+/// input alone, and named by a slug. (A membership is created inside its network instead.)
+pub trait TopLevel: Resource {
+    /// Collection path: `/api/v1/events`.
+    const COLLECTION: &'static str;
+    /// Stores a new record; returns its id. Runs inside a write transaction.
+    fn create(conn: &mut AnyConnection, valid: &Self::Valid) -> Result<uuid::Uuid, ApiError>;
+    fn slug(response: &Self::Response) -> &str;
 }

@@ -162,7 +162,7 @@ fn field_changes(stored: &Value, file: &Value) -> Vec<FieldChange> {
 /// nothing (so unchanged memberships keep their ids).
 fn reconcile_members(
     conn: &mut AnyConnection,
-    network_id: uuid::Uuid,
+    network_id: &str,
     network: &str,
     members: Option<&[ValidMembership]>,
 ) -> Result<Option<FieldChange>, Attempt> {
@@ -214,7 +214,7 @@ fn reconcile_members(
                 &Actor::command("import"),
                 "update_members",
                 "network",
-                &network_id.to_string(),
+                network_id,
                 &changes,
             )?;
             Ok(Some(change))
@@ -245,7 +245,7 @@ fn store_record<R: TopLevel>(
             let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
             let fields = input_json::<R>(&created)?;
             audit::record(conn, &actor, "create", R::NAME, &id.to_string(), &fields)?;
-            reconcile_members(conn, id, key, item.members.as_deref())?;
+            reconcile_members(conn, &id.to_string(), key, item.members.as_deref())?;
             return Ok(Stored::Created);
         };
         let id = R::id(existing);
@@ -262,7 +262,7 @@ fn store_record<R: TopLevel>(
             let changes = audit::diff(&stored_fields, &file_fields);
             audit::record(conn, &actor, "update", R::NAME, &id.to_string(), &changes)?;
         }
-        let members = reconcile_members(conn, id, key, item.members.as_deref())?;
+        let members = reconcile_members(conn, &id.to_string(), key, item.members.as_deref())?;
         if !record_changed && members.is_none() {
             return Err(Attempt::Unchanged);
         }

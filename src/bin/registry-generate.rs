@@ -994,7 +994,7 @@ fn build_graph(conn: &mut AnyConnection, cli: &Cli, rng: &mut Rng) -> Result<Gra
             }),
         };
         let valid = Organisations::validate(input).map_err(|e| invalid("organisation", e))?;
-        let id = OrganisationId(Organisations::create(conn, &valid)?);
+        let id = Organisations::create(conn, &valid)?;
         let domain = match &spec.website {
             Some(site) => site
                 .trim_start_matches("https://")
@@ -1056,7 +1056,7 @@ fn build_graph(conn: &mut AnyConnection, cli: &Cli, rng: &mut Rng) -> Result<Gra
             phone,
         };
         let valid = People::validate(input).map_err(|e| invalid("person", e))?;
-        let id = PersonId(People::create(conn, &valid)?);
+        let id = People::create(conn, &valid)?;
         people.push((id, full_name));
     }
 
@@ -1094,7 +1094,7 @@ fn build_graph(conn: &mut AnyConnection, cli: &Cli, rng: &mut Rng) -> Result<Gra
             website: None,
         };
         let valid = Networks::validate(input).map_err(|e| invalid("network", e))?;
-        let id = NetworkId(Networks::create(conn, &valid)?);
+        let id = Networks::create(conn, &valid)?;
         let slug = Networks::get(conn, &id.to_string(), Default::default())
             .map(|n| Networks::slug(&n).to_owned())?;
         let member_count = rng.range(6, 14);

@@ -95,7 +95,7 @@ fn stored_response(response: StoredResponse, replayed: bool) -> HttpResponse {
 /// not spend its time on them (they are advice about the registry as it now is).
 async fn warnings_after_commit<R: Resource>(
     db: &Database,
-    id: uuid::Uuid,
+    id: R::Id,
 ) -> Result<Vec<serde_json::Value>, ApiError> {
     if !R::HAS_WARNINGS {
         return Ok(Vec::new());
@@ -164,7 +164,7 @@ pub async fn create<R: TopLevel>(
         let id = location
             .rsplit('/')
             .next()
-            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .and_then(|id| id.parse::<R::Id>().ok())
             .ok_or_else(|| ApiError::internal("a created record without an id"))?;
         let warnings = warnings_after_commit::<R>(&db, id).await?;
         http::add_warnings(&mut response.body, &warnings)?;
@@ -382,7 +382,7 @@ fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
 
 /// A merge patch applied to a record as read.
 struct Merged<R: Resource> {
-    id: uuid::Uuid,
+    id: R::Id,
     version: i32,
     /// The record as read.
     current: R::Response,

@@ -497,6 +497,7 @@ pub struct Chains;
 
 impl Resource for Chains {
     const NAME: &'static str = "chain";
+    type Id = ChainId;
     type Input = ChainInput;
     type Valid = ValidChain;
     type Response = ChainResponse;
@@ -512,8 +513,8 @@ impl Resource for Chains {
         }
     }
 
-    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, ChainId(id), version)
+    fn claim(conn: &mut AnyConnection, id: ChainId, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, id, version)
     }
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
@@ -522,20 +523,18 @@ impl Resource for Chains {
 
     fn update(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: ChainId,
         version: i32,
         valid: &ValidChain,
         _before: Option<&ValidChain>,
     ) -> Result<(), ApiError> {
-        let id = ChainId(id);
         let wanted = resolve_events(conn, &valid.events)?;
         let columns = columns(conn, id, valid)?;
         update_row(conn, id, version, columns)?;
         set_members(conn, id, &wanted)
     }
 
-    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        let id = ChainId(id);
+    fn delete(conn: &mut AnyConnection, id: ChainId, version: i32) -> Result<(), ApiError> {
         let members: Vec<EventId> = events::table
             .filter(events::chain_id.eq(id))
             .select(events::id)
@@ -557,8 +556,8 @@ impl Resource for Chains {
         }
     }
 
-    fn id(response: &ChainResponse) -> uuid::Uuid {
-        response.id.0
+    fn id(response: &ChainResponse) -> ChainId {
+        response.id
     }
 
     fn version(response: &ChainResponse) -> i32 {
@@ -569,7 +568,7 @@ impl Resource for Chains {
 impl TopLevel for Chains {
     const COLLECTION: &'static str = "/api/v1/chains";
 
-    fn create(conn: &mut AnyConnection, valid: &ValidChain) -> Result<uuid::Uuid, ApiError> {
+    fn create(conn: &mut AnyConnection, valid: &ValidChain) -> Result<ChainId, ApiError> {
         let id = ChainId::generate();
         let wanted = resolve_events(conn, &valid.events)?;
         let columns = columns(conn, id, valid)?;
@@ -581,7 +580,7 @@ impl TopLevel for Chains {
             })
             .execute(conn)?;
         set_members(conn, id, &wanted)?;
-        Ok(id.0)
+        Ok(id)
     }
 
     fn slug(response: &ChainResponse) -> &str {

@@ -2081,6 +2081,7 @@ pub struct Events;
 
 impl Resource for Events {
     const NAME: &'static str = "event";
+    type Id = EventId;
     type Input = EventInput;
     type Valid = ValidEvent;
     type Response = EventResponse;
@@ -2096,8 +2097,8 @@ impl Resource for Events {
         }
     }
 
-    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, EventId(id), version)
+    fn claim(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, id, version)
     }
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
@@ -2106,16 +2107,16 @@ impl Resource for Events {
 
     fn update(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: EventId,
         version: i32,
         valid: &ValidEvent,
         before: Option<&ValidEvent>,
     ) -> Result<(), ApiError> {
-        update(conn, EventId(id), version, valid, before)
+        update(conn, id, version, valid, before)
     }
 
-    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        delete(conn, EventId(id), version)
+    fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {
+        delete(conn, id, version)
     }
 
     fn as_input(response: &EventResponse) -> EventInput {
@@ -2126,17 +2127,17 @@ impl Resource for Events {
 
     fn warnings(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: EventId,
         viewer: Viewer,
     ) -> Result<Vec<serde_json::Value>, ApiError> {
-        crate::store::conflicts::for_event(conn, EventId(id), viewer)?
+        crate::store::conflicts::for_event(conn, id, viewer)?
             .iter()
             .map(|c| serde_json::to_value(c).map_err(ApiError::internal))
             .collect()
     }
 
-    fn id(response: &EventResponse) -> uuid::Uuid {
-        response.id.0
+    fn id(response: &EventResponse) -> EventId {
+        response.id
     }
 
     fn version(response: &EventResponse) -> i32 {
@@ -2147,8 +2148,8 @@ impl Resource for Events {
 impl TopLevel for Events {
     const COLLECTION: &'static str = "/api/v1/events";
 
-    fn create(conn: &mut AnyConnection, valid: &ValidEvent) -> Result<uuid::Uuid, ApiError> {
-        create(conn, valid).map(|id| id.0)
+    fn create(conn: &mut AnyConnection, valid: &ValidEvent) -> Result<EventId, ApiError> {
+        create(conn, valid)
     }
 
     fn slug(response: &EventResponse) -> &str {

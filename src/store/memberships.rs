@@ -333,6 +333,7 @@ pub struct Memberships;
 
 impl Resource for Memberships {
     const NAME: &'static str = "membership";
+    type Id = MembershipId;
     type Input = MembershipInput;
     type Valid = ValidMembership;
     type Response = MembershipResponse;
@@ -348,8 +349,8 @@ impl Resource for Memberships {
         }
     }
 
-    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, MembershipId(id), version)
+    fn claim(conn: &mut AnyConnection, id: MembershipId, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, id, version)
     }
 
     fn get(
@@ -363,26 +364,26 @@ impl Resource for Memberships {
 
     fn update(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: MembershipId,
         version: i32,
         valid: &ValidMembership,
         _before: Option<&ValidMembership>,
     ) -> Result<(), ApiError> {
         let columns = membership_columns(conn, valid)?;
-        update_row(conn, MembershipId(id), version, columns)
+        update_row(conn, id, version, columns)
     }
 
-    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
+    fn delete(conn: &mut AnyConnection, id: MembershipId, version: i32) -> Result<(), ApiError> {
         // Nothing refers to a membership.
-        delete_row(conn, MembershipId(id), version)
+        delete_row(conn, id, version)
     }
 
     fn as_input(response: &MembershipResponse) -> MembershipInput {
         member_as_input(response)
     }
 
-    fn id(response: &MembershipResponse) -> uuid::Uuid {
-        response.id.0
+    fn id(response: &MembershipResponse) -> MembershipId {
+        response.id
     }
 
     fn version(response: &MembershipResponse) -> i32 {

@@ -315,6 +315,7 @@ pub struct Networks;
 
 impl Resource for Networks {
     const NAME: &'static str = "network";
+    type Id = NetworkId;
     type Input = NetworkInput;
     type Valid = ValidNetwork;
     type Response = NetworkResponse;
@@ -330,8 +331,8 @@ impl Resource for Networks {
         }
     }
 
-    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, NetworkId(id), version)
+    fn claim(conn: &mut AnyConnection, id: NetworkId, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, id, version)
     }
 
     fn get(
@@ -344,19 +345,17 @@ impl Resource for Networks {
 
     fn update(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: NetworkId,
         version: i32,
         valid: &ValidNetwork,
         _before: Option<&ValidNetwork>,
     ) -> Result<(), ApiError> {
-        let id = NetworkId(id);
         let columns = write(conn, id, valid)?;
         update_row(conn, id, version, columns)?;
         write_supporters(conn, id, valid)
     }
 
-    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        let id = NetworkId(id);
+    fn delete(conn: &mut AnyConnection, id: NetworkId, version: i32) -> Result<(), ApiError> {
         let meetings: Vec<EventId> = events::table
             .filter(events::network_id.eq(Some(id)))
             .select(events::id)
@@ -386,8 +385,8 @@ impl Resource for Networks {
         }
     }
 
-    fn id(response: &NetworkResponse) -> uuid::Uuid {
-        response.id.0
+    fn id(response: &NetworkResponse) -> NetworkId {
+        response.id
     }
 
     fn version(response: &NetworkResponse) -> i32 {
@@ -398,7 +397,7 @@ impl Resource for Networks {
 impl TopLevel for Networks {
     const COLLECTION: &'static str = "/api/v1/networks";
 
-    fn create(conn: &mut AnyConnection, valid: &ValidNetwork) -> Result<uuid::Uuid, ApiError> {
+    fn create(conn: &mut AnyConnection, valid: &ValidNetwork) -> Result<NetworkId, ApiError> {
         let id = NetworkId::generate();
         let columns = write(conn, id, valid)?;
         diesel::insert_into(networks::table)
@@ -409,7 +408,7 @@ impl TopLevel for Networks {
             })
             .execute(conn)?;
         write_supporters(conn, id, valid)?;
-        Ok(id.0)
+        Ok(id)
     }
 
     fn slug(response: &NetworkResponse) -> &str {

@@ -338,6 +338,7 @@ pub struct Organisations;
 
 impl Resource for Organisations {
     const NAME: &'static str = "organisation";
+    type Id = OrganisationId;
     type Input = OrganisationInput;
     type Valid = ValidOrganisation;
     type Response = OrganisationResponse;
@@ -353,8 +354,8 @@ impl Resource for Organisations {
         }
     }
 
-    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, OrganisationId(id), version)
+    fn claim(conn: &mut AnyConnection, id: OrganisationId, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, id, version)
     }
 
     fn get(
@@ -367,18 +368,16 @@ impl Resource for Organisations {
 
     fn update(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: OrganisationId,
         version: i32,
         valid: &ValidOrganisation,
         _before: Option<&ValidOrganisation>,
     ) -> Result<(), ApiError> {
-        let id = OrganisationId(id);
         let columns = columns(conn, id, valid)?;
         update_row(conn, id, version, columns)
     }
 
-    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        let id = OrganisationId(id);
+    fn delete(conn: &mut AnyConnection, id: OrganisationId, version: i32) -> Result<(), ApiError> {
         let opt = Some(id);
         let parts: Vec<OrganisationId> = organisations::table
             .filter(organisations::parent_id.eq(opt))
@@ -463,8 +462,8 @@ impl Resource for Organisations {
         }
     }
 
-    fn id(response: &OrganisationResponse) -> uuid::Uuid {
-        response.id.0
+    fn id(response: &OrganisationResponse) -> OrganisationId {
+        response.id
     }
 
     fn version(response: &OrganisationResponse) -> i32 {
@@ -475,7 +474,10 @@ impl Resource for Organisations {
 impl TopLevel for Organisations {
     const COLLECTION: &'static str = "/api/v1/organisations";
 
-    fn create(conn: &mut AnyConnection, valid: &ValidOrganisation) -> Result<uuid::Uuid, ApiError> {
+    fn create(
+        conn: &mut AnyConnection,
+        valid: &ValidOrganisation,
+    ) -> Result<OrganisationId, ApiError> {
         let id = OrganisationId::generate();
         let columns = columns(conn, id, valid)?;
         diesel::insert_into(organisations::table)
@@ -485,7 +487,7 @@ impl TopLevel for Organisations {
                 columns,
             })
             .execute(conn)?;
-        Ok(id.0)
+        Ok(id)
     }
 
     fn slug(response: &OrganisationResponse) -> &str {

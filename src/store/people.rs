@@ -276,6 +276,7 @@ pub struct People;
 
 impl Resource for People {
     const NAME: &'static str = "person";
+    type Id = PersonId;
     type Input = PersonInput;
     type Valid = ValidPerson;
     type Response = PersonResponse;
@@ -291,8 +292,8 @@ impl Resource for People {
         }
     }
 
-    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, PersonId(id), version)
+    fn claim(conn: &mut AnyConnection, id: PersonId, version: i32) -> Result<(), ApiError> {
+        claim_row(conn, id, version)
     }
 
     fn get(
@@ -305,18 +306,16 @@ impl Resource for People {
 
     fn update(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: PersonId,
         version: i32,
         valid: &ValidPerson,
         _before: Option<&ValidPerson>,
     ) -> Result<(), ApiError> {
-        let id = PersonId(id);
         let columns = columns(conn, id, valid)?;
         update_row(conn, id, version, columns)
     }
 
-    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError> {
-        let id = PersonId(id);
+    fn delete(conn: &mut AnyConnection, id: PersonId, version: i32) -> Result<(), ApiError> {
         let mut events: Vec<EventId> = event_participants::table
             .filter(event_participants::person_id.eq(Some(id)))
             .select(event_participants::event_id)
@@ -359,8 +358,8 @@ impl Resource for People {
         }
     }
 
-    fn id(response: &PersonResponse) -> uuid::Uuid {
-        response.id.0
+    fn id(response: &PersonResponse) -> PersonId {
+        response.id
     }
 
     fn version(response: &PersonResponse) -> i32 {
@@ -371,7 +370,7 @@ impl Resource for People {
 impl TopLevel for People {
     const COLLECTION: &'static str = "/api/v1/people";
 
-    fn create(conn: &mut AnyConnection, valid: &ValidPerson) -> Result<uuid::Uuid, ApiError> {
+    fn create(conn: &mut AnyConnection, valid: &ValidPerson) -> Result<PersonId, ApiError> {
         let id = PersonId::generate();
         let columns = columns(conn, id, valid)?;
         diesel::insert_into(people::table)
@@ -381,7 +380,7 @@ impl TopLevel for People {
                 columns,
             })
             .execute(conn)?;
-        Ok(id.0)
+        Ok(id)
     }
 
     fn slug(response: &PersonResponse) -> &str {

@@ -14,6 +14,8 @@ use crate::store::Viewer;
 pub trait Resource: 'static {
     /// Singular name, for messages and the audit log: `event`.
     const NAME: &'static str;
+    /// The record's typed id ([`crate::ids`]): its text form is the id in URLs and the audit log.
+    type Id: Copy + std::fmt::Display + std::str::FromStr + Send + 'static;
     /// The shape clients write (and export/import use).
     type Input: DeserializeOwned + Serialize + utoipa::ToSchema + Send + 'static;
     /// An input that passed every rule needing no database.
@@ -28,20 +30,20 @@ pub trait Resource: 'static {
     fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError>;
     /// Takes the row lock of record `id` if it is still at `version` (else 412): a write based
     /// on a version read outside its transaction starts with this.
-    fn claim(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError>;
+    fn claim(conn: &mut AnyConnection, id: Self::Id, version: i32) -> Result<(), ApiError>;
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer)
     -> Result<Self::Response, ApiError>;
     /// Replaces a record if it is still at `version` (else 412). `before` is the record as it
     /// was at `version`, when known: what did not change need not be written again.
     fn update(
         conn: &mut AnyConnection,
-        id: uuid::Uuid,
+        id: Self::Id,
         version: i32,
         valid: &Self::Valid,
         before: Option<&Self::Valid>,
     ) -> Result<(), ApiError>;
     /// Deletes a record nothing refers to (else 409), if still at `version` (else 412).
-    fn delete(conn: &mut AnyConnection, id: uuid::Uuid, version: i32) -> Result<(), ApiError>;
+    fn delete(conn: &mut AnyConnection, id: Self::Id, version: i32) -> Result<(), ApiError>;
     /// The record in the shape clients write, with references as slugs: the base of a merge
     /// patch, and the export format.
     fn as_input(response: &Self::Response) -> Self::Input;
@@ -50,12 +52,12 @@ pub trait Resource: 'static {
     /// Warnings a create or update response carries (e.g. scheduling conflicts); none by default.
     fn warnings(
         _conn: &mut AnyConnection,
-        _id: uuid::Uuid,
+        _id: Self::Id,
         _viewer: Viewer,
     ) -> Result<Vec<serde_json::Value>, ApiError> {
         Ok(Vec::new())
     }
-    fn id(response: &Self::Response) -> uuid::Uuid;
+    fn id(response: &Self::Response) -> Self::Id;
     fn version(response: &Self::Response) -> i32;
 }
 
@@ -65,6 +67,6 @@ pub trait TopLevel: Resource {
     /// Collection path: `/api/v1/events`.
     const COLLECTION: &'static str;
     /// Stores a new record; returns its id. Runs inside a write transaction.
-    fn create(conn: &mut AnyConnection, valid: &Self::Valid) -> Result<uuid::Uuid, ApiError>;
+    fn create(conn: &mut AnyConnection, valid: &Self::Valid) -> Result<Self::Id, ApiError>;
     fn slug(response: &Self::Response) -> &str;
 }

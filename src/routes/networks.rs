@@ -370,7 +370,9 @@ pub async fn remove_member(
 
 /// The id of the membership a nested path names, as the shared write path takes it: 404 when
 /// the network does not exist or the membership is not one of its own. (A membership never
-/// moves to another network, so the check holds for the write that follows.)
+/// moves to another network, so the check holds for the write that follows.) The handlers check
+/// the token before it, so a missing or too weak one is 401/403 without a database read, as on
+/// the other resources.
 async fn membership_of(db: &Database, (network, id): (String, String)) -> Result<String, ApiError> {
     let id = db
         .run(move |conn| member_store::membership_id(conn, &network, &id))

@@ -103,11 +103,11 @@ fn serve(settings: Settings) -> Result<(), String> {
 }
 
 /// Keeps memory the process freed for its next use instead of handing it back to the kernel
-/// at once. A list page's body is about 120 KB: with glibc's defaults each one was carved out
-/// of pages the previous request had just returned, so every page of every body was faulted
-/// in and zeroed again (a third of a list request's time on the database threads, measured
-/// with `perf`). Freed memory past 64 MB at the top of a heap is still returned, and blocks
-/// of 8 MB and more are still mapped apart.
+/// at once. A list page's body is large: with glibc's defaults each one was carved out of pages
+/// the previous request had just returned, so every page of every body was faulted in and
+/// zeroed again (BENCHMARKS.md has the measurement). Freed memory past the trim threshold at
+/// the top of a heap is still returned, and blocks past the mmap threshold are still mapped
+/// apart.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_freed_memory() {
     // SAFETY: mallopt only sets allocator parameters; it runs before any thread is started.

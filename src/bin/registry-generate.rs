@@ -161,7 +161,7 @@ fn run(cli: &Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         } else if let AnyConnection::Sqlite(c) = conn {
             // A bulk load leaves the text index in many segments, each read by every search
-            // (`q` took 1.25 ms at 100k events, 0.35 ms once merged into one).
+            // until they are merged into one.
             diesel::connection::SimpleConnection::batch_execute(
                 c,
                 "INSERT INTO events_search (events_search) VALUES ('optimize'); \

@@ -115,7 +115,7 @@ pub async fn network_meetings(
     let viewer = caller.viewer();
     let body = db
         .run(move |conn| {
-            filter.network = Some(store::network_id(conn, &key)?.to_string());
+            filter.network = Some(store::find_id(conn, &key)?.to_string());
             if filter.sort == EventSort::Updated {
                 filter.sort = EventSort::Start;
             }

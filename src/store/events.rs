@@ -934,9 +934,9 @@ fn finish_page(filter: &EventFilter, rows: Vec<PageKey>, generation: i64) -> Lis
 
 /// [`page_rows`], planned for its values where that matters. PostgreSQL connections keep
 /// generic plans (db::ConnectionManager), but how many events a `q` pattern matches decides
-/// between the trigram index (a rare term) and a walk in start order (a frequent one: 11 ms
-/// against 39 ms at 1M events), so a `q` page is planned for its pattern, in a transaction of
-/// its own that says so.
+/// between the trigram index (a rare term) and a walk in start order (a frequent one), and a
+/// generic plan picks one of them for every pattern, so a `q` page is planned for its pattern,
+/// in a transaction of its own that says so.
 fn page_rows_planned(
     conn: &mut AnyConnection,
     query: &PageQuery<'_>,

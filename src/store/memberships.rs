@@ -12,7 +12,7 @@ use crate::domain::enums::MembershipRole;
 use crate::domain::organisation::{MemberRef, MembershipInput, ValidMembership};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{MembershipId, NetworkId, OrganisationId, PersonId};
-use crate::store::networks::{network_id, resolve_organisation, summaries as network_summaries};
+use crate::store::networks::{self, resolve_organisation, summaries as network_summaries};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::Resource;
 use crate::store::{Summary, Viewer, lookup, organisations as organisation_store};
@@ -160,7 +160,7 @@ pub fn list_members(
     network_key: &str,
     filter: &MembershipFilter,
 ) -> Result<MembershipPage, ApiError> {
-    let network_id = network_id(conn, network_key)?;
+    let network_id = networks::find_id(conn, network_key)?;
     let mut query = memberships::table
         .filter(memberships::network_id.eq(network_id))
         .select(MembershipRow::as_select())
@@ -202,7 +202,7 @@ pub fn membership_id(
     network_key: &str,
     id: &str,
 ) -> Result<MembershipId, ApiError> {
-    let network_id = network_id(conn, network_key)?;
+    let network_id = networks::find_id(conn, network_key)?;
     let id = parse_membership_id(id)?;
     let belongs: bool = diesel::select(diesel::dsl::exists(
         memberships::table
@@ -282,7 +282,7 @@ pub fn add_member(
     network_key: &str,
     valid: &ValidMembership,
 ) -> Result<MembershipResponse, ApiError> {
-    let network_id = network_id(conn, network_key)?;
+    let network_id = networks::find_id(conn, network_key)?;
     let columns = membership_columns(conn, valid)?;
     let id = MembershipId::generate();
     diesel::insert_into(memberships::table)

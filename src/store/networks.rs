@@ -184,7 +184,9 @@ fn respond(
         .collect())
 }
 
-fn find_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiError> {
+/// The id of the network `key` (id or slug) names; 404 when there is none (unlike
+/// [`lookup::network_id`], which answers `None`).
+pub fn find_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiError> {
     lookup::network_id(conn, key)?.ok_or_else(|| ApiError::not_found("network", key))
 }
 
@@ -447,9 +449,4 @@ pub fn summaries(
             )
         })
         .collect())
-}
-
-/// The network's id, for listing its meetings (404 when it does not exist).
-pub fn network_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiError> {
-    find_id(conn, key)
 }

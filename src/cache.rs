@@ -46,7 +46,7 @@ pub struct Representations {
     entries: Option<quick_cache::sync::Cache<Key, Arc<Entry>, ByteWeighter>>,
     /// The long events starting at or after an instant: what every event list with a `from`
     /// date asks first.
-    pub long_events: Derived<crate::db::Instant, crate::store::events::LongEvents>,
+    pub long_events: Derived<crate::db::Timestamp, crate::store::events::LongEvents>,
 }
 
 impl Representations {

@@ -33,7 +33,7 @@ use diesel::prelude::*;
 use meeting_registry::db::schema::{
     chains, event_organisers, event_participants, event_topics, events,
 };
-use meeting_registry::db::{AnyConnection, Database, Instant, write_transaction};
+use meeting_registry::db::{AnyConnection, Database, Timestamp, write_transaction};
 use meeting_registry::domain::Slug;
 use meeting_registry::domain::chain::{ChainMember, check as check_chain};
 use meeting_registry::domain::enums::{
@@ -1799,8 +1799,8 @@ struct EventRow {
     start_time: Option<NaiveTime>,
     end_time: Option<NaiveTime>,
     timezone: String,
-    starts_at: Instant,
-    ends_at: Instant,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
     venue: Option<String>,
     city: Option<String>,
     city_key: Option<String>,
@@ -1816,8 +1816,8 @@ struct EventRow {
     links: String,
     visibility: &'static str,
     search_text: String,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     version: i32,
 }
 
@@ -1826,8 +1826,8 @@ struct EventRow {
 struct TopicRow {
     event_id: EventId,
     topic_key: String,
-    starts_at: Option<Instant>,
-    ends_at: Option<Instant>,
+    starts_at: Option<Timestamp>,
+    ends_at: Option<Timestamp>,
 }
 
 #[derive(Insertable)]
@@ -1837,8 +1837,8 @@ struct OrganiserRow {
     organisation_id: OrganisationId,
     role: &'static str,
     position: i32,
-    starts_at: Option<Instant>,
-    ends_at: Option<Instant>,
+    starts_at: Option<Timestamp>,
+    ends_at: Option<Timestamp>,
 }
 
 #[derive(Insertable)]
@@ -1849,8 +1849,8 @@ struct ParticipantRow {
     person_id: Option<PersonId>,
     organisation_id: Option<OrganisationId>,
     role: &'static str,
-    starts_at: Option<Instant>,
-    ends_at: Option<Instant>,
+    starts_at: Option<Timestamp>,
+    ends_at: Option<Timestamp>,
 }
 
 #[derive(Insertable)]
@@ -1863,8 +1863,8 @@ struct ChainRow {
     description: Option<String>,
     max_gap_days: i32,
     same_city: bool,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     version: i32,
 }
 
@@ -1952,7 +1952,7 @@ impl EventWriter {
     }
 
     fn add_group(&mut self, group: Group, batch: &mut Batch) -> Result<(), String> {
-        let now = Instant::now();
+        let now = Timestamp::now();
         let mut valid_events = Vec::new();
         for planned in group.events {
             let valid = planned.input.clone().validate().map_err(|e| {
@@ -1970,8 +1970,8 @@ impl EventWriter {
                     .map(|(p, v)| ChainMember {
                         id: p.id.to_string(),
                         slug: p.id.to_string(),
-                        starts_at: v.starts_at.get(),
-                        ends_at: v.ends_at.get(),
+                        starts_at: v.starts_at,
+                        ends_at: v.ends_at,
                         city: v.location.city.clone(),
                     })
                     .collect();
@@ -2014,7 +2014,7 @@ impl EventWriter {
         planned: Planned,
         event: &ValidEvent,
         chain_id: Option<ChainId>,
-        now: Instant,
+        now: Timestamp,
         batch: &mut Batch,
     ) {
         let id = planned.id;
@@ -2025,8 +2025,8 @@ impl EventWriter {
             batch.topics.push(TopicRow {
                 event_id: id,
                 topic_key,
-                starts_at: Some(event.starts_at),
-                ends_at: Some(event.ends_at),
+                starts_at: Some(Timestamp::from(event.starts_at)),
+                ends_at: Some(Timestamp::from(event.ends_at)),
             });
         }
         for (position, (organisation_id, role)) in planned.organisers.iter().enumerate() {
@@ -2035,8 +2035,8 @@ impl EventWriter {
                 organisation_id: *organisation_id,
                 role: role.as_str(),
                 position: position as i32,
-                starts_at: Some(event.starts_at),
-                ends_at: Some(event.ends_at),
+                starts_at: Some(Timestamp::from(event.starts_at)),
+                ends_at: Some(Timestamp::from(event.ends_at)),
             });
         }
         for (position, (person_id, organisation_id, role)) in
@@ -2048,8 +2048,8 @@ impl EventWriter {
                 person_id: *person_id,
                 organisation_id: *organisation_id,
                 role: role.as_str(),
-                starts_at: Some(event.starts_at),
-                ends_at: Some(event.ends_at),
+                starts_at: Some(Timestamp::from(event.starts_at)),
+                ends_at: Some(Timestamp::from(event.ends_at)),
             });
         }
         self.written += 1;
@@ -2069,8 +2069,8 @@ impl EventWriter {
             start_time: event.start_time.map(LocalTime::get),
             end_time: event.end_time.map(LocalTime::get),
             timezone: event.timezone.name().to_owned(),
-            starts_at: event.starts_at,
-            ends_at: event.ends_at,
+            starts_at: Timestamp::from(event.starts_at),
+            ends_at: Timestamp::from(event.ends_at),
             venue: event.location.venue.clone(),
             city: event.location.city.clone(),
             city_key: event.city_key(),

@@ -15,7 +15,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
 
-pub use sql_types::Instant;
+pub use sql_types::Timestamp;
 
 /// Runs a diesel query on the backend's own connection instead of through [`AnyConnection`].
 ///

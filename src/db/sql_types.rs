@@ -46,11 +46,11 @@ impl HasSqlType<PortableInstant> for MultiBackend {
 /// compares equal to the value written, on both backends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow)]
 #[diesel(sql_type = PortableInstant)]
-pub struct Instant(DateTime<Utc>);
+pub struct Timestamp(DateTime<Utc>);
 
 const SQLITE_INSTANT_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
-impl Instant {
+impl Timestamp {
     pub fn now() -> Self {
         Self::from(Utc::now())
     }
@@ -71,13 +71,13 @@ impl Instant {
     }
 }
 
-impl From<DateTime<Utc>> for Instant {
+impl From<DateTime<Utc>> for Timestamp {
     fn from(value: DateTime<Utc>) -> Self {
         Self(value.trunc_subsecs(6))
     }
 }
 
-impl ToSql<PortableInstant, Pg> for Instant {
+impl ToSql<PortableInstant, Pg> for Timestamp {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <DateTime<Utc> as ToSql<diesel::sql_types::Timestamptz, Pg>>::to_sql(
             &self.0,
@@ -86,35 +86,35 @@ impl ToSql<PortableInstant, Pg> for Instant {
     }
 }
 
-impl FromSql<PortableInstant, Pg> for Instant {
+impl FromSql<PortableInstant, Pg> for Timestamp {
     fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
         <DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(bytes)
             .map(Self::from)
     }
 }
 
-impl ToSql<PortableInstant, Sqlite> for Instant {
+impl ToSql<PortableInstant, Sqlite> for Timestamp {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(self.to_sortable_string());
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<PortableInstant, Sqlite> for Instant {
+impl FromSql<PortableInstant, Sqlite> for Timestamp {
     fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(bytes)?;
         Self::parse_sortable(&text).ok_or_else(|| format!("not an instant: {text:?}").into())
     }
 }
 
-impl ToSql<PortableInstant, MultiBackend> for Instant {
+impl ToSql<PortableInstant, MultiBackend> for Timestamp {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
         out.set_value((PortableInstant, self));
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<PortableInstant, MultiBackend> for Instant {
+impl FromSql<PortableInstant, MultiBackend> for Timestamp {
     fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
         bytes.from_sql::<Self, PortableInstant>()
     }

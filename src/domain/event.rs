@@ -1,11 +1,10 @@
 //! An event as clients write it, and the validation that turns it into a [`ValidEvent`].
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::Instant;
 use crate::domain::enums::{
     AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
 };
@@ -214,8 +213,8 @@ pub struct ValidEvent {
     pub start_time: Option<LocalTime>,
     pub end_time: Option<LocalTime>,
     pub timezone: Tz,
-    pub starts_at: Instant,
-    pub ends_at: Instant,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
     pub location: ValidLocation,
     pub attendance_mode: AttendanceMode,
     pub network: Option<String>,
@@ -484,8 +483,8 @@ impl EventInput {
                 start_time: self.start_time,
                 end_time: self.end_time,
                 timezone,
-                starts_at: Instant::from(starts_at),
-                ends_at: Instant::from(ends_at),
+                starts_at,
+                ends_at,
                 location,
                 attendance_mode: self.attendance_mode.unwrap_or(AttendanceMode::InPerson),
                 network,
@@ -535,14 +534,8 @@ mod tests {
             event.location.country_code.map(|c| c.into_string()),
             Some("BA".into())
         );
-        assert_eq!(
-            event.starts_at.get().to_rfc3339(),
-            "2019-10-21T22:00:00+00:00"
-        );
-        assert_eq!(
-            event.ends_at.get().to_rfc3339(),
-            "2019-10-23T22:00:00+00:00"
-        );
+        assert_eq!(event.starts_at.to_rfc3339(), "2019-10-21T22:00:00+00:00");
+        assert_eq!(event.ends_at.to_rfc3339(), "2019-10-23T22:00:00+00:00");
     }
 
     #[test]

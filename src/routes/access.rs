@@ -13,7 +13,7 @@ use chrono::{NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::{Database, Instant};
+use crate::db::{Database, Timestamp};
 use crate::domain::enums::Role;
 use crate::domain::text;
 use crate::domain::time::date_serde;
@@ -160,11 +160,11 @@ pub struct CreateTokenRequest {
 
 impl CreateTokenRequest {
     /// The token's name, role and end, or every problem of the request.
-    fn validate(self) -> Result<(String, Role, Option<Instant>), Vec<FieldError>> {
+    fn validate(self) -> Result<(String, Role, Option<Timestamp>), Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = text::required_line("name", &self.name, 100, &mut errors);
         let expires_at = self.expires_on.and_then(end_of_day);
-        if expires_at.is_some_and(|e| e <= Instant::now()) {
+        if expires_at.is_some_and(|e| e <= Timestamp::now()) {
             errors.push(FieldError::new("expires_on", "must not be in the past"));
         }
         if errors.is_empty() {
@@ -176,11 +176,11 @@ impl CreateTokenRequest {
 }
 
 /// The instant a token that works through `day` (UTC) stops working.
-pub fn end_of_day(day: chrono::NaiveDate) -> Option<Instant> {
+pub fn end_of_day(day: chrono::NaiveDate) -> Option<Timestamp> {
     let next = day.succ_opt()?;
     Utc.from_local_datetime(&next.and_time(NaiveTime::MIN))
         .single()
-        .map(Instant::from)
+        .map(Timestamp::from)
 }
 
 /// Create a token (admin)
@@ -389,7 +389,7 @@ pub async fn list_audit(
     let since = query
         .since
         .map(|v| {
-            Instant::parse_sortable(&v).ok_or_else(|| {
+            Timestamp::parse_sortable(&v).ok_or_else(|| {
                 ApiError::bad_parameter("since", format!("{v:?} is not an RFC 3339 instant"))
             })
         })

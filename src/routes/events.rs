@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::cache::{Entry, Representations};
-use crate::db::{AnyConnection, Database, Instant};
+use crate::db::{AnyConnection, Database, Timestamp};
 use crate::domain::enums::{EventKind, EventStatus};
 use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
@@ -98,7 +98,7 @@ impl EventListQuery {
         let updated_since = self
             .updated_since
             .map(|v| {
-                Instant::parse_sortable(&v).ok_or_else(|| {
+                Timestamp::parse_sortable(&v).ok_or_else(|| {
                     ApiError::bad_parameter(
                         "updated_since",
                         format!("{v:?} is not an RFC 3339 instant"),

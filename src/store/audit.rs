@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use std::collections::HashMap;
 
 use crate::db::schema::{audit_log, chains, events};
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
 use crate::ids::{AuditId, ChainId, EventId, NetworkId, OrganisationId, PersonId, TokenId};
 use crate::store::pagination::{Cursor, split_page};
@@ -36,7 +36,7 @@ impl Actor {
 #[diesel(table_name = audit_log)]
 struct AuditRow {
     id: AuditId,
-    at: Instant,
+    at: Timestamp,
     token_id: Option<TokenId>,
     actor: String,
     action: String,
@@ -92,7 +92,7 @@ pub struct AuditPage {
 pub struct AuditFilter {
     pub resource: Option<String>,
     pub record_id: Option<String>,
-    pub since: Option<Instant>,
+    pub since: Option<Timestamp>,
     pub order: AuditOrder,
     pub cursor: Option<String>,
     pub limit: i64,
@@ -134,7 +134,7 @@ pub fn record(
 ) -> Result<(), ApiError> {
     let entry = diesel::insert_into(audit_log::table).values((
         audit_log::id.eq(AuditId::generate()),
-        audit_log::at.eq(Instant::now()),
+        audit_log::at.eq(Timestamp::now()),
         audit_log::token_id.eq(actor.token_id),
         audit_log::actor.eq(&actor.name),
         audit_log::action.eq(action),

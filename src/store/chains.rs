@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{chains, events};
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::chain::{ChainInput, ChainMember, ValidChain, check};
 use crate::domain::enums::{EventStatus, Visibility};
 use crate::domain::text::{fold, like_pattern};
@@ -28,8 +28,8 @@ struct ChainRow {
     description: Option<String>,
     max_gap_days: i32,
     same_city: bool,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     version: i32,
 }
 
@@ -42,14 +42,14 @@ struct ChainColumns {
     description: Option<String>,
     max_gap_days: i32,
     same_city: bool,
-    updated_at: Instant,
+    updated_at: Timestamp,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = chains)]
 struct NewChain {
     id: ChainId,
-    created_at: Instant,
+    created_at: Timestamp,
     #[diesel(embed)]
     columns: ChainColumns,
 }
@@ -66,8 +66,8 @@ struct MemberRow {
     start_time: Option<NaiveTime>,
     end_time: Option<NaiveTime>,
     timezone: String,
-    starts_at: Instant,
-    ends_at: Instant,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
     city: Option<String>,
     country_code: Option<String>,
     chain_id: Option<ChainId>,
@@ -363,7 +363,7 @@ fn attach(conn: &mut AnyConnection, chain_id: ChainId, event: EventId) -> Result
     )
     .set((
         events::chain_id.eq(chain_id),
-        events::updated_at.eq(Instant::now()),
+        events::updated_at.eq(Timestamp::now()),
         events::version.eq(events::version + 1),
     ))
     .execute(conn)?;
@@ -393,7 +393,7 @@ fn detach(conn: &mut AnyConnection, chain_id: ChainId, event: EventId) -> Result
     )
     .set((
         events::chain_id.eq(None::<ChainId>),
-        events::updated_at.eq(Instant::now()),
+        events::updated_at.eq(Timestamp::now()),
         events::version.eq(events::version + 1),
     ))
     .execute(conn)?)
@@ -453,7 +453,7 @@ pub fn remove_event(
 fn touch(conn: &mut AnyConnection, chain_id: ChainId) -> Result<(), ApiError> {
     diesel::update(chains::table.filter(chains::id.eq(chain_id)))
         .set((
-            chains::updated_at.eq(Instant::now()),
+            chains::updated_at.eq(Timestamp::now()),
             chains::version.eq(chains::version + 1),
         ))
         .execute(conn)?;
@@ -486,7 +486,7 @@ fn columns(
         description: valid.description.clone(),
         max_gap_days: valid.max_gap_days,
         same_city: valid.same_city,
-        updated_at: Instant::now(),
+        updated_at: Timestamp::now(),
     })
 }
 

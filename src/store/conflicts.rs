@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{event_participants, events};
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::enums::{EventStatus, Visibility};
 use crate::domain::event::MAX_DURATION_DAYS;
 use crate::domain::text::fold;
@@ -57,8 +57,8 @@ struct Candidate {
     slug: String,
     title: String,
     start_date: NaiveDate,
-    starts_at: Instant,
-    ends_at: Instant,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
     venue: Option<String>,
     city: Option<String>,
     city_key: Option<String>,
@@ -141,11 +141,11 @@ pub fn for_event(
     };
     // Short events that overlap started at most two weeks (and two days of time zones) before
     // this one; long ones are found through their own index.
-    let short_start = Instant::from(
+    let short_start = Timestamp::from(
         this.starts_at.get() - chrono::Duration::days(crate::store::events::SHORT_SPAN_DAYS + 2),
     );
     let long_start =
-        Instant::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 2));
+        Timestamp::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 2));
     // Long events are few: the long pass only looks at those named (when there are very many,
     // at a year-wide window instead).
     let long_ones = long_events(conn, long_start, Some(this.ends_at))?;
@@ -162,7 +162,7 @@ pub fn for_event(
     let venue = this.venue.as_deref().map(fold);
     // Who each other event shares with this one, and the events at its venue.
     let mut shared: HashMap<EventId, HashSet<PersonId>> = HashMap::new();
-    let mut matched: Vec<(Instant, EventId)> = Vec::new();
+    let mut matched: Vec<(Timestamp, EventId)> = Vec::new();
     for &long in passes {
         let window_start = if long { long_start } else { short_start };
         let named = match (&long_ones, long) {
@@ -185,7 +185,7 @@ pub fn for_event(
             if let Some(ids) = named {
                 query = query.filter(event_participants::event_id.eq_any(ids));
             }
-            for (starts_at, event, person) in query.load::<(Instant, EventId, PersonId)>(conn)? {
+            for (starts_at, event, person) in query.load::<(Timestamp, EventId, PersonId)>(conn)? {
                 shared.entry(event).or_default().insert(person);
                 matched.push((starts_at, event));
             }
@@ -208,7 +208,7 @@ pub fn for_event(
             if let Some(ids) = named {
                 query = query.filter(events::id.eq_any(ids));
             }
-            for (starts_at, event, other) in query.load::<(Instant, EventId, String)>(conn)? {
+            for (starts_at, event, other) in query.load::<(Timestamp, EventId, String)>(conn)? {
                 if fold(&other) == *venue {
                     matched.push((starts_at, event));
                 }

@@ -14,7 +14,7 @@ use crate::db::schema::{
     people,
 };
 use crate::db::sql_types::PortableUuid;
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::enums::{
     AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
 };
@@ -38,12 +38,12 @@ use crate::store::{Summary, Viewer, choose_slug, lookup};
 pub struct PageKey {
     pub id: EventId,
     /// The event's start, or its last change for `sort=updated`.
-    pub at: Instant,
+    pub at: Timestamp,
 }
 
 impl PageKey {
     /// What the list orders this event by (ascending; `-start` reverses it).
-    fn key(&self) -> (Instant, EventId) {
+    fn key(&self) -> (Timestamp, EventId) {
         (self.at, self.id)
     }
 }
@@ -61,8 +61,8 @@ pub struct EventRow {
     pub start_time: Option<NaiveTime>,
     pub end_time: Option<NaiveTime>,
     pub timezone: String,
-    pub starts_at: Instant,
-    pub ends_at: Instant,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
     pub venue: Option<String>,
     pub city: Option<String>,
     pub country_code: Option<String>,
@@ -76,8 +76,8 @@ pub struct EventRow {
     pub topics: String,
     pub links: String,
     pub visibility: String,
-    pub created_at: Instant,
-    pub updated_at: Instant,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub version: i32,
 }
 
@@ -94,8 +94,8 @@ struct EventColumns {
     start_time: Option<NaiveTime>,
     end_time: Option<NaiveTime>,
     timezone: String,
-    starts_at: Instant,
-    ends_at: Instant,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
     venue: Option<String>,
     city: Option<String>,
     city_key: Option<String>,
@@ -110,7 +110,7 @@ struct EventColumns {
     links: String,
     visibility: &'static str,
     search_text: String,
-    updated_at: Instant,
+    updated_at: Timestamp,
 }
 
 impl EventColumns {
@@ -166,8 +166,8 @@ struct EventKeys {
     status: String,
     start_date: NaiveDate,
     end_date: NaiveDate,
-    starts_at: Instant,
-    ends_at: Instant,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
     visibility: String,
     country_code: Option<String>,
     city_key: Option<String>,
@@ -192,14 +192,14 @@ struct EventPayload {
     topics: String,
     links: String,
     search_text: String,
-    updated_at: Instant,
+    updated_at: Timestamp,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = events)]
 struct NewEventRow {
     id: EventId,
-    created_at: Instant,
+    created_at: Timestamp,
     #[diesel(embed)]
     columns: EventColumns,
 }
@@ -411,7 +411,7 @@ pub struct EventFilter {
     pub statuses: Vec<EventStatus>,
     pub topic: Option<String>,
     pub q: Option<String>,
-    pub updated_since: Option<Instant>,
+    pub updated_since: Option<Timestamp>,
     pub network: Option<String>,
     pub organisation: Option<String>,
     pub person: Option<String>,
@@ -548,8 +548,8 @@ pub enum LongEvents {
 /// a third of all events long, it scans the table.
 pub fn long_events(
     conn: &mut AnyConnection,
-    starts_from: Instant,
-    starts_before: Option<Instant>,
+    starts_from: Timestamp,
+    starts_before: Option<Timestamp>,
 ) -> Result<LongEvents, ApiError> {
     let mut query = events::table
         .filter(LongSpan)
@@ -608,7 +608,7 @@ impl Text {
 }
 
 /// The earliest start an event of `span` overlapping `from` may have.
-fn span_start(from: NaiveDate, span: Span) -> Instant {
+fn span_start(from: NaiveDate, span: Span) -> Timestamp {
     let widen = match span {
         Span::Short | Span::Any => SHORT_SPAN_DAYS,
         Span::Long => MAX_DURATION_DAYS,
@@ -618,12 +618,12 @@ fn span_start(from: NaiveDate, span: Span) -> Instant {
 }
 
 /// The earliest start any event overlapping `from` may have, however long it lasts.
-pub fn overlap_start(from: NaiveDate) -> Instant {
+pub fn overlap_start(from: NaiveDate) -> Timestamp {
     span_start(from, Span::Long)
 }
 
 /// A bound past every start of an event that begins on or before `to`, in any time zone.
-pub fn span_end(to: NaiveDate) -> Instant {
+pub fn span_end(to: NaiveDate) -> Timestamp {
     utc_midnight(to + chrono::Duration::days(2))
 }
 
@@ -669,8 +669,8 @@ struct KeyRange {
 impl KeyRange {
     /// The keys of events a span may hold. Bounds are a second wider than needed, so the
     /// rounding of SQLite's `unixepoch` and chrono's timestamps never matters.
-    fn of(filter: &EventFilter, span: Span, cursor: Option<Instant>) -> Self {
-        let second = |at: Instant| at.get().timestamp();
+    fn of(filter: &EventFilter, span: Span, cursor: Option<Timestamp>) -> Self {
+        let second = |at: Timestamp| at.get().timestamp();
         let mut range = Self {
             low: i64::MIN,
             high: i64::MAX,
@@ -799,7 +799,7 @@ struct PageQuery<'a> {
     filter: &'a EventFilter,
     viewer: Viewer,
     text: Text,
-    cursor: Option<(Instant, EventId)>,
+    cursor: Option<(Timestamp, EventId)>,
     network: Option<Option<NetworkId>>,
     chain: Option<Option<ChainId>>,
     organisation: Option<Option<OrganisationId>>,
@@ -814,7 +814,7 @@ pub fn list_rows(
     conn: &mut AnyConnection,
     filter: &EventFilter,
     viewer: Viewer,
-    long_events_kept: Option<&Derived<Instant, LongEvents>>,
+    long_events_kept: Option<&Derived<Timestamp, LongEvents>>,
 ) -> Result<ListedRows, ApiError> {
     // Each reference filter is resolved once, here; one naming nothing is a 422.
     let network = match &filter.network {
@@ -856,7 +856,7 @@ pub fn list_rows(
     let cursor = match &filter.cursor {
         Some(text) => {
             let cursor = Cursor::<String>::decode(text, filter.sort.name())?;
-            let key = Instant::parse_sortable(&cursor.key).ok_or_else(|| {
+            let key = Timestamp::parse_sortable(&cursor.key).ok_or_else(|| {
                 ApiError::bad_parameter("cursor", "is not a cursor this list issued")
             })?;
             Some((key, EventId(cursor.id)))
@@ -1267,7 +1267,7 @@ fn page_rows(
                         filter.to.map(span_end),
                     ),
                     filter.from.map(|from| {
-                        Instant::from(
+                        Timestamp::from(
                             utc_midnight(from).get()
                                 - chrono::Duration::hours(MAX_UTC_OFFSET_HOURS),
                         )
@@ -1324,8 +1324,8 @@ fn page_rows(
     Ok((rows, read_at))
 }
 
-fn utc_midnight(day: NaiveDate) -> Instant {
-    Instant::from(day.and_time(NaiveTime::MIN).and_utc())
+fn utc_midnight(day: NaiveDate) -> Timestamp {
+    Timestamp::from(day.and_time(NaiveTime::MIN).and_utc())
 }
 
 /// Fills the read model of `rows` with a fixed number of queries, whatever the page size.
@@ -1754,7 +1754,7 @@ fn check_series(
     this: EventId,
     network_id: NetworkId,
     number: i32,
-    starts_at: Instant,
+    starts_at: Timestamp,
 ) -> Result<(), ApiError> {
     // The rule holds for the stored series, so only the neighbours in number need checking:
     // three index lookups on (network_id, series_number), however long the series.
@@ -1770,7 +1770,7 @@ fn check_series(
             ))
             .into_boxed()
     };
-    let same: Option<(EventId, i32, Instant, String)> = numbered()
+    let same: Option<(EventId, i32, Timestamp, String)> = numbered()
         .filter(events::series_number.eq(number))
         .first(conn)
         .optional()?;
@@ -1781,12 +1781,12 @@ fn check_series(
             format!("event {slug:?} is already number {number} of this network's series"),
         )]));
     }
-    let previous: Option<(EventId, i32, Instant, String)> = numbered()
+    let previous: Option<(EventId, i32, Timestamp, String)> = numbered()
         .filter(events::series_number.lt(number))
         .order(events::series_number.desc())
         .first(conn)
         .optional()?;
-    let next: Option<(EventId, i32, Instant, String)> = numbered()
+    let next: Option<(EventId, i32, Timestamp, String)> = numbered()
         .filter(events::series_number.gt(number))
         .order(events::series_number.asc())
         .first(conn)
@@ -1841,7 +1841,7 @@ fn check_parent(conn: &mut AnyConnection, this: EventId, parent: EventId) -> Res
     Ok(())
 }
 
-fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Instant) -> EventColumns {
+fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Timestamp) -> EventColumns {
     EventColumns {
         slug,
         title: event.title.clone(),
@@ -1852,8 +1852,8 @@ fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Instant) -> E
         start_time: event.start_time.map(LocalTime::get),
         end_time: event.end_time.map(LocalTime::get),
         timezone: event.timezone.name().to_owned(),
-        starts_at: event.starts_at,
-        ends_at: event.ends_at,
+        starts_at: Timestamp::from(event.starts_at),
+        ends_at: Timestamp::from(event.ends_at),
         venue: event.location.venue.clone(),
         city: event.location.city.clone(),
         city_key: event.city_key(),
@@ -1895,7 +1895,13 @@ fn check_rules(
         },
     )?;
     if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
-        check_series(conn, id, network_id, number, event.starts_at)?;
+        check_series(
+            conn,
+            id,
+            network_id,
+            number,
+            Timestamp::from(event.starts_at),
+        )?;
     }
     if let Some(parent) = refs.parent_event_id {
         check_parent(conn, id, parent)?;
@@ -1932,8 +1938,8 @@ fn write_relations(
             .values((
                 event_topics::event_id.eq(id),
                 event_topics::topic_key.eq(topic),
-                event_topics::starts_at.eq(Some(event.starts_at)),
-                event_topics::ends_at.eq(Some(event.ends_at)),
+                event_topics::starts_at.eq(Some(Timestamp::from(event.starts_at))),
+                event_topics::ends_at.eq(Some(Timestamp::from(event.ends_at))),
             ))
             .execute(c))?;
     }
@@ -1944,8 +1950,8 @@ fn write_relations(
                 event_organisers::organisation_id.eq(*organisation_id),
                 event_organisers::role.eq(role.as_str()),
                 event_organisers::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
-                event_organisers::starts_at.eq(Some(event.starts_at)),
-                event_organisers::ends_at.eq(Some(event.ends_at)),
+                event_organisers::starts_at.eq(Some(Timestamp::from(event.starts_at))),
+                event_organisers::ends_at.eq(Some(Timestamp::from(event.ends_at))),
             ))
             .execute(c))?;
     }
@@ -1957,8 +1963,8 @@ fn write_relations(
                 event_participants::person_id.eq(*person_id),
                 event_participants::organisation_id.eq(*organisation_id),
                 event_participants::role.eq(role.as_str()),
-                event_participants::starts_at.eq(Some(event.starts_at)),
-                event_participants::ends_at.eq(Some(event.ends_at)),
+                event_participants::starts_at.eq(Some(Timestamp::from(event.starts_at))),
+                event_participants::ends_at.eq(Some(Timestamp::from(event.ends_at))),
             ))
             .execute(c))?;
     }
@@ -1968,7 +1974,7 @@ fn write_relations(
 /// Stores a new event; call inside a write transaction.
 pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, ApiError> {
     let id = EventId::generate();
-    let now = Instant::now();
+    let now = Timestamp::now();
     let (refs, slug) = check_rules(conn, id, event)?;
     crate::native!(conn, |c| diesel::insert_into(events::table)
         .values(NewEventRow {
@@ -1991,7 +1997,7 @@ pub fn update(
     event: &ValidEvent,
     before: Option<&ValidEvent>,
 ) -> Result<(), ApiError> {
-    let now = Instant::now();
+    let now = Timestamp::now();
     let (refs, slug) = check_rules(conn, id, event)?;
     let columns = columns(event, slug, &refs, now);
     // The row's keys and chain as stored: a missing row fails the versioned update (412).

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::schema::idempotency_keys;
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
 
 /// How long a key is remembered.
@@ -56,8 +56,8 @@ impl IdempotentRequest {
     }
 }
 
-fn cutoff() -> Instant {
-    Instant::from(Instant::now().get() - Duration::hours(RETENTION_HOURS))
+fn cutoff() -> Timestamp {
+    Timestamp::from(Timestamp::now().get() - Duration::hours(RETENTION_HOURS))
 }
 
 /// The stored response for this key, if a live one exists: `Err(422)` if it was for another
@@ -112,7 +112,7 @@ pub fn remember(
             idempotency_keys::location.eq(&response.location),
             idempotency_keys::etag.eq(&response.etag),
             idempotency_keys::body.eq(&response.body),
-            idempotency_keys::created_at.eq(Instant::now()),
+            idempotency_keys::created_at.eq(Timestamp::now()),
         ))
         .execute(conn)
         .map_err(|e| match e {

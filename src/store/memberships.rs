@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::memberships;
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::enums::MembershipRole;
 use crate::domain::organisation::{MemberRef, MembershipInput, ValidMembership};
 use crate::error::{ApiError, FieldError};
@@ -28,8 +28,8 @@ struct MembershipRow {
     country_code: Option<String>,
     since: Option<NaiveDate>,
     until: Option<NaiveDate>,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     version: i32,
 }
 
@@ -43,7 +43,7 @@ struct MembershipColumns {
     country_code: Option<String>,
     since: Option<NaiveDate>,
     until: Option<NaiveDate>,
-    updated_at: Instant,
+    updated_at: Timestamp,
 }
 
 #[derive(Insertable)]
@@ -51,7 +51,7 @@ struct MembershipColumns {
 struct NewMembership {
     id: MembershipId,
     network_id: NetworkId,
-    created_at: Instant,
+    created_at: Timestamp,
     #[diesel(embed)]
     columns: MembershipColumns,
 }
@@ -272,7 +272,7 @@ fn membership_columns(
         country_code: valid.country_code.as_ref().map(|c| c.to_string()),
         since: valid.since,
         until: valid.until,
-        updated_at: Instant::now(),
+        updated_at: Timestamp::now(),
     })
 }
 

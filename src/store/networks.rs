@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{events, network_supporters, networks, organisations};
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::organisation::{NetworkInput, ValidNetwork};
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
@@ -31,8 +31,8 @@ struct NetworkRow {
     established_on: Option<NaiveDate>,
     coordinator_id: Option<OrganisationId>,
     website: Option<String>,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     version: i32,
 }
 
@@ -48,14 +48,14 @@ struct NetworkColumns {
     coordinator_id: Option<OrganisationId>,
     website: Option<String>,
     search_text: String,
-    updated_at: Instant,
+    updated_at: Timestamp,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = networks)]
 struct NewNetwork {
     id: NetworkId,
-    created_at: Instant,
+    created_at: Timestamp,
     #[diesel(embed)]
     columns: NetworkColumns,
 }
@@ -285,7 +285,7 @@ fn write(
         coordinator_id,
         website: valid.website.clone(),
         search_text: valid.search_text(),
-        updated_at: Instant::now(),
+        updated_at: Timestamp::now(),
     };
     Ok(columns)
 }

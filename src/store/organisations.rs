@@ -9,7 +9,7 @@ use crate::db::schema::{
     event_organisers, event_participants, memberships, network_supporters, networks, organisations,
     people,
 };
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::enums::OrganisationKind;
 use crate::domain::organisation::{OrganisationInput, ValidOrganisation};
 use crate::domain::text::{fold, like_pattern};
@@ -32,8 +32,8 @@ struct OrganisationRow {
     parent_id: Option<OrganisationId>,
     website: Option<String>,
     description: Option<String>,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     version: i32,
 }
 
@@ -50,14 +50,14 @@ struct OrganisationColumns {
     website: Option<String>,
     description: Option<String>,
     search_text: String,
-    updated_at: Instant,
+    updated_at: Timestamp,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = organisations)]
 struct NewOrganisation {
     id: OrganisationId,
-    created_at: Instant,
+    created_at: Timestamp,
     #[diesel(embed)]
     columns: OrganisationColumns,
 }
@@ -295,7 +295,7 @@ fn columns(
         website: valid.website.clone(),
         description: valid.description.clone(),
         search_text: valid.search_text(),
-        updated_at: Instant::now(),
+        updated_at: Timestamp::now(),
     })
 }
 

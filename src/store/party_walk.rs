@@ -11,7 +11,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{event_organisers, event_participants, event_topics};
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
 use crate::ids::{EventId, OrganisationId, PersonId};
 
@@ -27,7 +27,7 @@ pub enum Party<'a> {
 }
 
 /// A key of the walk: an event's start and id, the order of every list by start.
-type Key = (Instant, EventId);
+type Key = (Timestamp, EventId);
 
 /// The part of a party's index a walk has still to read.
 #[derive(Debug, Clone)]
@@ -35,13 +35,13 @@ pub struct PartyWalk<'a> {
     party: Party<'a>,
     descending: bool,
     /// Starts on or after this.
-    low: Option<Instant>,
+    low: Option<Timestamp>,
     /// Starts before this.
-    below: Option<Instant>,
+    below: Option<Timestamp>,
     /// Starts on or before this.
-    up_to: Option<Instant>,
+    up_to: Option<Timestamp>,
     /// Ends on or after this.
-    ends_from: Option<Instant>,
+    ends_from: Option<Timestamp>,
     /// The last key read: the walk goes on past it.
     after: Option<Key>,
     done: bool,
@@ -89,7 +89,7 @@ macro_rules! candidates {
         };
         query
             .limit($limit)
-            .load::<(Option<Instant>, EventId)>($conn)?
+            .load::<(Option<Timestamp>, EventId)>($conn)?
     }};
 }
 
@@ -100,9 +100,9 @@ impl<'a> PartyWalk<'a> {
     pub fn new(
         party: Party<'a>,
         descending: bool,
-        (low, below): (Option<Instant>, Option<Instant>),
-        ends_from: Option<Instant>,
-        cursor_at: Option<Instant>,
+        (low, below): (Option<Timestamp>, Option<Timestamp>),
+        ends_from: Option<Timestamp>,
+        cursor_at: Option<Timestamp>,
     ) -> Self {
         let (low, up_to) = match (cursor_at, descending) {
             (None, _) => (low, None),

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{event_participants, memberships, people};
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::organisation::{PersonInput, ValidPerson};
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
@@ -27,8 +27,8 @@ struct PersonRow {
     organisation_id: Option<OrganisationId>,
     email: Option<String>,
     phone: Option<String>,
-    created_at: Instant,
-    updated_at: Instant,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     version: i32,
 }
 
@@ -44,14 +44,14 @@ struct PersonColumns {
     email: Option<String>,
     phone: Option<String>,
     search_text: String,
-    updated_at: Instant,
+    updated_at: Timestamp,
 }
 
 #[derive(Insertable)]
 #[diesel(table_name = people)]
 struct NewPerson {
     id: PersonId,
-    created_at: Instant,
+    created_at: Timestamp,
     #[diesel(embed)]
     columns: PersonColumns,
 }
@@ -265,7 +265,7 @@ fn columns(
         email: valid.email.clone(),
         phone: valid.phone.clone(),
         search_text: valid.search_text(),
-        updated_at: Instant::now(),
+        updated_at: Timestamp::now(),
     })
 }
 

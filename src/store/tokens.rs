@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 use crate::db::schema::tokens;
-use crate::db::{AnyConnection, Instant};
+use crate::db::{AnyConnection, Timestamp};
 use crate::domain::enums::Role;
 use crate::error::ApiError;
 use crate::ids::TokenId;
@@ -26,9 +26,9 @@ struct TokenRow {
     name: String,
     role: String,
     secret_hash: String,
-    created_at: Instant,
-    expires_at: Option<Instant>,
-    revoked_at: Option<Instant>,
+    created_at: Timestamp,
+    expires_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
 }
 
 /// A token as listed: never its secret.
@@ -101,7 +101,7 @@ pub fn generate_secret() -> Result<String, ApiError> {
     Ok(format!("mr_{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
-fn respond(row: TokenRow, now: Instant) -> Result<TokenResponse, ApiError> {
+fn respond(row: TokenRow, now: Timestamp) -> Result<TokenResponse, ApiError> {
     let role = Role::parse(&row.role)
         .ok_or_else(|| ApiError::internal(format!("stored role {:?}", row.role)))?;
     Ok(TokenResponse {
@@ -109,8 +109,8 @@ fn respond(row: TokenRow, now: Instant) -> Result<TokenResponse, ApiError> {
         name: row.name,
         role,
         created_at: row.created_at.get(),
-        expires_at: row.expires_at.map(Instant::get),
-        revoked_at: row.revoked_at.map(Instant::get),
+        expires_at: row.expires_at.map(Timestamp::get),
+        revoked_at: row.revoked_at.map(Timestamp::get),
         active: row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now),
     })
 }
@@ -121,7 +121,7 @@ pub fn create_with_secret(
     conn: &mut AnyConnection,
     name: &str,
     role: Role,
-    expires_at: Option<Instant>,
+    expires_at: Option<Timestamp>,
     secret: &str,
 ) -> Result<Option<TokenResponse>, ApiError> {
     if secret.len() < MIN_SECRET_LENGTH {
@@ -138,7 +138,7 @@ pub fn create_with_secret(
     if exists {
         return Ok(None);
     }
-    let now = Instant::now();
+    let now = Timestamp::now();
     let row = TokenRow {
         id: TokenId::generate(),
         name: name.to_owned(),
@@ -166,7 +166,7 @@ pub fn create(
     conn: &mut AnyConnection,
     name: &str,
     role: Role,
-    expires_at: Option<Instant>,
+    expires_at: Option<Timestamp>,
 ) -> Result<CreatedToken, ApiError> {
     let secret = generate_secret()?;
     let token = create_with_secret(conn, name, role, expires_at, &secret)?
@@ -195,7 +195,7 @@ pub fn verify(
     if row.revoked_at.is_some() {
         return Ok(Err(Refusal::Revoked));
     }
-    if row.expires_at.is_some_and(|e| e <= Instant::now()) {
+    if row.expires_at.is_some_and(|e| e <= Timestamp::now()) {
         return Ok(Err(Refusal::Expired));
     }
     let role = Role::parse(&row.role)
@@ -226,7 +226,7 @@ pub fn list(
         }
         .encode()
     });
-    let now = Instant::now();
+    let now = Timestamp::now();
     Ok(TokenPage {
         items: rows
             .into_iter()
@@ -246,7 +246,7 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<TokenResponse, ApiError
         .first::<TokenRow>(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found("token", id))?;
-    respond(row, Instant::now())
+    respond(row, Timestamp::now())
 }
 
 /// Revokes a token (it stays listed, inactive); revoking twice is harmless.
@@ -257,7 +257,7 @@ pub fn revoke(conn: &mut AnyConnection, id: &str) -> Result<TokenResponse, ApiEr
             .filter(tokens::id.eq(token.id))
             .filter(tokens::revoked_at.is_null()),
     )
-    .set(tokens::revoked_at.eq(Instant::now()))
+    .set(tokens::revoked_at.eq(Timestamp::now()))
     .execute(conn)?;
     get(conn, id)
 }

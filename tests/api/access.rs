@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use awc::http::Method;
 use meeting_registry::bulk;
-use meeting_registry::db::{Database, Instant};
+use meeting_registry::db::{Database, Timestamp};
 use meeting_registry::domain::enums::Role;
 use meeting_registry::store::tokens;
 use serde_json::{Value, json};
@@ -406,7 +406,7 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let (member, victim) = seed(&app).await;
     let db = Database::connect(&app.database_url, 1).expect("connect");
-    let make = |name: &str, role: Role, expires_at: Option<Instant>| {
+    let make = |name: &str, role: Role, expires_at: Option<Timestamp>| {
         db.with_connection(|conn| {
             tokens::create(conn, name, role, expires_at)
                 .map(|t| t.secret)
@@ -417,7 +417,7 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     let expired = make(
         "expired",
         Role::Admin,
-        Some(Instant::from(
+        Some(Timestamp::from(
             chrono::Utc::now() - chrono::Duration::days(1),
         )),
     );

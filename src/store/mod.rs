@@ -81,8 +81,8 @@ macro_rules! versioned_rows {
 
 pub mod audit;
 pub mod chains;
-pub mod conflicts;
 pub mod events;
+pub use events::conflicts;
 pub mod idempotency;
 pub mod lookup;
 pub mod memberships;

@@ -1,0 +1,229 @@
+//! An event's rows as stored: what is read back, and the columns a write derives from a
+//! [`ValidEvent`].
+
+use chrono::{NaiveDate, NaiveTime};
+use diesel::prelude::*;
+
+use crate::db::Timestamp;
+use crate::db::schema::events;
+use crate::domain::enums::{OrganiserRole, ParticipantRole};
+use crate::domain::event::ValidEvent;
+use crate::domain::time::LocalTime;
+use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+
+/// What a list needs of a row to order and page it; the rest comes from the representation
+/// cache, or from [`rows_by_id`] for the events it does not hold. Only the instant the list is
+/// ordered by is read, so a page is read from its index alone.
+#[derive(Debug, Clone, Copy, Queryable)]
+pub struct PageKey {
+    pub id: EventId,
+    /// The event's start, or its last change for `sort=updated`.
+    pub at: Timestamp,
+}
+
+impl PageKey {
+    /// What the list orders this event by (ascending; `-start` reverses it).
+    pub(super) fn key(&self) -> (Timestamp, EventId) {
+        (self.at, self.id)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: EventId,
+    pub slug: String,
+    pub title: String,
+    pub kind: String,
+    pub status: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub start_time: Option<NaiveTime>,
+    pub end_time: Option<NaiveTime>,
+    pub timezone: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub venue: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<String>,
+    pub address: Option<String>,
+    pub attendance_mode: String,
+    pub network_id: Option<NetworkId>,
+    pub series_number: Option<i32>,
+    pub parent_event_id: Option<EventId>,
+    pub chain_id: Option<ChainId>,
+    pub description: Option<String>,
+    pub topics: String,
+    pub links: String,
+    pub visibility: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: i32,
+}
+
+/// The columns a write sets; `None` clears a column.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+pub(super) struct EventColumns {
+    slug: String,
+    title: String,
+    kind: &'static str,
+    status: &'static str,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    start_time: Option<NaiveTime>,
+    end_time: Option<NaiveTime>,
+    timezone: String,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    venue: Option<String>,
+    city: Option<String>,
+    city_key: Option<String>,
+    country_code: Option<String>,
+    address: Option<String>,
+    attendance_mode: &'static str,
+    pub(super) network_id: Option<NetworkId>,
+    series_number: Option<i32>,
+    pub(super) parent_event_id: Option<EventId>,
+    description: Option<String>,
+    topics: String,
+    links: String,
+    visibility: &'static str,
+    search_text: String,
+    updated_at: Timestamp,
+}
+
+impl EventColumns {
+    /// The columns no index, unique constraint or trigger condition reads, with `updated_at`
+    /// (whose index is appended to): all an update writes when [`EventKeys`] are unchanged.
+    pub(super) fn payload(self) -> EventPayload {
+        EventPayload {
+            title: self.title,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            timezone: self.timezone,
+            city: self.city,
+            address: self.address,
+            attendance_mode: self.attendance_mode,
+            description: self.description,
+            topics: self.topics,
+            links: self.links,
+            search_text: self.search_text,
+            updated_at: self.updated_at,
+        }
+    }
+
+    /// Whether writing these columns would change any index entry of the row.
+    pub(super) fn same_keys(&self, keys: &EventKeys) -> bool {
+        self.slug == keys.slug
+            && self.kind == keys.kind
+            && self.status == keys.status
+            && self.start_date == keys.start_date
+            && self.end_date == keys.end_date
+            && self.starts_at == keys.starts_at
+            && self.ends_at == keys.ends_at
+            && self.visibility == keys.visibility
+            && self.country_code == keys.country_code
+            && self.city_key == keys.city_key
+            && self.venue == keys.venue
+            && self.network_id == keys.network_id
+            && self.series_number == keys.series_number
+            && self.parent_event_id == keys.parent_event_id
+    }
+}
+
+/// An event's columns that indexes, unique constraints and partial-index conditions read
+/// (SQLite: `events_*_idx`, migration 000006 on; the search trigger reads `starts_at` and
+/// `search_text`). SQLite rewrites the entry of every index that has a column in an
+/// `UPDATE`'s `SET` list, changed or not: setting them all cost about eight extra pages per
+/// update (each written to the WAL and synced), where a change of the description alone
+/// needs about two.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub(super) struct EventKeys {
+    slug: String,
+    kind: String,
+    status: String,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    visibility: String,
+    country_code: Option<String>,
+    city_key: Option<String>,
+    venue: Option<String>,
+    pub(super) network_id: Option<NetworkId>,
+    series_number: Option<i32>,
+    pub(super) parent_event_id: Option<EventId>,
+}
+
+/// See [`EventColumns::payload`]; one SQL text, so it is kept prepared like the full update.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = events, treat_none_as_null = true)]
+pub(super) struct EventPayload {
+    title: String,
+    start_time: Option<NaiveTime>,
+    end_time: Option<NaiveTime>,
+    timezone: String,
+    city: Option<String>,
+    address: Option<String>,
+    attendance_mode: &'static str,
+    description: Option<String>,
+    topics: String,
+    links: String,
+    search_text: String,
+    updated_at: Timestamp,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+pub(super) struct NewEventRow {
+    pub(super) id: EventId,
+    pub(super) created_at: Timestamp,
+    #[diesel(embed)]
+    pub(super) columns: EventColumns,
+}
+
+/// References of an event, resolved to ids.
+pub(super) struct Resolved {
+    pub(super) network_id: Option<NetworkId>,
+    pub(super) parent_event_id: Option<EventId>,
+    pub(super) organisers: Vec<(OrganisationId, OrganiserRole)>,
+    pub(super) participants: Vec<(Option<PersonId>, Option<OrganisationId>, ParticipantRole)>,
+}
+
+pub(super) fn columns(
+    event: &ValidEvent,
+    slug: String,
+    refs: &Resolved,
+    now: Timestamp,
+) -> EventColumns {
+    EventColumns {
+        slug,
+        title: event.title.clone(),
+        kind: event.kind.as_str(),
+        status: event.status.as_str(),
+        start_date: event.start_date,
+        end_date: event.end_date,
+        start_time: event.start_time.map(LocalTime::get),
+        end_time: event.end_time.map(LocalTime::get),
+        timezone: event.timezone.name().to_owned(),
+        starts_at: Timestamp::from(event.starts_at),
+        ends_at: Timestamp::from(event.ends_at),
+        venue: event.location.venue.clone(),
+        city: event.location.city.clone(),
+        city_key: event.city_key(),
+        country_code: event.location.country_code.as_ref().map(|c| c.to_string()),
+        address: event.location.address.clone(),
+        attendance_mode: event.attendance_mode.as_str(),
+        network_id: refs.network_id,
+        series_number: event.series_number,
+        parent_event_id: refs.parent_event_id,
+        description: event.description.clone(),
+        topics: serde_json::to_string(&event.topics).unwrap_or_else(|_| "[]".into()),
+        links: serde_json::to_string(&event.links).unwrap_or_else(|_| "[]".into()),
+        visibility: event.visibility.as_str(),
+        search_text: event.search_text(),
+        updated_at: now,
+    }
+}

@@ -1,0 +1,395 @@
+//! Writing events: resolving references, the rules that need the database, and
+//! create / update / delete.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{event_organisers, event_participants, event_topics, events};
+use crate::db::{AnyConnection, Timestamp};
+use crate::domain::event::{ParticipantRef, ValidEvent};
+use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
+use crate::ids::{ChainId, EventId, NetworkId};
+use crate::store::{choose_slug, lookup};
+
+use super::rows::*;
+use super::{delete_row, update_row};
+
+pub(super) fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Resolved, ApiError> {
+    let mut errors = Vec::new();
+    fn missing(errors: &mut Vec<FieldError>, field: String, what: &str, key: &str) {
+        errors.push(FieldError::new(field, format!("no {what} {key:?}")));
+    }
+    let network_id = match &event.network {
+        Some(key) => {
+            let found = lookup::network_id(conn, key)?;
+            if found.is_none() {
+                missing(&mut errors, "network_id".into(), "network", key);
+            }
+            found
+        }
+        None => None,
+    };
+    let parent_event_id = match &event.parent_event {
+        Some(key) => {
+            let found = lookup::event_id(conn, key)?;
+            if found.is_none() {
+                missing(&mut errors, "parent_event_id".into(), "event", key);
+            }
+            found
+        }
+        None => None,
+    };
+    let mut organisers = Vec::new();
+    for (i, (key, role)) in event.organisers.iter().enumerate() {
+        match lookup::organisation_id(conn, key)? {
+            Some(id) if organisers.contains(&(id, *role)) => errors.push(FieldError::new(
+                format!("organisers[{i}].organisation_id"),
+                "is listed twice with the same role",
+            )),
+            Some(id) => organisers.push((id, *role)),
+            None => missing(
+                &mut errors,
+                format!("organisers[{i}].organisation_id"),
+                "organisation",
+                key,
+            ),
+        }
+    }
+    let mut participants = Vec::new();
+    for (i, (who, role)) in event.participants.iter().enumerate() {
+        match who {
+            ParticipantRef::Person(key) => match lookup::person_id(conn, key)? {
+                Some(id) => participants.push((Some(id), None, *role)),
+                None => missing(
+                    &mut errors,
+                    format!("participants[{i}].person_id"),
+                    "person",
+                    key,
+                ),
+            },
+            ParticipantRef::Organisation(key) => match lookup::organisation_id(conn, key)? {
+                Some(id) => participants.push((None, Some(id), *role)),
+                None => missing(
+                    &mut errors,
+                    format!("participants[{i}].organisation_id"),
+                    "organisation",
+                    key,
+                ),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(Resolved {
+            network_id,
+            parent_event_id,
+            organisers,
+            participants,
+        })
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// `(network, series_number)` is unique, and series numbers rise with start dates.
+pub(super) fn check_series(
+    conn: &mut AnyConnection,
+    this: EventId,
+    network_id: NetworkId,
+    number: i32,
+    starts_at: Timestamp,
+) -> Result<(), ApiError> {
+    // The rule holds for the stored series, so only the neighbours in number need checking:
+    // three index lookups on (network_id, series_number), however long the series.
+    let numbered = || {
+        events::table
+            .filter(events::network_id.eq(network_id))
+            .filter(events::id.ne(this))
+            .select((
+                events::id,
+                events::series_number.assume_not_null(),
+                events::starts_at,
+                events::slug,
+            ))
+            .into_boxed()
+    };
+    let same: Option<(EventId, i32, Timestamp, String)> = numbered()
+        .filter(events::series_number.eq(number))
+        .first(conn)
+        .optional()?;
+    if let Some((id, _, _, slug)) = same {
+        return Err(ApiError::violations(vec![RuleViolation::new(
+            "series_unique",
+            vec![RecordRef::new("event", id, slug.as_str())],
+            format!("event {slug:?} is already number {number} of this network's series"),
+        )]));
+    }
+    let previous: Option<(EventId, i32, Timestamp, String)> = numbered()
+        .filter(events::series_number.lt(number))
+        .order(events::series_number.desc())
+        .first(conn)
+        .optional()?;
+    let next: Option<(EventId, i32, Timestamp, String)> = numbered()
+        .filter(events::series_number.gt(number))
+        .order(events::series_number.asc())
+        .first(conn)
+        .optional()?;
+    let out_of_order = previous
+        .filter(|(_, _, starts, _)| *starts > starts_at)
+        .or(next.filter(|(_, _, starts, _)| *starts < starts_at));
+    if let Some((id, n, _, slug)) = out_of_order {
+        return Err(ApiError::violations(vec![RuleViolation::new(
+            "series_order",
+            vec![RecordRef::new("event", id, slug.as_str())],
+            format!(
+                "number {number} would {} number {n} ({slug:?}); series numbers rise with start dates",
+                if n < number {
+                    "start before"
+                } else {
+                    "start after"
+                }
+            ),
+        )]));
+    }
+    Ok(())
+}
+
+/// A parent may not be the event itself or one of its own sessions.
+pub(super) fn check_parent(
+    conn: &mut AnyConnection,
+    this: EventId,
+    parent: EventId,
+) -> Result<(), ApiError> {
+    let mut current = Some(parent);
+    let mut steps = 0;
+    while let Some(id) = current {
+        if id == this {
+            return Err(ApiError::rule(
+                "parent_cycle",
+                lookup::event_refs(conn, &[this, parent])?,
+                "an event cannot be a session of itself or of one of its own sessions",
+            ));
+        }
+        steps += 1;
+        if steps > 64 {
+            return Err(ApiError::rule(
+                "parent_depth",
+                lookup::event_refs(conn, &[parent])?,
+                "events nest at most 64 levels deep",
+            ));
+        }
+        current = events::table
+            .filter(events::id.eq(id))
+            .select(events::parent_event_id)
+            .first::<Option<EventId>>(conn)
+            .optional()?
+            .flatten();
+    }
+    Ok(())
+}
+
+pub(super) fn check_rules(
+    conn: &mut AnyConnection,
+    id: EventId,
+    event: &ValidEvent,
+) -> Result<(Resolved, String), ApiError> {
+    let refs = resolve(conn, event)?;
+    let slug = choose_slug(
+        conn,
+        "event",
+        event.slug.as_ref(),
+        &event.title,
+        |conn, slug| {
+            Ok(crate::native!(conn, |c| diesel::select(
+                diesel::dsl::exists(
+                    events::table
+                        .filter(events::slug.eq(slug))
+                        .filter(events::id.ne(id)),
+                )
+            )
+            .get_result(c))?)
+        },
+    )?;
+    if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
+        check_series(
+            conn,
+            id,
+            network_id,
+            number,
+            Timestamp::from(event.starts_at),
+        )?;
+    }
+    if let Some(parent) = refs.parent_event_id {
+        check_parent(conn, id, parent)?;
+    }
+    Ok((refs, slug))
+}
+
+/// Writes an event's topics, organisers and participants; `replacing` the ones it had (an
+/// update), or for a new event, which has none.
+pub(super) fn write_relations(
+    conn: &mut AnyConnection,
+    id: EventId,
+    event: &ValidEvent,
+    refs: &Resolved,
+    replacing: bool,
+) -> Result<(), ApiError> {
+    if replacing {
+        crate::native!(conn, |c| diesel::delete(
+            event_topics::table.filter(event_topics::event_id.eq(id))
+        )
+        .execute(c))?;
+        crate::native!(conn, |c| diesel::delete(
+            event_organisers::table.filter(event_organisers::event_id.eq(id))
+        )
+        .execute(c))?;
+        crate::native!(conn, |c| diesel::delete(
+            event_participants::table.filter(event_participants::event_id.eq(id))
+        )
+        .execute(c))?;
+    }
+    // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
+    for topic in event.topic_keys() {
+        crate::native!(conn, |c| diesel::insert_into(event_topics::table)
+            .values((
+                event_topics::event_id.eq(id),
+                event_topics::topic_key.eq(topic),
+                event_topics::starts_at.eq(Some(Timestamp::from(event.starts_at))),
+                event_topics::ends_at.eq(Some(Timestamp::from(event.ends_at))),
+            ))
+            .execute(c))?;
+    }
+    for (position, (organisation_id, role)) in refs.organisers.iter().enumerate() {
+        crate::native!(conn, |c| diesel::insert_into(event_organisers::table)
+            .values((
+                event_organisers::event_id.eq(id),
+                event_organisers::organisation_id.eq(*organisation_id),
+                event_organisers::role.eq(role.as_str()),
+                event_organisers::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                event_organisers::starts_at.eq(Some(Timestamp::from(event.starts_at))),
+                event_organisers::ends_at.eq(Some(Timestamp::from(event.ends_at))),
+            ))
+            .execute(c))?;
+    }
+    for (position, (person_id, organisation_id, role)) in refs.participants.iter().enumerate() {
+        crate::native!(conn, |c| diesel::insert_into(event_participants::table)
+            .values((
+                event_participants::event_id.eq(id),
+                event_participants::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                event_participants::person_id.eq(*person_id),
+                event_participants::organisation_id.eq(*organisation_id),
+                event_participants::role.eq(role.as_str()),
+                event_participants::starts_at.eq(Some(Timestamp::from(event.starts_at))),
+                event_participants::ends_at.eq(Some(Timestamp::from(event.ends_at))),
+            ))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Stores a new event; call inside a write transaction.
+pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, ApiError> {
+    let id = EventId::generate();
+    let now = Timestamp::now();
+    let (refs, slug) = check_rules(conn, id, event)?;
+    crate::native!(conn, |c| diesel::insert_into(events::table)
+        .values(NewEventRow {
+            id,
+            created_at: now,
+            columns: columns(event, slug, &refs, now),
+        })
+        .execute(c))?;
+    write_relations(conn, id, event, &refs, false)?;
+    Ok(id)
+}
+
+/// Replaces an event's content if it is still at `version`; call inside a write transaction.
+/// Given `before` (the event at `version`), its topics, organisers and participants are written
+/// only if they changed (their rows carry the event's start and end).
+pub fn update(
+    conn: &mut AnyConnection,
+    id: EventId,
+    version: i32,
+    event: &ValidEvent,
+    before: Option<&ValidEvent>,
+) -> Result<(), ApiError> {
+    let now = Timestamp::now();
+    let (refs, slug) = check_rules(conn, id, event)?;
+    let columns = columns(event, slug, &refs, now);
+    // The row's keys and chain as stored: a missing row fails the versioned update (412).
+    let stored: Option<(EventKeys, Option<ChainId>)> = crate::native!(conn, |c| events::table
+        .filter(events::id.eq(id))
+        .select((EventKeys::as_select(), events::chain_id))
+        .first(c)
+        .optional())?;
+    let chain = stored.as_ref().and_then(|(_, chain)| *chain);
+    match stored {
+        Some((keys, _)) if columns.same_keys(&keys) => {
+            update_payload(conn, id, version, columns.payload())?;
+        }
+        _ => update_row(conn, id, version, columns)?,
+    }
+    let same_relations = before.is_some_and(|before| {
+        before.starts_at == event.starts_at
+            && before.ends_at == event.ends_at
+            && before.organisers == event.organisers
+            && before.participants == event.participants
+            && before.topic_keys() == event.topic_keys()
+    });
+    if !same_relations {
+        write_relations(conn, id, event, &refs, true)?;
+    }
+    match chain {
+        Some(chain_id) => crate::store::chains::enforce(conn, chain_id),
+        None => Ok(()),
+    }
+}
+
+/// Deletes an event nothing refers to; call inside a write transaction.
+pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {
+    let sessions: Vec<(EventId, String)> = events::table
+        .filter(events::parent_event_id.eq(id))
+        .select((events::id, events::slug))
+        .limit(20)
+        .load(conn)?;
+    if !sessions.is_empty() {
+        let slugs: Vec<&str> = sessions.iter().map(|(_, s)| s.as_str()).collect();
+        return Err(ApiError::rule(
+            "still_referenced",
+            sessions
+                .iter()
+                .map(|(id, slug)| RecordRef::new("event", id, slug.as_str()))
+                .collect(),
+            format!("sessions of this event refer to it: {}", slugs.join(", ")),
+        ));
+    }
+    let chain: Option<ChainId> = events::table
+        .filter(events::id.eq(id))
+        .select(events::chain_id)
+        .first(conn)?;
+    if let Some(chain_id) = chain {
+        return Err(ApiError::rule(
+            "still_referenced",
+            lookup::chain_refs(conn, &[chain_id])?,
+            "the event is in a chain; remove it from the chain first",
+        ));
+    }
+    delete_row(conn, id, version)
+}
+
+/// [`update_row`] for an update that leaves the row's [`EventKeys`] as they are.
+pub(super) fn update_payload(
+    conn: &mut AnyConnection,
+    id: EventId,
+    version: i32,
+    payload: EventPayload,
+) -> Result<(), ApiError> {
+    let changed = crate::db::KeptUpdate::new(
+        events::table,
+        (payload, events::version.eq(events::version + 1)),
+        events::id.eq(id).and(events::version.eq(version)),
+    )
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    Ok(())
+}

@@ -356,11 +356,6 @@ pub struct EventResponse {
     pub visibility: Visibility,
     /// The event's place in its chain of back-to-back events; `null` when it is in none.
     pub chain: Option<ChainPosition>,
-    /// Only in create and update responses: scheduling conflicts this event now has (a
-    /// warning, not a refusal; at most 20, earliest first). Absent when there are none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<crate::store::conflicts::Conflict>>)]
-    pub warnings: Option<()>,
     /// When the event was created (RFC 3339, UTC); read-only.
     #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
@@ -1567,7 +1562,6 @@ pub fn load_details(
                 visibility: Visibility::parse(&row.visibility)
                     .ok_or_else(|| stored("visibility", &row.visibility))?,
                 chain: chain_positions.get(&id).cloned(),
-                warnings: None,
                 created_at: row.created_at.get(),
                 updated_at: row.updated_at.get(),
                 version: row.version,
@@ -2061,7 +2055,7 @@ pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(),
     delete_row(conn, id, version)
 }
 
-versioned_rows!(events, EventId, EventColumns);
+versioned_rows!(events, EventId, EventColumns, EventResponse);
 
 /// [`update_row`] for an update that leaves the row's [`EventKeys`] as they are.
 fn update_payload(
@@ -2091,20 +2085,14 @@ impl Resource for Events {
     type Input = EventInput;
     type Valid = ValidEvent;
     type Response = EventResponse;
+    type Warning = crate::store::conflicts::Conflict;
 
     fn validate(input: EventInput) -> Result<ValidEvent, Vec<FieldError>> {
         input.validate()
     }
 
-    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        match lookup::event_id(conn, key)? {
-            Some(id) => lock_row(conn, id),
-            None => Ok(()),
-        }
-    }
-
-    fn claim(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, id, version)
+    fn find(conn: &mut AnyConnection, key: &str) -> Result<Option<EventId>, ApiError> {
+        lookup::event_id(conn, key)
     }
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
@@ -2131,29 +2119,17 @@ impl Resource for Events {
 
     const HAS_WARNINGS: bool = true;
 
+    /// The scheduling conflicts the event now has.
     fn warnings(
         conn: &mut AnyConnection,
         id: EventId,
         viewer: Viewer,
-    ) -> Result<Vec<serde_json::Value>, ApiError> {
-        crate::store::conflicts::for_event(conn, id, viewer)?
-            .iter()
-            .map(|c| serde_json::to_value(c).map_err(ApiError::internal))
-            .collect()
-    }
-
-    fn id(response: &EventResponse) -> EventId {
-        response.id
-    }
-
-    fn version(response: &EventResponse) -> i32 {
-        response.version
+    ) -> Result<Vec<crate::store::conflicts::Conflict>, ApiError> {
+        crate::store::conflicts::for_event(conn, id, viewer)
     }
 }
 
 impl TopLevel for Events {
-    const COLLECTION: &'static str = "/api/v1/events";
-
     fn create(conn: &mut AnyConnection, valid: &ValidEvent) -> Result<EventId, ApiError> {
         create(conn, valid)
     }

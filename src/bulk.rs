@@ -33,7 +33,7 @@ use crate::store::memberships;
 use crate::store::networks::Networks;
 use crate::store::organisations::Organisations;
 use crate::store::people::People;
-use crate::store::resource::{Resource, TopLevel};
+use crate::store::resource::{Resource, TopLevel, Versioned};
 
 use export::all_members;
 pub use export::{export, export_json};
@@ -248,8 +248,8 @@ fn store_record<R: TopLevel>(
             reconcile_members(conn, &id.to_string(), key, item.members.as_deref())?;
             return Ok(Stored::Created);
         };
-        let id = R::id(existing);
-        R::update(conn, id, R::version(existing), valid, None)?;
+        let id = existing.id();
+        R::update(conn, id, existing.version(), valid, None)?;
         let after = R::get(conn, key, Viewer::WRITER)?;
         let record_changed = comparable(&after) != comparable(existing);
         let (stored_fields, file_fields) = (input_json::<R>(existing)?, input_json::<R>(&after)?);

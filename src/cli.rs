@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::configuration::{CreateTokenArgs, TokenCommand};
-use crate::db::{Database, write_transaction};
+use crate::db::{Database, Timestamp, write_transaction};
 use crate::domain::enums::Role;
-use crate::routes::access::end_of_day;
+use crate::domain::time::end_of_day;
 use crate::store::audit::{self, Actor};
 use crate::store::tokens::{self, TokenResponse};
 
@@ -31,7 +31,9 @@ pub fn token(db: &Database, command: TokenCommand) -> Result<(String, Option<Str
             ..
         }) => {
             let expires_at = match expires {
-                Some(day) => Some(end_of_day(day).ok_or_else(|| format!("{day} is too far"))?),
+                Some(day) => Some(Timestamp::from(
+                    end_of_day(day).ok_or_else(|| format!("{day} is too far"))?,
+                )),
                 None => None,
             };
             let created = write_transaction(conn, |conn| {
@@ -168,8 +170,7 @@ mod tests {
 
     #[test]
     fn the_token_table_has_a_header_and_aligned_columns() {
-        let midnight = end_of_day(chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap_or_default())
-            .map(|i| i.get());
+        let midnight = end_of_day(chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap_or_default());
         let table = token_table(&[
             token("ci", midnight, true),
             token("a longer name", None, false),

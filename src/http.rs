@@ -1,12 +1,11 @@
-//! HTTP mechanics every resource shares: JSON bodies and their errors, merge patches, ETags
-//! and conditional requests.
+//! HTTP mechanics every resource shares: JSON bodies and their errors, merge patches, and
+//! conditional requests on ETags (which [`crate::representation`] computes).
 
 use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, FieldError};
 use crate::field_errors;
@@ -124,12 +123,6 @@ pub fn merge_patch(
     Ok(document)
 }
 
-/// A strong ETag over the exact representation.
-pub fn etag_of(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    format!("\"{}\"", hex::encode(&digest[..12]))
-}
-
 fn header_lists(req: &HttpRequest, name: header::HeaderName) -> Option<Vec<String>> {
     let values: Vec<String> = req
         .headers()
@@ -165,25 +158,6 @@ impl IfMatch {
     }
 }
 
-/// A single-resource JSON response with its ETag; 304 when `If-None-Match` names it.
-pub fn single(req: &HttpRequest, status: StatusCode, value: &impl Serialize) -> HttpResponse {
-    single_with_warnings(req, status, value, &[])
-}
-
-/// Like [`single`], with `warnings` added to the body of a write's response. The ETag is that
-/// of the representation alone, as a later `GET` returns it.
-pub fn single_with_warnings(
-    req: &HttpRequest,
-    status: StatusCode,
-    value: &impl Serialize,
-    warnings: &[serde_json::Value],
-) -> HttpResponse {
-    match representation(value, warnings) {
-        Ok((body, etag)) => with_etag(req, status, body, &etag),
-        Err(e) => actix_web::ResponseError::error_response(&e),
-    }
-}
-
 /// A response whose body has the ETag `etag`; 304 for a `GET` whose `If-None-Match` names it.
 pub fn with_etag(
     req: &HttpRequest,
@@ -207,29 +181,6 @@ pub fn with_etag(
         .body(body)
 }
 
-/// The body of a write's response (with `warnings` when there are any) and the ETag of the
-/// representation alone, as a later `GET` returns it.
-pub fn representation(
-    value: &impl Serialize,
-    warnings: &[serde_json::Value],
-) -> Result<(String, String), ApiError> {
-    let mut body = serde_json::to_string(value).map_err(ApiError::internal)?;
-    let etag = etag_of(body.as_bytes());
-    add_warnings(&mut body, warnings)?;
-    Ok((body, etag))
-}
-
-/// Adds `warnings` (when there are any) as the last member of the JSON object `body`.
-pub fn add_warnings(body: &mut String, warnings: &[serde_json::Value]) -> Result<(), ApiError> {
-    if !warnings.is_empty() && body.ends_with('}') {
-        body.pop();
-        body.push_str(",\"warnings\":");
-        body.push_str(&serde_json::to_string(warnings).map_err(ApiError::internal)?);
-        body.push('}');
-    }
-    Ok(())
-}
-
 /// A collection response (no ETag: lists change with every write anywhere).
 pub fn collection(value: &impl Serialize) -> HttpResponse {
     match serde_json::to_vec(value) {
@@ -238,13 +189,6 @@ pub fn collection(value: &impl Serialize) -> HttpResponse {
             .body(body),
         Err(e) => actix_web::ResponseError::error_response(&ApiError::internal(e)),
     }
-}
-
-/// The ETag of a representation, for `If-Match` checks before a write.
-pub fn etag_of_value(value: &impl Serialize) -> Result<String, ApiError> {
-    serde_json::to_vec(value)
-        .map(|body| etag_of(&body))
-        .map_err(ApiError::internal)
 }
 
 #[cfg(test)]

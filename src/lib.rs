@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod openapi;
 pub mod rate_limit;
+pub mod representation;
 pub mod request_line;
 pub mod routes;
 pub mod startup;

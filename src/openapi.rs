@@ -2,11 +2,14 @@
 
 use actix_web::App;
 use utoipa::OpenApi;
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{ArrayBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa_actix_web::AppExt;
+
+use crate::store::events::Events;
+use crate::store::resource::Resource;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -60,6 +63,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
             .build(),
     ]);
     declare_security(&mut doc);
+    document_event_warnings(&mut doc);
     if let Some(components) = doc.components.as_mut() {
         for schema in components.schemas.values_mut() {
             hoist_nullable_descriptions(schema);
@@ -94,6 +98,37 @@ fn hoist_nullable_descriptions(schema: &mut RefOr<Schema>) {
             .for_each(hoist_nullable_descriptions),
         _ => {}
     }
+}
+
+/// What a create or update response of an event lists in `warnings`.
+const EVENT_WARNINGS: &str = "Only in create and update responses: scheduling conflicts this \
+event now has (a\nwarning, not a refusal; at most 20, earliest first). Absent when there are none.";
+
+/// A create or update response of an event is the event followed by `warnings`, the
+/// [`Resource::Warning`]s of the write (see [`crate::representation::written`]). The read model
+/// has no such member, so the event's one schema, which documents both responses, gets it
+/// here: after `chain`, nullable, as clients have always read it.
+fn document_event_warnings(doc: &mut utoipa::openapi::OpenApi) {
+    let Some(RefOr::T(Schema::Object(event))) = doc
+        .components
+        .as_mut()
+        .and_then(|components| components.schemas.get_mut("EventResponse"))
+    else {
+        return;
+    };
+    let warning = <<Events as Resource>::Warning as utoipa::ToSchema>::name();
+    let warnings = ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(Ref::from_schema_name(warning))
+        .description(Some(EVENT_WARNINGS))
+        .build();
+    let at = event
+        .properties
+        .get_index_of("chain")
+        .map_or(event.properties.len(), |chain| chain + 1);
+    event
+        .properties
+        .shift_insert(at, "warnings".to_owned(), warnings.into());
 }
 
 /// The document as committed in `openapi/openapi.json`.

@@ -46,6 +46,19 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+impl AnyConnection {
+    /// Whether another writer's transaction can run between this one's reads and writes. On
+    /// PostgreSQL they can, so a read-modify-write first takes its row's lock. A SQLite write
+    /// transaction holds the database's one write lock from its start (`BEGIN IMMEDIATE`, or
+    /// the writer's batch): nothing can come between.
+    pub fn interleaves_writes(&self) -> bool {
+        match self {
+            AnyConnection::Postgresql(_) => true,
+            AnyConnection::Sqlite(_) => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

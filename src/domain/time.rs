@@ -13,6 +13,14 @@ pub fn rfc3339_micros(instant: DateTime<Utc>) -> String {
     instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// The first instant after `day` (UTC): when something that lasts through `day` ends (a token
+/// that works through its last day). `None` past the last date chrono knows.
+pub fn end_of_day(day: NaiveDate) -> Option<DateTime<Utc>> {
+    let next = day.succ_opt()?;
+    Utc.from_local_datetime(&next.and_time(NaiveTime::MIN))
+        .single()
+}
+
 /// `#[serde(with = "crate::domain::time::instant")]` on a `DateTime<Utc>` response field.
 pub mod instant {
     use chrono::{DateTime, Utc};

@@ -9,14 +9,13 @@ use actix_web::middleware::Next;
 use actix_web::{
     FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, delete, get, post, web,
 };
-use chrono::{NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::{Database, Timestamp};
 use crate::domain::enums::Role;
 use crate::domain::text;
-use crate::domain::time::date_serde;
+use crate::domain::time::{date_serde, end_of_day};
 use crate::error::{ApiError, FieldError, responses};
 use crate::http;
 use crate::routes::{params, rest};
@@ -163,7 +162,7 @@ impl CreateTokenRequest {
     fn validate(self) -> Result<(String, Role, Option<Timestamp>), Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = text::required_line("name", &self.name, 100, &mut errors);
-        let expires_at = self.expires_on.and_then(end_of_day);
+        let expires_at = self.expires_on.and_then(end_of_day).map(Timestamp::from);
         if expires_at.is_some_and(|e| e <= Timestamp::now()) {
             errors.push(FieldError::new("expires_on", "must not be in the past"));
         }
@@ -173,14 +172,6 @@ impl CreateTokenRequest {
             Err(errors)
         }
     }
-}
-
-/// The instant a token that works through `day` (UTC) stops working.
-pub fn end_of_day(day: chrono::NaiveDate) -> Option<Timestamp> {
-    let next = day.succ_opt()?;
-    Utc.from_local_datetime(&next.and_time(NaiveTime::MIN))
-        .single()
-        .map(Timestamp::from)
 }
 
 /// Create a token (admin)

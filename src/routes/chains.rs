@@ -10,12 +10,14 @@ use crate::domain::chain::ChainInput;
 use crate::domain::enums::Role;
 use crate::error::{ApiError, responses};
 use crate::http;
+use crate::representation;
 use crate::routes::{Caller, params, rest};
 use crate::store::Viewer;
 use crate::store::audit;
 use crate::store::chains::{self as store, ChainFilter, ChainPage, ChainResponse, Chains};
 use crate::store::conflicts::{self, Conflict};
 use crate::store::idempotency::StoredResponse;
+use crate::store::resource::Resource;
 
 rest::crud_handlers! {
     resource: Chains,
@@ -132,7 +134,7 @@ pub async fn add_chain_event(
     let key = path.into_inner();
     rest::post_once(&req, &db, &caller, &body, move |conn| {
         let event_id = store::add_event(conn, &key, input.event_id.trim())?;
-        let chain = store::get(conn, &key, Viewer::WRITER)?;
+        let chain = Chains::get(conn, &key, Viewer::WRITER)?;
         let changes = serde_json::json!({"event_id": event_id});
         audit::record(
             conn,
@@ -142,7 +144,7 @@ pub async fn add_chain_event(
             &chain.id.to_string(),
             &changes,
         )?;
-        let (body, etag) = http::representation(&chain, &[])?;
+        let (body, etag) = representation::of(&chain)?;
         Ok(StoredResponse {
             status: 200,
             location: None,

@@ -4,20 +4,14 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use crate::cache::{Entry, Representations};
-use crate::db::{AnyConnection, Database, Timestamp};
+use crate::cache::Representations;
+use crate::db::{Database, Timestamp};
 use crate::domain::enums::{EventKind, EventStatus};
 use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
+use crate::representation;
 use crate::routes::{Caller, params, rest};
-use crate::store::Viewer;
-use crate::store::events::{
-    self as store, EventFilter, EventPage, EventResponse, EventSort, Events,
-};
-use crate::store::resource::Resource;
+use crate::store::events::{EventFilter, EventPage, EventResponse, EventSort, Events};
 
 /// Filters and paging of the event list. Dates are local to each event. Filters combine with
 /// AND; those that name a record (network, organisation, person, chain) take its id or slug.
@@ -165,75 +159,11 @@ pub async fn list_events(
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
     let body = db
-        .run(move |conn| page_body(conn, &cache, &filter, viewer))
+        .run(move |conn| representation::event_page(conn, &cache, &filter, viewer))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
-}
-
-/// One page of events, serialised as an [`EventPage`]: the rows come from the database, each
-/// item's representation from the cache while it is current (the same entry `GET
-/// /events/{id}` answers with), the others are read in one batch and kept.
-pub fn page_body(
-    conn: &mut AnyConnection,
-    cache: &Representations,
-    filter: &EventFilter,
-    viewer: Viewer,
-) -> Result<Vec<u8>, ApiError> {
-    let store::ListedRows {
-        rows,
-        next_cursor,
-        generation,
-    } = store::list_rows(conn, filter, viewer, Some(&cache.long_events))?;
-    let keys: Vec<String> = rows.iter().map(|row| row.id.0.to_string()).collect();
-    let mut items: Vec<Option<Arc<Entry>>> = keys
-        .iter()
-        .map(|key| cache.get(Events::NAME, key, viewer, generation))
-        .collect();
-    let missing: Vec<_> = rows
-        .iter()
-        .zip(&items)
-        .filter(|(_, item)| item.is_none())
-        .map(|(row, _)| row.id)
-        .collect();
-    if !missing.is_empty() {
-        let rows = store::rows_by_id(conn, &missing)?;
-        let mut fresh: HashMap<String, EventResponse> = store::load_details(conn, rows, viewer)?
-            .into_iter()
-            .map(|event| (event.id.0.to_string(), event))
-            .collect();
-        for (slot, key) in items.iter_mut().zip(&keys) {
-            // An event deleted since the page's rows were read is left out.
-            if slot.is_some() {
-                continue;
-            }
-            let Some(record) = fresh.remove(key) else {
-                continue;
-            };
-            *slot = Some(rest::keep(
-                cache,
-                Events::NAME,
-                key,
-                viewer,
-                generation,
-                &record,
-            )?);
-        }
-    }
-    let items: Vec<Arc<Entry>> = items.into_iter().flatten().collect();
-    let mut body = Vec::with_capacity(items.iter().map(|e| e.body.len() + 1).sum::<usize>() + 96);
-    body.extend_from_slice(b"{\"items\":[");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(&item.body);
-    }
-    body.extend_from_slice(b"],\"next_cursor\":");
-    serde_json::to_writer(&mut body, &next_cursor).map_err(ApiError::internal)?;
-    body.push(b'}');
-    Ok(body)
 }
 
 rest::crud_handlers! {

@@ -14,11 +14,14 @@ use actix_web::http::Method;
 
 pub use access::Caller;
 
+/// The path every resource's routes live under.
+pub const PREFIX: &str = "/api/v1";
+
 /// Registers every documented route.
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(utoipa_actix_web::scope::scope("/api/v1").configure(|api| {
+        .service(utoipa_actix_web::scope::scope(PREFIX).configure(|api| {
             events::configure(api);
             organisations::configure(api);
             networks::configure(api);

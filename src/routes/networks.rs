@@ -11,6 +11,7 @@ use crate::domain::enums::{MembershipRole, Role};
 use crate::domain::organisation::{MembershipInput, NetworkInput};
 use crate::error::{ApiError, responses};
 use crate::http;
+use crate::representation;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::audit;
@@ -22,6 +23,7 @@ use crate::store::memberships::{
 use crate::store::networks::{
     self as store, NetworkFilter, NetworkPage, NetworkResponse, Networks,
 };
+use crate::store::resource::Resource;
 
 rest::crud_handlers! {
     resource: Networks,
@@ -119,7 +121,7 @@ pub async fn network_meetings(
             if filter.sort == EventSort::Updated {
                 filter.sort = EventSort::Start;
             }
-            crate::routes::events::page_body(conn, &cache, &filter, viewer)
+            representation::event_page(conn, &cache, &filter, viewer)
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -226,8 +228,8 @@ pub async fn add_member(
     let key = path.into_inner();
     rest::post_once(&req, &db, &caller, &body, move |conn| {
         let created = member_store::add_member(conn, &key, &valid)?;
-        let changes = serde_json::to_value(member_store::member_as_input(&created))
-            .map_err(ApiError::internal)?;
+        let changes =
+            serde_json::to_value(Memberships::as_input(&created)).map_err(ApiError::internal)?;
         audit::record(
             conn,
             &actor,
@@ -236,7 +238,7 @@ pub async fn add_member(
             &created.id.to_string(),
             &changes,
         )?;
-        let (body, etag) = http::representation(&created, &[])?;
+        let (body, etag) = representation::of(&created)?;
         Ok(StoredResponse {
             status: 201,
             location: Some(format!(
@@ -282,7 +284,7 @@ pub async fn get_member(
     let entry = db
         .run(move |conn| {
             let id = member_store::membership_id(conn, &network, &id)?;
-            rest::representation::<Memberships>(conn, &cache, &id.to_string(), viewer)
+            representation::cached::<Memberships>(conn, &cache, &id.to_string(), viewer)
         })
         .await?;
     Ok(http::with_etag(

@@ -5,19 +5,18 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use std::sync::Arc;
-
-use crate::cache::{Entry, Representations};
+use crate::cache::Representations;
 use crate::db::{self, AnyConnection, Database};
 use crate::domain::enums::Role;
 use crate::error::ApiError;
 use crate::http;
-use crate::routes::Caller;
+use crate::representation;
+use crate::routes::{Caller, PREFIX};
 use crate::store::Viewer;
 use crate::store::audit;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, IdempotentRequest, StoredResponse};
-use crate::store::resource::{Resource, TopLevel};
+use crate::store::resource::{Resource, TopLevel, Versioned};
 
 fn json_of(value: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value).map_err(ApiError::internal)
@@ -35,22 +34,6 @@ pub async fn post_once<F>(
 where
     F: FnOnce(&mut AnyConnection) -> Result<StoredResponse, ApiError> + Send + 'static,
 {
-    let (response, replayed) = post_once_stored(req, db, caller, body, work).await?;
-    Ok(stored_response(response, replayed))
-}
-
-/// [`post_once`] before the response is built: the stored response, and whether it was a
-/// replay.
-async fn post_once_stored<F>(
-    req: &HttpRequest,
-    db: &Database,
-    caller: &Caller,
-    body: &[u8],
-    work: F,
-) -> Result<(StoredResponse, bool), ApiError>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<StoredResponse, ApiError> + Send + 'static,
-{
     let request = match req.headers().get("idempotency-key") {
         None => None,
         Some(value) => Some(IdempotentRequest::new(
@@ -60,19 +43,21 @@ where
             body,
         )?),
     };
-    db.write(move |conn| {
-        if let Some(request) = &request
-            && let Some(stored) = idempotency::replay(conn, request)?
-        {
-            return Ok((stored, true));
-        }
-        let response = work(conn)?;
-        if let Some(request) = &request {
-            idempotency::remember(conn, request, &response)?;
-        }
-        Ok((response, false))
-    })
-    .await
+    let (response, replayed) = db
+        .write(move |conn| {
+            if let Some(request) = &request
+                && let Some(stored) = idempotency::replay(conn, request)?
+            {
+                return Ok((stored, true));
+            }
+            let response = work(conn)?;
+            if let Some(request) = &request {
+                idempotency::remember(conn, request, &response)?;
+            }
+            Ok((response, false))
+        })
+        .await?;
+    Ok(stored_response(response, replayed))
 }
 
 fn stored_response(response: StoredResponse, replayed: bool) -> HttpResponse {
@@ -96,7 +81,7 @@ fn stored_response(response: StoredResponse, replayed: bool) -> HttpResponse {
 async fn warnings_after_commit<R: Resource>(
     db: &Database,
     id: R::Id,
-) -> Result<Vec<serde_json::Value>, ApiError> {
+) -> Result<Vec<R::Warning>, ApiError> {
     if !R::HAS_WARNINGS {
         return Ok(Vec::new());
     }
@@ -124,52 +109,59 @@ where
     }
 }
 
+/// Creates a record posted to `collection` (its path below [`PREFIX`]: `/events`).
 pub async fn create<R: TopLevel>(
     req: HttpRequest,
     db: web::Data<Database>,
     body: web::Bytes,
     caller: Caller,
+    collection: &'static str,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Editor)?;
     let valid = http::parse_valid(http::json_body(&req, &body)?, R::validate)?;
-    // A replayed response must be the first one, warnings included: with an Idempotency-Key
-    // the warnings are part of the stored response, read inside the write.
-    let keyed = req.headers().contains_key("idempotency-key");
-    let (mut response, replayed) = post_once_stored(&req, &db, &caller, &body, move |conn| {
-        let id = R::create(conn, &valid)?;
-        let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
-        let warnings = if keyed {
-            R::warnings(conn, id, Viewer::WRITER)?
-        } else {
-            Vec::new()
-        };
-        audit::record(
-            conn,
-            &actor,
-            "create",
-            R::NAME,
-            &id.to_string(),
-            &json_of(&R::as_input(&created))?,
-        )?;
-        let (body, etag) = http::representation(&created, &warnings)?;
-        Ok(StoredResponse {
-            status: 201,
-            location: Some(format!("{}/{}", R::COLLECTION, id)),
-            etag: Some(etag),
-            body,
+    let location = move |id: R::Id| format!("{PREFIX}{collection}/{id}");
+    if req.headers().contains_key("idempotency-key") {
+        // A replayed response must be the first one, warnings included: with an
+        // Idempotency-Key the warnings are part of the stored response, read inside the write.
+        return post_once(&req, &db, &caller, &body, move |conn| {
+            let created = insert::<R>(conn, &valid, &actor)?;
+            let id = created.id();
+            let warnings = R::warnings(conn, id, Viewer::WRITER)?;
+            let (body, etag) = representation::written(&created, &warnings)?;
+            Ok(StoredResponse {
+                status: 201,
+                location: Some(location(id)),
+                etag: Some(etag),
+                body,
+            })
         })
-    })
-    .await?;
-    if !keyed && let Some(location) = &response.location {
-        let id = location
-            .rsplit('/')
-            .next()
-            .and_then(|id| id.parse::<R::Id>().ok())
-            .ok_or_else(|| ApiError::internal("a created record without an id"))?;
-        let warnings = warnings_after_commit::<R>(&db, id).await?;
-        http::add_warnings(&mut response.body, &warnings)?;
+        .await;
     }
-    Ok(stored_response(response, replayed))
+    let created = db
+        .write(move |conn| insert::<R>(conn, &valid, &actor))
+        .await?;
+    let warnings = warnings_after_commit::<R>(&db, created.id()).await?;
+    let (body, etag) = representation::written(&created, &warnings)?;
+    let response = StoredResponse {
+        status: 201,
+        location: Some(location(created.id())),
+        etag: Some(etag),
+        body,
+    };
+    Ok(stored_response(response, false))
+}
+
+/// Stores a new record and audits its creation; returns it as read back.
+fn insert<R: TopLevel>(
+    conn: &mut AnyConnection,
+    valid: &R::Valid,
+    actor: &Actor,
+) -> Result<R::Response, ApiError> {
+    let id = R::create(conn, valid)?;
+    let created = R::get(conn, &id.to_string(), Viewer::WRITER)?;
+    let fields = json_of(&R::as_input(&created))?;
+    audit::record(conn, actor, "create", R::NAME, &id.to_string(), &fields)?;
+    Ok(created)
 }
 
 pub async fn get<R: Resource>(
@@ -181,7 +173,7 @@ pub async fn get<R: Resource>(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer();
     let entry = db
-        .run(move |conn| representation::<R>(conn, &cache, &key, viewer))
+        .run(move |conn| representation::cached::<R>(conn, &cache, &key, viewer))
         .await?;
     Ok(http::with_etag(
         &req,
@@ -191,50 +183,14 @@ pub async fn get<R: Resource>(
     ))
 }
 
-/// The representation of the record `key` names, from the cache while the registry has not
-/// changed since it was built, else read and kept.
-pub fn representation<R: Resource>(
-    conn: &mut AnyConnection,
-    cache: &Representations,
-    key: &str,
-    viewer: Viewer,
-) -> Result<Arc<Entry>, ApiError> {
-    // The generation is read before the record: an entry is never older than its generation.
-    let generation = db::generation(conn)?;
-    if let Some(entry) = cache.get(R::NAME, key, viewer, generation) {
-        return Ok(entry);
-    }
-    let record = R::get(conn, key, viewer)?;
-    keep(cache, R::NAME, key, viewer, generation, &record)
-}
-
-/// Serialises `record` and keeps it in the cache as read at `generation`.
-pub fn keep(
-    cache: &Representations,
-    resource: &'static str,
-    key: &str,
-    viewer: Viewer,
-    generation: i64,
+/// The response to a write of `record`, with its warnings.
+fn written(
+    req: &HttpRequest,
     record: &impl serde::Serialize,
-) -> Result<Arc<Entry>, ApiError> {
-    let (body, etag) = http::representation(record, &[])?;
-    let entry = Entry {
-        generation,
-        body: body.into(),
-        etag,
-    };
-    Ok(cache.insert(resource, key, viewer, entry))
-}
-
-/// Takes the row lock a read-modify-write needs on PostgreSQL, where transactions interleave.
-/// A SQLite write transaction holds the database's one write lock from its start (`BEGIN
-/// IMMEDIATE`, or the writer's batch), so there the lock (an `UPDATE` of the row) would only
-/// write a page for nothing.
-fn lock_for_update<R: Resource>(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-    match conn {
-        AnyConnection::Postgresql(_) => R::lock(conn, key),
-        AnyConnection::Sqlite(_) => Ok(()),
-    }
+    warnings: &[impl serde::Serialize],
+) -> Result<HttpResponse, ApiError> {
+    let (body, etag) = representation::written(record, warnings)?;
+    Ok(http::with_etag(req, StatusCode::OK, body, &etag))
 }
 
 /// Where a merge patch starts from: the record as read before the write (the single writer
@@ -263,17 +219,12 @@ pub async fn update<R: Resource>(
     let current = db
         .run(move |conn| R::get(conn, &read_key, Viewer::WRITER))
         .await?;
-    if_match.check(&http::etag_of_value(&current)?)?;
+    if_match.check(&representation::etag_of_value(&current)?)?;
     let merged = Merged::<R>::of(current, &patch)?;
     if merged.changes_nothing {
         // Nothing to write: no new version, no audit entry, the ETag the client has.
         let warnings = warnings_after_commit::<R>(&db, merged.id).await?;
-        return Ok(http::single_with_warnings(
-            &req,
-            StatusCode::OK,
-            &merged.current,
-            &warnings,
-        ));
+        return written(&req, &merged.current, &warnings);
     }
     let first = patch_record::<R>(
         &db,
@@ -300,13 +251,8 @@ pub async fn update<R: Resource>(
         }
         outcome => outcome?,
     };
-    let warnings = warnings_after_commit::<R>(&db, R::id(&updated)).await?;
-    Ok(http::single_with_warnings(
-        &req,
-        StatusCode::OK,
-        &updated,
-        &warnings,
-    ))
+    let warnings = warnings_after_commit::<R>(&db, updated.id()).await?;
+    written(&req, &updated, &warnings)
 }
 
 /// One write of a merge patch onto `base`; 412 when the record moved on since `base` was read.
@@ -330,9 +276,9 @@ async fn patch_record<R: Resource>(
                 merged
             }
             None => {
-                lock_for_update::<R>(conn, &key)?;
+                R::lock(conn, &key)?;
                 let current = R::get(conn, &key, Viewer::WRITER)?;
-                if_match.check(&http::etag_of_value(&current)?)?;
+                if_match.check(&representation::etag_of_value(&current)?)?;
                 Merged::<R>::of(current, &patch)?
             }
         };
@@ -404,8 +350,8 @@ impl<R: Resource> Merged<R> {
         let changes_nothing = without_nulls(&merged) == without_nulls(&json_of(&before)?);
         let valid = http::parse_valid(merged, R::validate)?;
         Ok(Self {
-            id: R::id(&current),
-            version: R::version(&current),
+            id: current.id(),
+            version: current.version(),
             unchanged: R::validate(R::as_input(&current)).ok(),
             current,
             before,
@@ -426,11 +372,11 @@ pub async fn delete<R: Resource>(
     retry_unconditional(&if_match, || {
         let (key, if_match, actor) = (key.clone(), if_match.clone(), actor.clone());
         db.write(move |conn| {
-            lock_for_update::<R>(conn, &key)?;
+            R::lock(conn, &key)?;
             let current = R::get(conn, &key, Viewer::WRITER)?;
-            if_match.check(&http::etag_of_value(&current)?)?;
-            let id = R::id(&current);
-            R::delete(conn, id, R::version(&current))?;
+            if_match.check(&representation::etag_of_value(&current)?)?;
+            let id = current.id();
+            R::delete(conn, id, current.version())?;
             let fields = json_of(&R::as_input(&current))?;
             audit::record(conn, &actor, "delete", R::NAME, &id.to_string(), &fields)
         })
@@ -496,7 +442,7 @@ macro_rules! crud_handlers {
             body: actix_web::web::Bytes,
             caller: $crate::routes::Caller,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::routes::rest::create::<$resource>(req, db, body, caller).await
+            $crate::routes::rest::create::<$resource>(req, db, body, caller, $collection).await
         }
 
         #[utoipa::path(

@@ -15,7 +15,7 @@ use crate::domain::time::LocalTime;
 use crate::error::{ApiError, FieldError, RecordRef};
 use crate::ids::{ChainId, EventId};
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::{Resource, TopLevel};
+use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{Viewer, choose_slug, lookup};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -245,17 +245,6 @@ fn respond(
 
 fn find_id(conn: &mut AnyConnection, key: &str) -> Result<ChainId, ApiError> {
     lookup::chain_id(conn, key)?.ok_or_else(|| ApiError::not_found("chain", key))
-}
-
-pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
-    let id = find_id(conn, key)?;
-    let row = chains::table
-        .filter(chains::id.eq(id))
-        .select(ChainRow::as_select())
-        .first(conn)?;
-    respond(conn, vec![row], viewer)?
-        .pop()
-        .ok_or_else(|| ApiError::not_found("chain", key))
 }
 
 pub fn list(
@@ -490,7 +479,7 @@ fn columns(
     })
 }
 
-versioned_rows!(chains, ChainId, ChainColumns);
+versioned_rows!(chains, ChainId, ChainColumns, ChainResponse);
 
 /// Chains as a [`Resource`].
 pub struct Chains;
@@ -501,24 +490,25 @@ impl Resource for Chains {
     type Input = ChainInput;
     type Valid = ValidChain;
     type Response = ChainResponse;
+    type Warning = NoWarning;
 
     fn validate(input: ChainInput) -> Result<ValidChain, Vec<FieldError>> {
         input.validate()
     }
 
-    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        match lookup::chain_id(conn, key)? {
-            Some(id) => lock_row(conn, id),
-            None => Ok(()),
-        }
-    }
-
-    fn claim(conn: &mut AnyConnection, id: ChainId, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, id, version)
+    fn find(conn: &mut AnyConnection, key: &str) -> Result<Option<ChainId>, ApiError> {
+        lookup::chain_id(conn, key)
     }
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<ChainResponse, ApiError> {
-        get(conn, key, viewer)
+        let id = find_id(conn, key)?;
+        let row = chains::table
+            .filter(chains::id.eq(id))
+            .select(ChainRow::as_select())
+            .first(conn)?;
+        respond(conn, vec![row], viewer)?
+            .pop()
+            .ok_or_else(|| ApiError::not_found("chain", key))
     }
 
     fn update(
@@ -555,19 +545,9 @@ impl Resource for Chains {
             event_ids: response.events.iter().map(|e| e.slug.clone()).collect(),
         }
     }
-
-    fn id(response: &ChainResponse) -> ChainId {
-        response.id
-    }
-
-    fn version(response: &ChainResponse) -> i32 {
-        response.version
-    }
 }
 
 impl TopLevel for Chains {
-    const COLLECTION: &'static str = "/api/v1/chains";
-
     fn create(conn: &mut AnyConnection, valid: &ValidChain) -> Result<ChainId, ApiError> {
         let id = ChainId::generate();
         let wanted = resolve_events(conn, &valid.events)?;

@@ -14,7 +14,7 @@ use crate::error::{ApiError, FieldError};
 use crate::ids::{MembershipId, NetworkId, OrganisationId, PersonId};
 use crate::store::networks::{self, resolve_organisation, summaries as network_summaries};
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::Resource;
+use crate::store::resource::{NoWarning, Resource};
 use crate::store::{Summary, Viewer, lookup, organisations as organisation_store};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -322,7 +322,12 @@ pub fn remove_member(
     Ok(())
 }
 
-versioned_rows!(memberships, MembershipId, MembershipColumns);
+versioned_rows!(
+    memberships,
+    MembershipId,
+    MembershipColumns,
+    MembershipResponse
+);
 
 /// Memberships as a [`Resource`]: changed and removed through the shared write path. A key is
 /// the membership's id (they have no slug); the nested path's handlers first check that the
@@ -337,20 +342,14 @@ impl Resource for Memberships {
     type Input = MembershipInput;
     type Valid = ValidMembership;
     type Response = MembershipResponse;
+    type Warning = NoWarning;
 
     fn validate(input: MembershipInput) -> Result<ValidMembership, Vec<FieldError>> {
         input.validate()
     }
 
-    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        match parse_membership_id(key) {
-            Ok(id) => lock_row(conn, id),
-            Err(_) => Ok(()),
-        }
-    }
-
-    fn claim(conn: &mut AnyConnection, id: MembershipId, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, id, version)
+    fn find(_conn: &mut AnyConnection, key: &str) -> Result<Option<MembershipId>, ApiError> {
+        Ok(parse_membership_id(key).ok())
     }
 
     fn get(
@@ -380,13 +379,5 @@ impl Resource for Memberships {
 
     fn as_input(response: &MembershipResponse) -> MembershipInput {
         member_as_input(response)
-    }
-
-    fn id(response: &MembershipResponse) -> MembershipId {
-        response.id
-    }
-
-    fn version(response: &MembershipResponse) -> i32 {
-        response.version
     }
 }

@@ -14,12 +14,15 @@ macro_rules! by_ids {
     }};
 }
 
-/// The optimistic-concurrency statements every versioned table shares: `update_row`,
-/// `claim_row` and `lock_row` (no-op writes that take the row lock for the transaction) and
-/// `delete_row` (412 when the row is no longer at the version the caller read). The updates
-/// are [`KeptUpdate`](crate::db::KeptUpdate)s: prepared once per connection.
+/// The optimistic-concurrency statements every versioned table shares: `update_row` and
+/// `delete_row` (412 when the row is no longer at the version the caller read), for the
+/// module's own writes; and, for the shared write path, the table's id as a
+/// [`VersionedRow`](crate::store::resource::VersionedRow) (its lock and claim: no-op writes
+/// that take the row lock for the transaction) and its read model `$response` as
+/// [`Versioned`](crate::store::resource::Versioned) (by its `id` and `version` fields). The
+/// updates are [`KeptUpdate`](crate::db::KeptUpdate)s: prepared once per connection.
 macro_rules! versioned_rows {
-    ($table:ident, $id:ty, $columns:ty) => {
+    ($table:ident, $id:ty, $columns:ty, $response:ty) => {
         /// Writes `columns` if the row is still at `version`, bumping it (else 412).
         fn update_row(
             conn: &mut AnyConnection,
@@ -39,31 +42,6 @@ macro_rules! versioned_rows {
             Ok(())
         }
 
-        /// Takes the row lock for the transaction if the row is still at `version` (else 412):
-        /// the first statement of a write based on a version read before the transaction.
-        fn claim_row(conn: &mut AnyConnection, id: $id, version: i32) -> Result<(), ApiError> {
-            let claimed = $crate::db::KeptUpdate::new(
-                $table::table,
-                $table::version.eq($table::version),
-                $table::id.eq(id).and($table::version.eq(version)),
-            )
-            .execute(conn)?;
-            if claimed == 0 {
-                return Err(ApiError::PreconditionFailed);
-            }
-            Ok(())
-        }
-
-        fn lock_row(conn: &mut AnyConnection, id: $id) -> Result<(), ApiError> {
-            $crate::db::KeptUpdate::new(
-                $table::table,
-                $table::version.eq($table::version),
-                $table::id.eq(id),
-            )
-            .execute(conn)?;
-            Ok(())
-        }
-
         fn delete_row(conn: &mut AnyConnection, id: $id, version: i32) -> Result<(), ApiError> {
             let deleted = diesel::delete(
                 $table::table
@@ -75,6 +53,44 @@ macro_rules! versioned_rows {
                 return Err(ApiError::PreconditionFailed);
             }
             Ok(())
+        }
+
+        impl $crate::store::resource::VersionedRow for $id {
+            fn lock_row(self, conn: &mut AnyConnection) -> Result<(), ApiError> {
+                $crate::db::KeptUpdate::new(
+                    $table::table,
+                    $table::version.eq($table::version),
+                    $table::id.eq(self),
+                )
+                .execute(conn)?;
+                Ok(())
+            }
+
+            /// The first statement of a write based on a version read before the transaction.
+            fn claim_row(self, conn: &mut AnyConnection, version: i32) -> Result<(), ApiError> {
+                let claimed = $crate::db::KeptUpdate::new(
+                    $table::table,
+                    $table::version.eq($table::version),
+                    $table::id.eq(self).and($table::version.eq(version)),
+                )
+                .execute(conn)?;
+                if claimed == 0 {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                Ok(())
+            }
+        }
+
+        impl $crate::store::resource::Versioned for $response {
+            type Id = $id;
+
+            fn id(&self) -> $id {
+                self.id
+            }
+
+            fn version(&self) -> i32 {
+                self.version
+            }
         }
     };
 }

@@ -14,7 +14,7 @@ use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, NetworkId, OrganisationId};
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::{Resource, TopLevel};
+use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{
     Summary, Viewer, choose_slug, lookup, organisations as organisation_store, refuse_if_referenced,
 };
@@ -190,17 +190,6 @@ pub fn find_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiErro
     lookup::network_id(conn, key)?.ok_or_else(|| ApiError::not_found("network", key))
 }
 
-pub fn get(conn: &mut AnyConnection, key: &str) -> Result<NetworkResponse, ApiError> {
-    let id = find_id(conn, key)?;
-    let row = networks::table
-        .filter(networks::id.eq(id))
-        .select(NetworkRow::as_select())
-        .first(conn)?;
-    respond(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| ApiError::not_found("network", key))
-}
-
 pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkPage, ApiError> {
     let mut query = networks::table.select(NetworkRow::as_select()).into_boxed();
     if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
@@ -310,7 +299,7 @@ fn write_supporters(
     Ok(())
 }
 
-versioned_rows!(networks, NetworkId, NetworkColumns);
+versioned_rows!(networks, NetworkId, NetworkColumns, NetworkResponse);
 
 /// Networks as a [`Resource`].
 pub struct Networks;
@@ -321,20 +310,14 @@ impl Resource for Networks {
     type Input = NetworkInput;
     type Valid = ValidNetwork;
     type Response = NetworkResponse;
+    type Warning = NoWarning;
 
     fn validate(input: NetworkInput) -> Result<ValidNetwork, Vec<FieldError>> {
         input.validate()
     }
 
-    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        match lookup::network_id(conn, key)? {
-            Some(id) => lock_row(conn, id),
-            None => Ok(()),
-        }
-    }
-
-    fn claim(conn: &mut AnyConnection, id: NetworkId, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, id, version)
+    fn find(conn: &mut AnyConnection, key: &str) -> Result<Option<NetworkId>, ApiError> {
+        lookup::network_id(conn, key)
     }
 
     fn get(
@@ -342,7 +325,14 @@ impl Resource for Networks {
         key: &str,
         _viewer: Viewer,
     ) -> Result<NetworkResponse, ApiError> {
-        get(conn, key)
+        let id = find_id(conn, key)?;
+        let row = networks::table
+            .filter(networks::id.eq(id))
+            .select(NetworkRow::as_select())
+            .first(conn)?;
+        respond(conn, vec![row])?
+            .pop()
+            .ok_or_else(|| ApiError::not_found("network", key))
     }
 
     fn update(
@@ -386,19 +376,9 @@ impl Resource for Networks {
             website: response.website.clone(),
         }
     }
-
-    fn id(response: &NetworkResponse) -> NetworkId {
-        response.id
-    }
-
-    fn version(response: &NetworkResponse) -> i32 {
-        response.version
-    }
 }
 
 impl TopLevel for Networks {
-    const COLLECTION: &'static str = "/api/v1/networks";
-
     fn create(conn: &mut AnyConnection, valid: &ValidNetwork) -> Result<NetworkId, ApiError> {
         let id = NetworkId::generate();
         let columns = write(conn, id, valid)?;

@@ -16,7 +16,7 @@ use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::OrganisationId;
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::{Resource, TopLevel};
+use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{Summary, Viewer, choose_slug, lookup, refuse_if_referenced};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -181,18 +181,6 @@ fn respond(
         .collect()
 }
 
-pub fn get(conn: &mut AnyConnection, key: &str) -> Result<OrganisationResponse, ApiError> {
-    let id = lookup::organisation_id(conn, key)?
-        .ok_or_else(|| ApiError::not_found("organisation", key))?;
-    let row = organisations::table
-        .filter(organisations::id.eq(id))
-        .select(OrganisationRow::as_select())
-        .first(conn)?;
-    respond(conn, vec![row])?
-        .pop()
-        .ok_or_else(|| ApiError::not_found("organisation", key))
-}
-
 pub fn list(
     conn: &mut AnyConnection,
     filter: &OrganisationFilter,
@@ -331,7 +319,12 @@ fn check_parent(
     ))
 }
 
-versioned_rows!(organisations, OrganisationId, OrganisationColumns);
+versioned_rows!(
+    organisations,
+    OrganisationId,
+    OrganisationColumns,
+    OrganisationResponse
+);
 
 /// Organisations as a [`Resource`].
 pub struct Organisations;
@@ -342,20 +335,14 @@ impl Resource for Organisations {
     type Input = OrganisationInput;
     type Valid = ValidOrganisation;
     type Response = OrganisationResponse;
+    type Warning = NoWarning;
 
     fn validate(input: OrganisationInput) -> Result<ValidOrganisation, Vec<FieldError>> {
         input.validate()
     }
 
-    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        match lookup::organisation_id(conn, key)? {
-            Some(id) => lock_row(conn, id),
-            None => Ok(()),
-        }
-    }
-
-    fn claim(conn: &mut AnyConnection, id: OrganisationId, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, id, version)
+    fn find(conn: &mut AnyConnection, key: &str) -> Result<Option<OrganisationId>, ApiError> {
+        lookup::organisation_id(conn, key)
     }
 
     fn get(
@@ -363,7 +350,14 @@ impl Resource for Organisations {
         key: &str,
         _viewer: Viewer,
     ) -> Result<OrganisationResponse, ApiError> {
-        get(conn, key)
+        let id = Self::find(conn, key)?.ok_or_else(|| ApiError::not_found("organisation", key))?;
+        let row = organisations::table
+            .filter(organisations::id.eq(id))
+            .select(OrganisationRow::as_select())
+            .first(conn)?;
+        respond(conn, vec![row])?
+            .pop()
+            .ok_or_else(|| ApiError::not_found("organisation", key))
     }
 
     fn update(
@@ -461,19 +455,9 @@ impl Resource for Organisations {
             description: response.description.clone(),
         }
     }
-
-    fn id(response: &OrganisationResponse) -> OrganisationId {
-        response.id
-    }
-
-    fn version(response: &OrganisationResponse) -> i32 {
-        response.version
-    }
 }
 
 impl TopLevel for Organisations {
-    const COLLECTION: &'static str = "/api/v1/organisations";
-
     fn create(
         conn: &mut AnyConnection,
         valid: &ValidOrganisation,

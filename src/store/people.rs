@@ -12,7 +12,7 @@ use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, NetworkId, OrganisationId, PersonId};
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::resource::{Resource, TopLevel};
+use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{Summary, Viewer, choose_slug, lookup, organisations, refuse_if_referenced};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -167,21 +167,6 @@ fn respond(
         .collect())
 }
 
-pub fn get(
-    conn: &mut AnyConnection,
-    key: &str,
-    viewer: Viewer,
-) -> Result<PersonResponse, ApiError> {
-    let id = lookup::person_id(conn, key)?.ok_or_else(|| ApiError::not_found("person", key))?;
-    let row = people::table
-        .filter(people::id.eq(id))
-        .select(PersonRow::as_select())
-        .first(conn)?;
-    respond(conn, vec![row], viewer)?
-        .pop()
-        .ok_or_else(|| ApiError::not_found("person", key))
-}
-
 pub fn list(
     conn: &mut AnyConnection,
     filter: &PersonFilter,
@@ -269,7 +254,7 @@ fn columns(
     })
 }
 
-versioned_rows!(people, PersonId, PersonColumns);
+versioned_rows!(people, PersonId, PersonColumns, PersonResponse);
 
 /// People as a [`Resource`].
 pub struct People;
@@ -280,20 +265,14 @@ impl Resource for People {
     type Input = PersonInput;
     type Valid = ValidPerson;
     type Response = PersonResponse;
+    type Warning = NoWarning;
 
     fn validate(input: PersonInput) -> Result<ValidPerson, Vec<FieldError>> {
         input.validate()
     }
 
-    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        match lookup::person_id(conn, key)? {
-            Some(id) => lock_row(conn, id),
-            None => Ok(()),
-        }
-    }
-
-    fn claim(conn: &mut AnyConnection, id: PersonId, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, id, version)
+    fn find(conn: &mut AnyConnection, key: &str) -> Result<Option<PersonId>, ApiError> {
+        lookup::person_id(conn, key)
     }
 
     fn get(
@@ -301,7 +280,14 @@ impl Resource for People {
         key: &str,
         viewer: Viewer,
     ) -> Result<PersonResponse, ApiError> {
-        get(conn, key, viewer)
+        let id = Self::find(conn, key)?.ok_or_else(|| ApiError::not_found("person", key))?;
+        let row = people::table
+            .filter(people::id.eq(id))
+            .select(PersonRow::as_select())
+            .first(conn)?;
+        respond(conn, vec![row], viewer)?
+            .pop()
+            .ok_or_else(|| ApiError::not_found("person", key))
     }
 
     fn update(
@@ -357,19 +343,9 @@ impl Resource for People {
             phone: response.phone.clone(),
         }
     }
-
-    fn id(response: &PersonResponse) -> PersonId {
-        response.id
-    }
-
-    fn version(response: &PersonResponse) -> i32 {
-        response.version
-    }
 }
 
 impl TopLevel for People {
-    const COLLECTION: &'static str = "/api/v1/people";
-
     fn create(conn: &mut AnyConnection, valid: &ValidPerson) -> Result<PersonId, ApiError> {
         let id = PersonId::generate();
         let columns = columns(conn, id, valid)?;

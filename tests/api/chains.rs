@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, event_body};
+use crate::helpers::{Backend, TestApp, TestResponse, event_body};
 use crate::on_both_backends;
 
 /// The Tirana chain of April 2019, by slug.
@@ -539,7 +539,66 @@ async fn concurrent_event_writes_cannot_break_a_chain(backend: Backend) {
     }
 }
 
+/// A write's response is the event exactly as a later GET returns it, with `warnings` added as
+/// its last member, under the GET's ETag: for a create, a create with an `Idempotency-Key`
+/// (whose warnings are stored with it) and a patch.
+async fn write_responses_add_warnings_to_the_representation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Maciej Popowski", "slug": "popowski"}),
+    )
+    .await;
+    let with_chair = |title: &str| {
+        let mut body = event_body(title, "2019-11-18");
+        body["participants"] = json!([{"person_id": "popowski", "role": "chair"}]);
+        body
+    };
+    app.create("/api/v1/events", with_chair("First")).await;
+    let editor = app.editor_auth();
+    let keyed = app
+        .request(
+            awc::http::Method::POST,
+            "/api/v1/events",
+            &[("authorization", &editor), ("idempotency-key", "warned")],
+            Some((
+                "application/json",
+                with_chair("Keyed").to_string().into_bytes(),
+            )),
+        )
+        .await
+        .expect(201);
+    let plain = app
+        .post("/api/v1/events", &with_chair("Plain"))
+        .await
+        .expect(201);
+    let location = plain.header("location").unwrap_or_default();
+    let adds_warnings = |written: &TestResponse, fetched: TestResponse| {
+        let fetched = fetched.expect(200);
+        assert_eq!(written.header("etag"), fetched.header("etag"));
+        let body = String::from_utf8_lossy(&written.body);
+        let alone = String::from_utf8_lossy(&fetched.body);
+        let warnings = body
+            .strip_prefix(alone.trim_end_matches('}'))
+            .unwrap_or_else(|| panic!("{body} does not start with {alone}"));
+        assert!(
+            warnings.starts_with(",\"warnings\":[{\"kind\":\"person\""),
+            "{body}"
+        );
+        assert!(warnings.ends_with("]}"), "{body}");
+    };
+    adds_warnings(&plain, app.get(&location).await);
+    let keyed_location = keyed.header("location").unwrap_or_default();
+    adds_warnings(&keyed, app.get(&keyed_location).await);
+    let patched = app
+        .patch(&location, &json!({"title": "Patched"}))
+        .await
+        .expect(200);
+    adds_warnings(&patched, app.get(&location).await);
+}
+
 on_both_backends!(
+    write_responses_add_warnings_to_the_representation,
     a_chain_orders_its_events_by_start,
     chain_writes_that_break_a_rule_change_nothing,
     event_patches_that_break_the_chain_are_refused,

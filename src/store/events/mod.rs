@@ -32,7 +32,7 @@ pub use rows::{EventRow, PageKey};
 pub use window::{LongEvents, LongSpan, SHORT_SPAN_DAYS, long_events, overlap_start, span_end};
 pub use write::{create, delete, update};
 
-versioned_rows!(events, EventId, EventColumns);
+versioned_rows!(events, EventId, EventColumns, EventResponse);
 
 /// Events as a [`Resource`].
 pub struct Events;
@@ -43,20 +43,14 @@ impl Resource for Events {
     type Input = EventInput;
     type Valid = ValidEvent;
     type Response = EventResponse;
+    type Warning = conflicts::Conflict;
 
     fn validate(input: EventInput) -> Result<ValidEvent, Vec<FieldError>> {
         input.validate()
     }
 
-    fn lock(conn: &mut AnyConnection, key: &str) -> Result<(), ApiError> {
-        match lookup::event_id(conn, key)? {
-            Some(id) => lock_row(conn, id),
-            None => Ok(()),
-        }
-    }
-
-    fn claim(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {
-        claim_row(conn, id, version)
+    fn find(conn: &mut AnyConnection, key: &str) -> Result<Option<EventId>, ApiError> {
+        lookup::event_id(conn, key)
     }
 
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
@@ -83,29 +77,17 @@ impl Resource for Events {
 
     const HAS_WARNINGS: bool = true;
 
+    /// The scheduling conflicts the event now has.
     fn warnings(
         conn: &mut AnyConnection,
         id: EventId,
         viewer: Viewer,
-    ) -> Result<Vec<serde_json::Value>, ApiError> {
-        crate::store::conflicts::for_event(conn, id, viewer)?
-            .iter()
-            .map(|c| serde_json::to_value(c).map_err(ApiError::internal))
-            .collect()
-    }
-
-    fn id(response: &EventResponse) -> EventId {
-        response.id
-    }
-
-    fn version(response: &EventResponse) -> i32 {
-        response.version
+    ) -> Result<Vec<conflicts::Conflict>, ApiError> {
+        conflicts::for_event(conn, id, viewer)
     }
 }
 
 impl TopLevel for Events {
-    const COLLECTION: &'static str = "/api/v1/events";
-
     fn create(conn: &mut AnyConnection, valid: &ValidEvent) -> Result<EventId, ApiError> {
         create(conn, valid)
     }

@@ -325,7 +325,6 @@ pub fn load_details(
                 visibility: Visibility::parse(&row.visibility)
                     .ok_or_else(|| stored("visibility", &row.visibility))?,
                 chain: chain_positions.get(&id).cloned(),
-                warnings: None,
                 created_at: row.created_at.get(),
                 updated_at: row.updated_at.get(),
                 version: row.version,

@@ -164,11 +164,6 @@ pub struct EventResponse {
     pub visibility: Visibility,
     /// The event's place in its chain of back-to-back events; `null` when it is in none.
     pub chain: Option<ChainPosition>,
-    /// Only in create and update responses: scheduling conflicts this event now has (a
-    /// warning, not a refusal; at most 20, earliest first). Absent when there are none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<crate::store::conflicts::Conflict>>)]
-    pub warnings: Option<()>,
     /// When the event was created (RFC 3339, UTC); read-only.
     #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,

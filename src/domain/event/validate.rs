@@ -406,6 +406,56 @@ mod tests {
     }
 
     #[test]
+    fn errors_keep_their_order_across_every_part() {
+        let organiser = OrganiserInput {
+            organisation_id: "x".into(),
+            role: OrganiserRole::Host,
+        };
+        let mut bad = input();
+        bad.title = String::new();
+        bad.slug = Some("Not A Slug".into());
+        bad.end_time = LocalTime::parse("10:00").ok();
+        bad.timezone = "Nowhere/Else".into();
+        bad.location = Some(LocationInput {
+            venue: Some("a\u{7}b".into()),
+            ..Default::default()
+        });
+        bad.network_id = Some(" ".into());
+        bad.series_number = Some(0);
+        bad.parent_event_id = Some(" ".into());
+        bad.organisers = vec![organiser.clone(), organiser];
+        bad.participants = vec![ParticipantInput {
+            person_id: None,
+            organisation_id: None,
+            role: ParticipantRole::Chair,
+        }];
+        bad.topics = vec![" ".into()];
+        bad.links = vec![Link {
+            title: " ".into(),
+            url: "https://example.org".into(),
+        }];
+        bad.description = Some("x".repeat(MAX_DESCRIPTION + 1));
+        assert_eq!(
+            fields(bad.validate()),
+            [
+                "title",
+                "slug",
+                "start_time",
+                "timezone",
+                "location.venue",
+                "network_id",
+                "series_number",
+                "parent_event_id",
+                "organisers[1].organisation_id",
+                "participants[0]",
+                "topics[0]",
+                "links[0].title",
+                "description"
+            ]
+        );
+    }
+
+    #[test]
     fn end_time_before_start_time_on_the_same_day_is_refused() {
         let mut bad = input();
         bad.end_date = None;

@@ -16,8 +16,11 @@ use crate::domain::event::MAX_DURATION_DAYS;
 use crate::domain::text::fold;
 use crate::error::ApiError;
 use crate::ids::{EventId, PersonId};
-use crate::store::events::{EventSummary, LongEvents, long_events, overlap_start, span_end};
+use crate::store::people;
 use crate::store::{Summary, Viewer};
+
+use super::response::EventSummary;
+use super::window::{LongEvents, SHORT_SPAN_DAYS, long_events, overlap_start, span_end};
 
 /// A write's response names at most this many conflicts (earliest first);
 /// `GET /conflicts` lists them all.
@@ -141,18 +144,27 @@ pub fn for_event(
     };
     // Short events that overlap started at most two weeks (and two days of time zones) before
     // this one; long ones are found through their own index.
-    let short_start = Timestamp::from(
-        this.starts_at.get() - chrono::Duration::days(crate::store::events::SHORT_SPAN_DAYS + 2),
-    );
+    let short_start =
+        Timestamp::from(this.starts_at.get() - chrono::Duration::days(SHORT_SPAN_DAYS + 2));
     let long_start =
         Timestamp::from(this.starts_at.get() - chrono::Duration::days(MAX_DURATION_DAYS + 2));
     // Long events are few: the long pass only looks at those named (when there are very many,
     // at a year-wide window instead).
     let long_ones = long_events(conn, long_start, Some(this.ends_at))?;
-    let passes: &[bool] = if matches!(&long_ones, LongEvents::Named(ids) if ids.is_empty()) {
-        &[false]
-    } else {
-        &[false, true]
+    let short_pass = Pass {
+        window_start: short_start,
+        named: None,
+    };
+    let long_pass = match &long_ones {
+        LongEvents::Named(ids) if ids.is_empty() => None,
+        LongEvents::Named(ids) => Some(Pass {
+            window_start: long_start,
+            named: Some(ids.as_slice()),
+        }),
+        LongEvents::TooMany => Some(Pass {
+            window_start: long_start,
+            named: None,
+        }),
     };
     let people: Vec<PersonId> = event_participants::table
         .filter(event_participants::event_id.eq(id))
@@ -160,70 +172,122 @@ pub fn for_event(
         .select(event_participants::person_id.assume_not_null())
         .load(conn)?;
     let venue = this.venue.as_deref().map(fold);
-    // Who each other event shares with this one, and the events at its venue.
-    let mut shared: HashMap<EventId, HashSet<PersonId>> = HashMap::new();
-    let mut matched: Vec<(Timestamp, EventId)> = Vec::new();
-    for &long in passes {
-        let window_start = if long { long_start } else { short_start };
-        let named = match (&long_ones, long) {
-            (LongEvents::Named(ids), true) => Some(ids.as_slice()),
-            _ => None,
-        };
+    let mut matches = Matches::default();
+    for pass in std::iter::once(short_pass).chain(long_pass) {
         if !people.is_empty() {
-            let mut query = event_participants::table
-                .filter(event_participants::person_id.eq_any(people.iter().map(|p| Some(*p))))
-                .filter(event_participants::starts_at.ge(window_start))
-                .filter(event_participants::starts_at.lt(this.ends_at))
-                .filter(event_participants::ends_at.gt(this.starts_at))
-                .filter(event_participants::event_id.ne(id))
-                .select((
-                    event_participants::starts_at.assume_not_null(),
-                    event_participants::event_id,
-                    event_participants::person_id.assume_not_null(),
-                ))
-                .into_boxed();
-            if let Some(ids) = named {
-                query = query.filter(event_participants::event_id.eq_any(ids));
-            }
-            for (starts_at, event, person) in query.load::<(Timestamp, EventId, PersonId)>(conn)? {
-                shared.entry(event).or_default().insert(person);
-                matched.push((starts_at, event));
-            }
+            matches.sharing_people(conn, &this, &people, &pass)?;
         }
         if let (Some(venue), Some(city_key)) = (&venue, &this.city_key) {
-            let mut query = events::table
-                .filter(events::city_key.eq(city_key))
-                .filter(events::starts_at.ge(window_start))
-                .filter(events::starts_at.lt(this.ends_at))
-                .filter(events::ends_at.gt(this.starts_at))
-                .filter(events::id.ne(id))
-                .filter(events::status.ne(EventStatus::Cancelled.as_str()))
-                .filter(events::venue.is_not_null())
-                .select((
-                    events::starts_at,
-                    events::id,
-                    events::venue.assume_not_null(),
-                ))
-                .into_boxed();
-            if let Some(ids) = named {
-                query = query.filter(events::id.eq_any(ids));
-            }
-            for (starts_at, event, other) in query.load::<(Timestamp, EventId, String)>(conn)? {
-                if fold(&other) == *venue {
-                    matched.push((starts_at, event));
-                }
-            }
+            matches.at_venue(conn, &this, venue, city_key, &pass)?;
         }
     }
-    if matched.is_empty() {
+    if matches.events.is_empty() {
         return Ok(Vec::new());
     }
-    // The earliest first, as the warnings are. Every event matched here that is kept below
-    // (not cancelled, visible, not a session of this event or its parent) conflicts with this
-    // one at least once, and the warnings are ordered by start: the first
-    // [`MAX_WARNINGS`] such events in start order give the same warnings as all of them. So
-    // their rows are read a few at a time, in start order, until that many are kept: a busy
-    // person or venue costs a few reads, not one random row read per overlapping event.
+    let mut candidates = earliest_candidates(conn, matches.events, &this, viewer)?;
+    let mut shared = matches.shared;
+    shared.insert(id, people.into_iter().collect());
+    candidates.push(this);
+    let mut conflicts = find(conn, candidates, Some(id), Some(shared))?;
+    conflicts.truncate(MAX_WARNINGS);
+    Ok(conflicts)
+}
+
+/// One look for the events overlapping a write's event: those that started from
+/// `window_start` on, only those `named` if given.
+struct Pass<'a> {
+    window_start: Timestamp,
+    named: Option<&'a [EventId]>,
+}
+
+/// What the passes found, from indexes alone.
+#[derive(Default)]
+struct Matches {
+    /// Who each other event shares with this one.
+    shared: HashMap<EventId, HashSet<PersonId>>,
+    /// The events found, by person or venue, with their starts (repeats included).
+    events: Vec<(Timestamp, EventId)>,
+}
+
+impl Matches {
+    /// The overlapping events that one of `people` takes part in.
+    fn sharing_people(
+        &mut self,
+        conn: &mut AnyConnection,
+        this: &Candidate,
+        people: &[PersonId],
+        pass: &Pass<'_>,
+    ) -> Result<(), ApiError> {
+        let mut query = event_participants::table
+            .filter(event_participants::person_id.eq_any(people.iter().map(|p| Some(*p))))
+            .filter(event_participants::starts_at.ge(pass.window_start))
+            .filter(event_participants::starts_at.lt(this.ends_at))
+            .filter(event_participants::ends_at.gt(this.starts_at))
+            .filter(event_participants::event_id.ne(this.id))
+            .select((
+                event_participants::starts_at.assume_not_null(),
+                event_participants::event_id,
+                event_participants::person_id.assume_not_null(),
+            ))
+            .into_boxed();
+        if let Some(ids) = pass.named {
+            query = query.filter(event_participants::event_id.eq_any(ids));
+        }
+        for (starts_at, event, person) in query.load::<(Timestamp, EventId, PersonId)>(conn)? {
+            self.shared.entry(event).or_default().insert(person);
+            self.events.push((starts_at, event));
+        }
+        Ok(())
+    }
+
+    /// The overlapping events, not cancelled, at `venue` (folded) in the city `city_key`.
+    fn at_venue(
+        &mut self,
+        conn: &mut AnyConnection,
+        this: &Candidate,
+        venue: &str,
+        city_key: &str,
+        pass: &Pass<'_>,
+    ) -> Result<(), ApiError> {
+        let mut query = events::table
+            .filter(events::city_key.eq(city_key))
+            .filter(events::starts_at.ge(pass.window_start))
+            .filter(events::starts_at.lt(this.ends_at))
+            .filter(events::ends_at.gt(this.starts_at))
+            .filter(events::id.ne(this.id))
+            .filter(events::status.ne(EventStatus::Cancelled.as_str()))
+            .filter(events::venue.is_not_null())
+            .select((
+                events::starts_at,
+                events::id,
+                events::venue.assume_not_null(),
+            ))
+            .into_boxed();
+        if let Some(ids) = pass.named {
+            query = query.filter(events::id.eq_any(ids));
+        }
+        for (starts_at, event, other) in query.load::<(Timestamp, EventId, String)>(conn)? {
+            if fold(&other) == venue {
+                self.events.push((starts_at, event));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The rows of the `matched` events that `viewer` may see and that are not cancelled, the
+/// earliest first, read until [`MAX_WARNINGS`] of them are not sessions of `this` or its parent.
+///
+/// Every event kept conflicts with `this` at least once, and the warnings are ordered by start:
+/// the first [`MAX_WARNINGS`] such events in start order give the same warnings as all of them.
+/// So their rows are read a few at a time, in start order, until that many are kept: a busy
+/// person or venue costs a few reads, not one random row read per overlapping event.
+fn earliest_candidates(
+    conn: &mut AnyConnection,
+    mut matched: Vec<(Timestamp, EventId)>,
+    this: &Candidate,
+    viewer: Viewer,
+) -> Result<Vec<Candidate>, ApiError> {
     matched.sort();
     matched.dedup_by_key(|(_, event)| *event);
     let mut candidates: Vec<Candidate> = Vec::new();
@@ -237,17 +301,13 @@ pub fn for_event(
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
         }
         let rows: Vec<Candidate> = query.load(conn)?;
-        kept += rows.iter().filter(|c| !session_pair(c, &this)).count();
+        kept += rows.iter().filter(|c| !session_pair(c, this)).count();
         candidates.extend(rows);
         if kept >= MAX_WARNINGS {
             break;
         }
     }
-    shared.insert(id, people.into_iter().collect());
-    candidates.push(this);
-    let mut conflicts = find(conn, candidates, Some(id), Some(shared))?;
-    conflicts.truncate(MAX_WARNINGS);
-    Ok(conflicts)
+    Ok(candidates)
 }
 
 /// How many matched events' rows a write's warnings read at a time (see [`for_event`]): a
@@ -322,7 +382,7 @@ fn find(
         }
     }
     let person_ids: Vec<PersonId> = found.iter().filter_map(|(_, _, _, p)| *p).collect();
-    let persons = crate::store::people::summaries(conn, &person_ids)?;
+    let persons = people::summaries(conn, &person_ids)?;
     let summary = |c: &Candidate| EventSummary {
         id: c.id,
         slug: c.slug.clone(),

@@ -30,7 +30,7 @@ pub struct Location {
 }
 
 /// A short summary of an event another record refers to.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, diesel::Queryable)]
 pub struct EventSummary {
     /// The event's id.
     pub id: EventId,

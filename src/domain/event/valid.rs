@@ -1,0 +1,81 @@
+//! An event that passed validation, with what the store derives from it for search.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::enums::{
+    AttendanceMode, EventKind, EventStatus, OrganiserRole, ParticipantRole, Visibility,
+};
+use crate::domain::text::fold;
+use crate::domain::time::LocalTime;
+use crate::domain::{CountryCode, Slug};
+
+use super::Link;
+
+/// A participant reference, before it is resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParticipantRef {
+    Person(String),
+    Organisation(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidLocation {
+    pub venue: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<CountryCode>,
+    pub address: Option<String>,
+}
+
+/// An event that passed every rule that needs no database. References are still keys (id or
+/// slug) that the store resolves.
+#[derive(Debug, Clone)]
+pub struct ValidEvent {
+    pub slug: Option<Slug>,
+    pub title: String,
+    pub kind: EventKind,
+    pub status: EventStatus,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub start_time: Option<LocalTime>,
+    pub end_time: Option<LocalTime>,
+    pub timezone: Tz,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub location: ValidLocation,
+    pub attendance_mode: AttendanceMode,
+    pub network: Option<String>,
+    pub series_number: Option<i32>,
+    pub parent_event: Option<String>,
+    pub organisers: Vec<(String, OrganiserRole)>,
+    pub participants: Vec<(ParticipantRef, ParticipantRole)>,
+    pub topics: Vec<String>,
+    pub description: Option<String>,
+    pub links: Vec<Link>,
+    pub visibility: Visibility,
+}
+
+impl ValidEvent {
+    /// Folded text that `q` searches.
+    pub fn search_text(&self) -> String {
+        let mut parts: Vec<&str> = vec![&self.title];
+        parts.extend(self.location.venue.as_deref());
+        parts.extend(self.location.city.as_deref());
+        parts.extend(self.location.address.as_deref());
+        parts.extend(self.topics.iter().map(String::as_str));
+        parts.extend(self.description.as_deref());
+        fold(&parts.join(" \u{1f} "))
+    }
+
+    pub fn city_key(&self) -> Option<String> {
+        self.location.city.as_deref().map(fold)
+    }
+
+    /// Topics as the filter matches them: folded, without duplicates.
+    pub fn topic_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.topics.iter().map(|t| fold(t)).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}

@@ -17,17 +17,23 @@ use crate::error::ApiError;
 
 pub use sql_types::Timestamp;
 
-/// Runs a diesel query on the backend's own connection instead of through [`AnyConnection`].
+/// Runs a diesel query on the backend's own connection instead of through [`AnyConnection`]:
+/// `db::native!(conn, |c| query.load(c))`.
 ///
 /// `AnyConnection` (diesel's derived multi-connection) hands every query to the backend inside
 /// a wrapper whose every walk of the query builds its whole SQL text: once to ask whether it
 /// may be kept prepared, once to collect its binds, and once more as the cache key unless the
 /// query's type names it. A query run on the backend's connection is found in its statement
-/// cache by type and only walked for its binds. The body is compiled once per backend, so the
-/// query must be one diesel can build for both (every query of this crate is). Used where it
-/// shows: the generation read before every cached answer (a fifth of a worker's time for an
-/// event by id went to that one-row read), and the statements of a single write.
-#[macro_export]
+/// cache by type and only walked for its binds. Used where it shows: the generation read
+/// before every cached answer (a large share of a worker's time for an event by id went to
+/// that one-row read), and the statements of a single write.
+///
+/// Sound because `AnyConnection` is only an enum over the two connections and keeps no state
+/// of its own: its transaction manager delegates to the inner connection's (so the statement
+/// runs in whatever transaction the caller opened on the `AnyConnection`), and the statement
+/// cache is the inner connection's either way. The body is compiled once per backend, so the
+/// query must be one diesel can build for both (a query of one backend only fails to
+/// compile, it cannot run on the wrong one).
 macro_rules! native {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -36,6 +42,7 @@ macro_rules! native {
         }
     };
 }
+pub(crate) use native;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

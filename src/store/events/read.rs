@@ -35,12 +35,12 @@ pub(super) fn find_row(
 ) -> Result<EventRow, ApiError> {
     // Static (not boxed) queries, so diesel keeps them prepared.
     let row: Option<EventRow> = match lookup::Key::parse(key) {
-        lookup::Key::Id(id) => crate::native!(conn, |c| events::table
+        lookup::Key::Id(id) => crate::db::native!(conn, |c| events::table
             .filter(events::id.eq(EventId(id)))
             .select(EventRow::as_select())
             .first(c)
             .optional())?,
-        lookup::Key::Slug(slug) => crate::native!(conn, |c| events::table
+        lookup::Key::Slug(slug) => crate::db::native!(conn, |c| events::table
             .filter(events::slug.eq(slug))
             .select(EventRow::as_select())
             .first(c)
@@ -73,7 +73,7 @@ pub fn rows_by_id(conn: &mut AnyConnection, ids: &[EventId]) -> Result<Vec<Event
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut found: HashMap<EventId, EventRow> = crate::native!(conn, |c| by_ids!(
+    let mut found: HashMap<EventId, EventRow> = crate::db::native!(conn, |c| by_ids!(
         events::table.into_boxed(),
         events::id,
         ids
@@ -105,7 +105,7 @@ pub fn load_details(
         String,
         String,
         Option<String>,
-    )> = crate::native!(conn, |c| by_ids!(
+    )> = crate::db::native!(conn, |c| by_ids!(
         event_organisers::table
             .inner_join(organisations::table)
             .into_boxed(),
@@ -140,7 +140,7 @@ pub fn load_details(
 
     let mut participants: HashMap<EventId, Vec<(i32, ParticipantResponse)>> = HashMap::new();
     let person_rows: Vec<(EventId, i32, String, PersonId, String, String)> =
-        crate::native!(conn, |c| by_ids!(
+        crate::db::native!(conn, |c| by_ids!(
             event_participants::table
                 .inner_join(
                     people::table.on(event_participants::person_id.eq(people::id.nullable()))
@@ -185,26 +185,27 @@ pub fn load_details(
         String,
         Option<String>,
     );
-    let organisation_rows: Vec<OrganisationParticipantRow> = crate::native!(conn, |c| by_ids!(
-        event_participants::table
-            .inner_join(
-                organisations::table
-                    .on(event_participants::organisation_id.eq(organisations::id.nullable())),
-            )
-            .into_boxed(),
-        event_participants::event_id,
-        ids.as_slice()
-    )
-    .select((
-        event_participants::event_id,
-        event_participants::position,
-        event_participants::role,
-        organisations::id,
-        organisations::slug,
-        organisations::name,
-        organisations::acronym,
-    ))
-    .load(c))?;
+    let organisation_rows: Vec<OrganisationParticipantRow> =
+        crate::db::native!(conn, |c| by_ids!(
+            event_participants::table
+                .inner_join(
+                    organisations::table
+                        .on(event_participants::organisation_id.eq(organisations::id.nullable())),
+                )
+                .into_boxed(),
+            event_participants::event_id,
+            ids.as_slice()
+        )
+        .select((
+            event_participants::event_id,
+            event_participants::position,
+            event_participants::role,
+            organisations::id,
+            organisations::slug,
+            organisations::name,
+            organisations::acronym,
+        ))
+        .load(c))?;
     for (event_id, position, role, id, slug, name, acronym) in organisation_rows {
         let role =
             ParticipantRole::parse(&role).ok_or_else(|| stored("participant role", &role))?;
@@ -228,7 +229,7 @@ pub fn load_details(
     let networks: HashMap<NetworkId, Summary> = if network_ids.is_empty() {
         HashMap::new()
     } else {
-        crate::native!(conn, |c| by_ids!(
+        crate::db::native!(conn, |c| by_ids!(
             networks::table.into_boxed(),
             networks::id,
             network_ids.as_slice()
@@ -259,7 +260,7 @@ pub fn load_details(
     let parents: HashMap<EventId, EventSummary> = if parent_ids.is_empty() {
         HashMap::new()
     } else {
-        crate::native!(conn, |c| {
+        crate::db::native!(conn, |c| {
             let mut query = by_ids!(
                 events::table.into_boxed(),
                 events::id,
@@ -349,7 +350,7 @@ pub(super) fn chain_positions(
     if chain_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let chain_info: HashMap<ChainId, (String, String)> = crate::native!(conn, |c| by_ids!(
+    let chain_info: HashMap<ChainId, (String, String)> = crate::db::native!(conn, |c| by_ids!(
         chains::table.into_boxed(),
         chains::id,
         chain_ids.as_slice()
@@ -361,7 +362,7 @@ pub(super) fn chain_positions(
     .collect();
     let chain_keys: Vec<Option<ChainId>> = chain_ids.iter().map(|c| Some(*c)).collect();
     let members: Vec<(Option<ChainId>, EventId, String, String, NaiveDate)> =
-        crate::native!(conn, |c| {
+        crate::db::native!(conn, |c| {
             let mut query = by_ids!(
                 events::table.into_boxed(),
                 events::chain_id,

@@ -8,8 +8,8 @@
 //! network, organisers, participants, parent and chain). Stale entries are replaced on their
 //! next read; the least useful ones are evicted when the byte budget is reached.
 //!
-//! [`Derived`] keeps small answers computed from many rows (the long events of a date window)
-//! under the same rule: for one generation only.
+//! [`Derived`] keeps small answers computed from many rows (a store keeps its own, e.g. the long
+//! events of a date window) under the same rule: for one generation only.
 
 use std::sync::Arc;
 
@@ -44,9 +44,6 @@ impl quick_cache::Weighter<Key, Arc<Entry>> for ByteWeighter {
 /// The representation cache; `None` inside when it is turned off (a budget of 0).
 pub struct Representations {
     entries: Option<quick_cache::sync::Cache<Key, Arc<Entry>, ByteWeighter>>,
-    /// The long events starting at or after an instant: what every event list with a `from`
-    /// date asks first.
-    pub long_events: Derived<crate::db::Timestamp, crate::store::events::LongEvents>,
 }
 
 impl Representations {
@@ -59,10 +56,7 @@ impl Representations {
                 .max(16);
             quick_cache::sync::Cache::with_weighter(estimated_items, budget_bytes, ByteWeighter)
         });
-        Self {
-            entries,
-            long_events: Derived::new(64),
-        }
+        Self { entries }
     }
 
     /// The representation of `resource` `key` (an id or slug, as requested) for `viewer`, if it

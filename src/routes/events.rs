@@ -15,7 +15,7 @@ use crate::error::{ApiError, responses};
 use crate::routes::{Caller, params, rest};
 use crate::store::Viewer;
 use crate::store::events::{
-    self as store, EventFilter, EventPage, EventResponse, EventSort, Events,
+    self as store, EventFilter, EventPage, EventResponse, EventSort, Events, LongEventsKept,
 };
 use crate::store::resource::Resource;
 
@@ -159,13 +159,14 @@ impl EventListQuery {
 pub async fn list_events(
     db: web::Data<Database>,
     cache: web::Data<Representations>,
+    long_events: web::Data<LongEventsKept>,
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
     let body = db
-        .run(move |conn| page_body(conn, &cache, &filter, viewer))
+        .run(move |conn| page_body(conn, &cache, &long_events, &filter, viewer))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
@@ -178,6 +179,7 @@ pub async fn list_events(
 pub fn page_body(
     conn: &mut AnyConnection,
     cache: &Representations,
+    long_events: &LongEventsKept,
     filter: &EventFilter,
     viewer: Viewer,
 ) -> Result<Vec<u8>, ApiError> {
@@ -185,7 +187,7 @@ pub fn page_body(
         rows,
         next_cursor,
         generation,
-    } = store::list_rows(conn, filter, viewer, Some(&cache.long_events))?;
+    } = store::list_rows(conn, filter, viewer, Some(long_events))?;
     let keys: Vec<String> = rows.iter().map(|row| row.id.0.to_string()).collect();
     let mut items: Vec<Option<Arc<Entry>>> = keys
         .iter()

@@ -106,6 +106,7 @@ pub async fn list_networks(
 pub async fn network_meetings(
     db: web::Data<Database>,
     cache: web::Data<Representations>,
+    long_events: web::Data<crate::store::events::LongEventsKept>,
     path: web::Path<String>,
     query: web::Query<EventListQuery>,
     caller: Caller,
@@ -119,7 +120,7 @@ pub async fn network_meetings(
             if filter.sort == EventSort::Updated {
                 filter.sort = EventSort::Start;
             }
-            crate::routes::events::page_body(conn, &cache, &filter, viewer)
+            crate::routes::events::page_body(conn, &cache, &long_events, &filter, viewer)
         })
         .await?;
     Ok(HttpResponse::Ok()

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::cache::Derived;
 use crate::db::schema::{event_organisers, event_participants, event_topics, events};
 use crate::db::sql_types::PortableUuid;
 use crate::db::{AnyConnection, Timestamp};
@@ -142,7 +141,7 @@ pub fn list_rows(
     conn: &mut AnyConnection,
     filter: &EventFilter,
     viewer: Viewer,
-    long_events_kept: Option<&Derived<Timestamp, LongEvents>>,
+    long_events_kept: Option<&LongEventsKept>,
 ) -> Result<ListedRows, ApiError> {
     // Each reference filter is resolved once, here; one naming nothing is a 422.
     let network = match &filter.network {
@@ -209,7 +208,7 @@ pub fn list_rows(
     // before it: short events in a window two weeks wide, long ones through their index.
     let earliest = filter.from.map(overlap_start);
     if let (Some(earliest), Some(kept)) = (earliest, long_events_kept)
-        && let Some((kept_at, long)) = kept.get(&earliest)
+        && let Some((kept_at, long)) = kept.get(earliest)
     {
         let (rows, read_at) = page_rows_planned(conn, &query, Some(&long))?;
         // Generations only grow: a page read at the generation the long events were read at

@@ -29,7 +29,9 @@ pub use response::{
 };
 use rows::EventColumns;
 pub use rows::{EventRow, PageKey};
-pub use window::{LongEvents, LongSpan, SHORT_SPAN_DAYS, long_events, overlap_start, span_end};
+pub use window::{
+    LongEvents, LongEventsKept, LongSpan, SHORT_SPAN_DAYS, long_events, overlap_start, span_end,
+};
 pub use write::{create, delete, update};
 
 versioned_rows!(events, EventId, EventColumns);

@@ -1,6 +1,7 @@
 //! The database layer: one connection type over SQLite and PostgreSQL, its pool, migrations and
 //! the write-transaction discipline.
 
+pub(crate) mod kept_update;
 pub mod location;
 pub mod schema;
 pub mod sql_types;
@@ -15,6 +16,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
 
+pub(crate) use kept_update::same_sql_for_any_value;
+pub use kept_update::{ByColumns, ByExpression, KeptUpdate, SameSqlForAnyValue};
 pub use sql_types::Timestamp;
 
 /// Runs a diesel query on the backend's own connection instead of through [`AnyConnection`]:
@@ -344,87 +347,6 @@ fn advance_generation(conn: &mut AnyConnection) -> Result<(), ApiError> {
     KeptUpdate::new(registry_state, generation.eq(generation + 1), id.eq(1)).execute(conn)?;
     Ok(())
 }
-
-/// `UPDATE table SET changeset WHERE filter`, kept prepared by the connection.
-///
-/// Diesel prepares every `UPDATE` it builds anew: one changeset type can give several SQL texts
-/// (a `None` field may leave its column out), so its statement calls itself unsafe to cache.
-/// On SQLite, preparing an `UPDATE` of `events` also compiles the table's triggers: at a
-/// million events, an eighth of the writer's time under patches went to it.
-///
-/// Every changeset given here has one SQL text per type: the column structs are derived with
-/// `treat_none_as_null` (a `None` is `column = NULL`, not a column left out), and the other
-/// changesets and filters are `column = value` expressions. So the statement is kept under its
-/// type, as diesel keeps its own static queries: finding it in the connection's cache then
-/// neither builds its SQL text nor walks it (the building showed in the writer's profile
-/// under patches).
-pub struct KeptUpdate<S, C, F> {
-    /// The table, as its `FROM` clause.
-    from: S,
-    changeset: C,
-    filter: F,
-}
-
-impl<S, C, F> KeptUpdate<S, C, F> {
-    pub fn new<T, V>(table: T, values: V, filter: F) -> Self
-    where
-        T: diesel::Table + diesel::QuerySource<FromClause = S>,
-        V: AsChangeset<Target = T, Changeset = C>,
-        F: diesel::AppearsOnTable<T> + diesel::Expression<SqlType = diesel::sql_types::Bool>,
-    {
-        Self {
-            from: table.from_clause(),
-            changeset: values.as_changeset(),
-            filter,
-        }
-    }
-}
-
-impl<S: 'static, C: 'static, F: 'static> diesel::query_builder::QueryId for KeptUpdate<S, C, F> {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<DB, S, C, F> diesel::query_builder::QueryFragment<DB> for KeptUpdate<S, C, F>
-where
-    DB: diesel::backend::Backend,
-    S: diesel::query_builder::QueryFragment<DB>,
-    C: diesel::query_builder::QueryFragment<DB>,
-    F: diesel::query_builder::QueryFragment<DB>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        out.push_sql("UPDATE ");
-        self.from.walk_ast(out.reborrow())?;
-        out.push_sql(" SET ");
-        self.changeset.walk_ast(out.reborrow())?;
-        out.push_sql(" WHERE ");
-        self.filter.walk_ast(out.reborrow())?;
-        Ok(())
-    }
-
-    /// Always: the text is fixed by the type (see above), so there is nothing to walk.
-    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
-        Ok(true)
-    }
-}
-
-impl<S, C, F> KeptUpdate<S, C, F> {
-    /// Runs the statement on the backend's own connection (see [`native!`]); the number of
-    /// rows it changed.
-    pub fn execute(self, conn: &mut AnyConnection) -> QueryResult<usize>
-    where
-        Self: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
-            + diesel::query_builder::QueryFragment<diesel::pg::Pg>
-            + diesel::query_builder::QueryId,
-    {
-        native!(conn, |c| RunQueryDsl::execute(self, c))
-    }
-}
-
-impl<S, C, F, Conn> RunQueryDsl<Conn> for KeptUpdate<S, C, F> {}
 
 /// The registry's generation: it changes whenever any process commits a write, so a
 /// representation built at one generation is current for as long as it is read back.

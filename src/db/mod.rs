@@ -63,6 +63,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a connection talks to.
+    pub fn of_connection(conn: &AnyConnection) -> Self {
+        match conn {
+            AnyConnection::Sqlite(_) => Self::Sqlite,
+            AnyConnection::Postgresql(_) => Self::Postgres,
+        }
+    }
+
     /// PostgreSQL for `postgres://` and `postgresql://` URLs; anything else is a SQLite path
     /// (an optional `sqlite://` prefix is removed).
     pub fn of(url: &str) -> Self {
@@ -102,7 +110,7 @@ impl ConnectionManager {
                 // of the rows) is every list page and every `.first()`: planning was a
                 // larger part of a page than running it. The generic plans are the index
                 // walks the queries are written for; a `q` page is planned for its pattern
-                // (store::events::page_rows_planned).
+                // (store::events::postgres::planned_for_values).
                 conn.batch_execute("SET plan_cache_mode = force_generic_plan")
                     .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
                 Ok(AnyConnection::Postgresql(conn))

@@ -2,10 +2,14 @@
 
 pub mod conflicts;
 mod list;
+mod party_walk;
+mod postgres;
+mod query;
 mod read;
 mod response;
 mod rows;
 mod search;
+mod sqlite;
 mod window;
 mod write;
 

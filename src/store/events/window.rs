@@ -41,10 +41,8 @@ impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for LongSpan 
         mut pass: diesel::query_builder::AstPass<'_, 'b, crate::db::MultiBackend>,
     ) -> QueryResult<()> {
         pass.push_sql(match pass.backend() {
-            crate::db::MultiBackend::Sqlite(_) => {
-                "julianday(events.end_date) - julianday(events.start_date) > 14"
-            }
-            crate::db::MultiBackend::Postgresql(_) => "events.end_date - events.start_date > 14",
+            crate::db::MultiBackend::Sqlite(_) => super::sqlite::LONG_SPAN,
+            crate::db::MultiBackend::Postgresql(_) => super::postgres::LONG_SPAN,
         });
         Ok(())
     }

@@ -8,14 +8,12 @@
 //! network, organisers, participants, parent and chain). Stale entries are replaced on their
 //! next read; the least useful ones are evicted when the byte budget is reached.
 //!
-//! [`Derived`] keeps small answers computed from many rows (the long events of a date window)
-//! under the same rule: for one generation only.
+//! [`Derived`] keeps small answers computed from many rows (a store keeps its own, e.g. the long
+//! events of a date window) under the same rule: for one generation only.
 
 use std::sync::Arc;
 
 use actix_web::web::Bytes;
-
-use crate::store::Viewer;
 
 /// One representation: the exact body a `GET` returns and its ETag.
 #[derive(Debug)]
@@ -44,9 +42,6 @@ impl quick_cache::Weighter<Key, Arc<Entry>> for ByteWeighter {
 /// The representation cache; `None` inside when it is turned off (a budget of 0).
 pub struct Representations {
     entries: Option<quick_cache::sync::Cache<Key, Arc<Entry>, ByteWeighter>>,
-    /// The long events starting at or after an instant: what every event list with a `from`
-    /// date asks first.
-    pub long_events: Derived<crate::db::Timestamp, crate::store::events::LongEvents>,
 }
 
 impl Representations {
@@ -59,26 +54,24 @@ impl Representations {
                 .max(16);
             quick_cache::sync::Cache::with_weighter(estimated_items, budget_bytes, ByteWeighter)
         });
-        Self {
-            entries,
-            long_events: Derived::new(64),
-        }
+        Self { entries }
     }
 
-    /// The representation of `resource` `key` (an id or slug, as requested) for `viewer`, if it
-    /// was built at `generation`.
+    /// The representation of `resource` `key` (an id or slug, as requested) for readers who see
+    /// internal records or for those who do not (`sees_internal`), if it was built at
+    /// `generation`.
     pub fn get(
         &self,
         resource: &'static str,
         key: &str,
-        viewer: Viewer,
+        sees_internal: bool,
         generation: i64,
     ) -> Option<Arc<Entry>> {
         let entries = self.entries.as_ref()?;
         let entry = entries.get(&Key {
             resource,
             key: key.into(),
-            sees_internal: viewer.sees_internal,
+            sees_internal,
         })?;
         (entry.generation == generation).then_some(entry)
     }
@@ -88,7 +81,7 @@ impl Representations {
         &self,
         resource: &'static str,
         key: &str,
-        viewer: Viewer,
+        sees_internal: bool,
         entry: Entry,
     ) -> Arc<Entry> {
         let entry = Arc::new(entry);
@@ -97,7 +90,7 @@ impl Representations {
                 Key {
                     resource,
                     key: key.into(),
-                    sees_internal: viewer.sees_internal,
+                    sees_internal,
                 },
                 entry.clone(),
             );
@@ -148,22 +141,21 @@ mod tests {
     #[test]
     fn an_entry_serves_only_its_generation_and_viewer() {
         let cache = Representations::new(1 << 20);
-        let public = Viewer {
-            sees_internal: false,
-        };
+        let public = false;
+        let internal = true;
         cache.insert("event", "a", public, entry(7, "{}"));
         assert!(cache.get("event", "a", public, 7).is_some());
         assert!(cache.get("event", "a", public, 8).is_none());
-        assert!(cache.get("event", "a", Viewer::WRITER, 7).is_none());
+        assert!(cache.get("event", "a", internal, 7).is_none());
         assert!(cache.get("network", "a", public, 7).is_none());
     }
 
     #[test]
     fn a_zero_budget_turns_the_cache_off() {
         let cache = Representations::new(0);
-        let inserted = cache.insert("event", "a", Viewer::WRITER, entry(1, "{}"));
+        let inserted = cache.insert("event", "a", true, entry(1, "{}"));
         assert_eq!(&inserted.body[..], b"{}");
-        assert!(cache.get("event", "a", Viewer::WRITER, 1).is_none());
+        assert!(cache.get("event", "a", true, 1).is_none());
     }
 
     #[test]

@@ -13,7 +13,9 @@ use crate::cache::{Entry, Representations};
 use crate::db::{self, AnyConnection};
 use crate::error::ApiError;
 use crate::store::Viewer;
-use crate::store::events::{self as event_store, EventFilter, EventResponse, Events};
+use crate::store::events::{
+    self as event_store, EventFilter, EventResponse, Events, LongEventsKept,
+};
 use crate::store::resource::Resource;
 
 /// A strong ETag over the exact representation.
@@ -71,7 +73,7 @@ pub fn cached<R: Resource>(
 ) -> Result<Arc<Entry>, ApiError> {
     // The generation is read before the record: an entry is never older than its generation.
     let generation = db::generation(conn)?;
-    if let Some(entry) = cache.get(R::NAME, key, viewer, generation) {
+    if let Some(entry) = cache.get(R::NAME, key, viewer.sees_internal, generation) {
         return Ok(entry);
     }
     let record = R::get(conn, key, viewer)?;
@@ -93,7 +95,7 @@ pub fn keep(
         body: body.into(),
         etag,
     };
-    Ok(cache.insert(resource, key, viewer, entry))
+    Ok(cache.insert(resource, key, viewer.sees_internal, entry))
 }
 
 /// One page of events, serialised as an [`EventPage`](event_store::EventPage): the rows come
@@ -102,6 +104,7 @@ pub fn keep(
 pub fn event_page(
     conn: &mut AnyConnection,
     cache: &Representations,
+    long_events: &LongEventsKept,
     filter: &EventFilter,
     viewer: Viewer,
 ) -> Result<Vec<u8>, ApiError> {
@@ -109,11 +112,11 @@ pub fn event_page(
         rows,
         next_cursor,
         generation,
-    } = event_store::list_rows(conn, filter, viewer, Some(&cache.long_events))?;
+    } = event_store::list_rows(conn, filter, viewer, Some(long_events))?;
     let keys: Vec<String> = rows.iter().map(|row| row.id.0.to_string()).collect();
     let mut items: Vec<Option<Arc<Entry>>> = keys
         .iter()
-        .map(|key| cache.get(Events::NAME, key, viewer, generation))
+        .map(|key| cache.get(Events::NAME, key, viewer.sees_internal, generation))
         .collect();
     let missing: Vec<_> = rows
         .iter()

@@ -29,6 +29,7 @@ use crate::openapi;
 use crate::rate_limit::{self, RateLimit};
 use crate::request_line::EscapedRequestLines;
 use crate::routes::{self, RouteTable};
+use crate::store::events::LongEventsKept;
 
 pub struct Application {
     server: Server,
@@ -65,6 +66,7 @@ impl Application {
         let cache = web::Data::new(Representations::new(
             settings.server.cache_mb.saturating_mul(1 << 20),
         ));
+        let long_events = web::Data::new(LongEventsKept::new());
         let routes = web::Data::new(routes);
         let doc = Arc::new(doc);
         let app = move || {
@@ -74,6 +76,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(db.clone())
                 .app_data(cache.clone())
+                .app_data(long_events.clone())
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))

@@ -44,7 +44,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         &["store", "routes", "db", "domain"],
         "the cache knows no resource and no backend",
     ),
-    ("cli", &["routes"], "commands share rules through the store and domain"),
+    (
+        "cli",
+        &["routes"],
+        "commands share rules through the store and domain",
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -100,7 +104,11 @@ fn each_layer_names_only_the_layers_below_it() {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
-    assert!(files.len() > 20, "found the sources under {}", src.display());
+    assert!(
+        files.len() > 20,
+        "found the sources under {}",
+        src.display()
+    );
     let mut broken = Vec::new();
     for file in &files {
         let Some(module) = top_module(&src, file) else {
@@ -132,7 +140,11 @@ fn no_route_names_a_backend() {
     let mut broken = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap_or_default();
-        for backend in ["AnyConnection::Sqlite", "AnyConnection::Postgresql", "diesel::pg"] {
+        for backend in [
+            "AnyConnection::Sqlite",
+            "AnyConnection::Postgresql",
+            "diesel::pg",
+        ] {
             if text.contains(backend) {
                 broken.push(format!("{} names {backend}", file.display()));
             }
@@ -146,6 +158,7 @@ fn no_route_names_a_backend() {
 fn the_checker_sees_a_forbidden_path() {
     let named = named_modules("use crate::db::Timestamp;\nfn f() { crate::store::x(); }");
     assert!(named.contains("db") && named.contains("store"));
-    let named = named_modules("use crate::ids::EventId;\n#[cfg(test)]\nmod tests { use crate::db; }");
+    let named =
+        named_modules("use crate::ids::EventId;\n#[cfg(test)]\nmod tests { use crate::db; }");
     assert!(!named.contains("db"));
 }

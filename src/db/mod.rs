@@ -1,6 +1,7 @@
 //! The database layer: one connection type over SQLite and PostgreSQL, its pool, migrations and
 //! the write-transaction discipline.
 
+pub(crate) mod kept_update;
 pub mod location;
 pub mod schema;
 pub mod sql_types;
@@ -15,19 +16,27 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
 
+pub(crate) use kept_update::same_sql_for_any_value;
+pub use kept_update::{ByColumns, ByExpression, KeptUpdate, SameSqlForAnyValue};
 pub use sql_types::Timestamp;
 
-/// Runs a diesel query on the backend's own connection instead of through [`AnyConnection`].
+/// Runs a diesel query on the backend's own connection instead of through [`AnyConnection`]:
+/// `db::native!(conn, |c| query.load(c))`.
 ///
 /// `AnyConnection` (diesel's derived multi-connection) hands every query to the backend inside
 /// a wrapper whose every walk of the query builds its whole SQL text: once to ask whether it
 /// may be kept prepared, once to collect its binds, and once more as the cache key unless the
 /// query's type names it. A query run on the backend's connection is found in its statement
-/// cache by type and only walked for its binds. The body is compiled once per backend, so the
-/// query must be one diesel can build for both (every query of this crate is). Used where it
-/// shows: the generation read before every cached answer (a fifth of a worker's time for an
-/// event by id went to that one-row read), and the statements of a single write.
-#[macro_export]
+/// cache by type and only walked for its binds. Used where it shows: the generation read
+/// before every cached answer (a large share of a worker's time for an event by id went to
+/// that one-row read), and the statements of a single write.
+///
+/// Sound because `AnyConnection` is only an enum over the two connections and keeps no state
+/// of its own: its transaction manager delegates to the inner connection's (so the statement
+/// runs in whatever transaction the caller opened on the `AnyConnection`), and the statement
+/// cache is the inner connection's either way. The body is compiled once per backend, so the
+/// query must be one diesel can build for both (a query of one backend only fails to
+/// compile, it cannot run on the wrong one).
 macro_rules! native {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -36,6 +45,7 @@ macro_rules! native {
         }
     };
 }
+pub(crate) use native;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -66,6 +76,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a connection talks to.
+    pub fn of_connection(conn: &AnyConnection) -> Self {
+        match conn {
+            AnyConnection::Sqlite(_) => Self::Sqlite,
+            AnyConnection::Postgresql(_) => Self::Postgres,
+        }
+    }
+
     /// PostgreSQL for `postgres://` and `postgresql://` URLs; anything else is a SQLite path
     /// (an optional `sqlite://` prefix is removed).
     pub fn of(url: &str) -> Self {
@@ -105,7 +123,7 @@ impl ConnectionManager {
                 // of the rows) is every list page and every `.first()`: planning was a
                 // larger part of a page than running it. The generic plans are the index
                 // walks the queries are written for; a `q` page is planned for its pattern
-                // (store::events::page_rows_planned).
+                // (store::events::postgres::planned_for_values).
                 conn.batch_execute("SET plan_cache_mode = force_generic_plan")
                     .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
                 Ok(AnyConnection::Postgresql(conn))
@@ -350,87 +368,6 @@ fn advance_generation(conn: &mut AnyConnection) -> Result<(), ApiError> {
     KeptUpdate::new(registry_state, generation.eq(generation + 1), id.eq(1)).execute(conn)?;
     Ok(())
 }
-
-/// `UPDATE table SET changeset WHERE filter`, kept prepared by the connection.
-///
-/// Diesel prepares every `UPDATE` it builds anew: one changeset type can give several SQL texts
-/// (a `None` field may leave its column out), so its statement calls itself unsafe to cache.
-/// On SQLite, preparing an `UPDATE` of `events` also compiles the table's triggers: at a
-/// million events, an eighth of the writer's time under patches went to it.
-///
-/// Every changeset given here has one SQL text per type: the column structs are derived with
-/// `treat_none_as_null` (a `None` is `column = NULL`, not a column left out), and the other
-/// changesets and filters are `column = value` expressions. So the statement is kept under its
-/// type, as diesel keeps its own static queries: finding it in the connection's cache then
-/// neither builds its SQL text nor walks it (the building showed in the writer's profile
-/// under patches).
-pub struct KeptUpdate<S, C, F> {
-    /// The table, as its `FROM` clause.
-    from: S,
-    changeset: C,
-    filter: F,
-}
-
-impl<S, C, F> KeptUpdate<S, C, F> {
-    pub fn new<T, V>(table: T, values: V, filter: F) -> Self
-    where
-        T: diesel::Table + diesel::QuerySource<FromClause = S>,
-        V: AsChangeset<Target = T, Changeset = C>,
-        F: diesel::AppearsOnTable<T> + diesel::Expression<SqlType = diesel::sql_types::Bool>,
-    {
-        Self {
-            from: table.from_clause(),
-            changeset: values.as_changeset(),
-            filter,
-        }
-    }
-}
-
-impl<S: 'static, C: 'static, F: 'static> diesel::query_builder::QueryId for KeptUpdate<S, C, F> {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<DB, S, C, F> diesel::query_builder::QueryFragment<DB> for KeptUpdate<S, C, F>
-where
-    DB: diesel::backend::Backend,
-    S: diesel::query_builder::QueryFragment<DB>,
-    C: diesel::query_builder::QueryFragment<DB>,
-    F: diesel::query_builder::QueryFragment<DB>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        out.push_sql("UPDATE ");
-        self.from.walk_ast(out.reborrow())?;
-        out.push_sql(" SET ");
-        self.changeset.walk_ast(out.reborrow())?;
-        out.push_sql(" WHERE ");
-        self.filter.walk_ast(out.reborrow())?;
-        Ok(())
-    }
-
-    /// Always: the text is fixed by the type (see above), so there is nothing to walk.
-    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
-        Ok(true)
-    }
-}
-
-impl<S, C, F> KeptUpdate<S, C, F> {
-    /// Runs the statement on the backend's own connection (see [`native!`]); the number of
-    /// rows it changed.
-    pub fn execute(self, conn: &mut AnyConnection) -> QueryResult<usize>
-    where
-        Self: diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
-            + diesel::query_builder::QueryFragment<diesel::pg::Pg>
-            + diesel::query_builder::QueryId,
-    {
-        native!(conn, |c| RunQueryDsl::execute(self, c))
-    }
-}
-
-impl<S, C, F, Conn> RunQueryDsl<Conn> for KeptUpdate<S, C, F> {}
 
 /// The registry's generation: it changes whenever any process commits a write, so a
 /// representation built at one generation is current for as long as it is read back.

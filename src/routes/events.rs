@@ -11,6 +11,7 @@ use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
 use crate::representation;
 use crate::routes::{Caller, params, rest};
+use crate::store::events::LongEventsKept;
 use crate::store::events::{EventFilter, EventPage, EventResponse, EventSort, Events};
 
 /// Filters and paging of the event list. Dates are local to each event. Filters combine with
@@ -153,13 +154,14 @@ impl EventListQuery {
 pub async fn list_events(
     db: web::Data<Database>,
     cache: web::Data<Representations>,
+    long_events: web::Data<LongEventsKept>,
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
     let body = db
-        .run(move |conn| representation::event_page(conn, &cache, &filter, viewer))
+        .run(move |conn| representation::event_page(conn, &cache, &long_events, &filter, viewer))
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")

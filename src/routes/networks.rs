@@ -15,6 +15,7 @@ use crate::representation;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::audit;
+use crate::store::events::LongEventsKept;
 use crate::store::events::{EventPage, EventSort};
 use crate::store::idempotency::StoredResponse;
 use crate::store::memberships::{
@@ -108,6 +109,7 @@ pub async fn list_networks(
 pub async fn network_meetings(
     db: web::Data<Database>,
     cache: web::Data<Representations>,
+    long_events: web::Data<LongEventsKept>,
     path: web::Path<String>,
     query: web::Query<EventListQuery>,
     caller: Caller,
@@ -121,7 +123,7 @@ pub async fn network_meetings(
             if filter.sort == EventSort::Updated {
                 filter.sort = EventSort::Start;
             }
-            representation::event_page(conn, &cache, &filter, viewer)
+            representation::event_page(conn, &cache, &long_events, &filter, viewer)
         })
         .await?;
     Ok(HttpResponse::Ok()

@@ -142,7 +142,7 @@ pub fn record(
         audit_log::record_id.eq(record_id),
         audit_log::changes.eq(changes.to_string()),
     ));
-    crate::native!(conn, |c| entry.execute(c))?;
+    crate::db::native!(conn, |c| entry.execute(c))?;
     Ok(())
 }
 

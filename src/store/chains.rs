@@ -45,6 +45,8 @@ struct ChainColumns {
     updated_at: Timestamp,
 }
 
+crate::db::same_sql_for_any_value!(ChainColumns, chain_columns_have_one_sql_text);
+
 #[derive(Insertable)]
 #[diesel(table_name = chains)]
 struct NewChain {

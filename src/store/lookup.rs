@@ -33,12 +33,12 @@ macro_rules! resolver {
         /// The id of the record with this id or slug, if it exists.
         pub fn $fn_name(conn: &mut AnyConnection, key: &str) -> Result<Option<$id>, ApiError> {
             let found = match Key::parse(key) {
-                Key::Id(id) => $crate::native!(conn, |c| $table::table
+                Key::Id(id) => $crate::db::native!(conn, |c| $table::table
                     .filter($table::id.eq($id(id)))
                     .select($table::id)
                     .first::<$id>(c)
                     .optional())?,
-                Key::Slug(slug) => $crate::native!(conn, |c| $table::table
+                Key::Slug(slug) => $crate::db::native!(conn, |c| $table::table
                     .filter($table::slug.eq(slug))
                     .select($table::id)
                     .first::<$id>(c)

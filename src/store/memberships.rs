@@ -46,6 +46,8 @@ struct MembershipColumns {
     updated_at: Timestamp,
 }
 
+crate::db::same_sql_for_any_value!(MembershipColumns, membership_columns_have_one_sql_text);
+
 #[derive(Insertable)]
 #[diesel(table_name = memberships)]
 struct NewMembership {

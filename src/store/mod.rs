@@ -105,7 +105,6 @@ pub mod memberships;
 pub mod networks;
 pub mod organisations;
 pub mod pagination;
-pub mod party_walk;
 pub mod people;
 pub mod resource;
 pub mod tokens;

@@ -51,6 +51,8 @@ struct NetworkColumns {
     updated_at: Timestamp,
 }
 
+crate::db::same_sql_for_any_value!(NetworkColumns, network_columns_have_one_sql_text);
+
 #[derive(Insertable)]
 #[diesel(table_name = networks)]
 struct NewNetwork {

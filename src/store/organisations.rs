@@ -53,6 +53,8 @@ struct OrganisationColumns {
     updated_at: Timestamp,
 }
 
+crate::db::same_sql_for_any_value!(OrganisationColumns, organisation_columns_have_one_sql_text);
+
 #[derive(Insertable)]
 #[diesel(table_name = organisations)]
 struct NewOrganisation {

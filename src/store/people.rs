@@ -47,6 +47,8 @@ struct PersonColumns {
     updated_at: Timestamp,
 }
 
+crate::db::same_sql_for_any_value!(PersonColumns, person_columns_have_one_sql_text);
+
 #[derive(Insertable)]
 #[diesel(table_name = people)]
 struct NewPerson {

@@ -1,11 +1,17 @@
 //! Events: storage, the rules that need the database, and the read model a page needs.
 
 pub mod conflicts;
+mod filter;
 mod list;
+mod page;
+mod party_walk;
+mod postgres;
+mod query;
 mod read;
 mod response;
 mod rows;
 mod search;
+mod sqlite;
 mod window;
 mod write;
 
@@ -21,7 +27,8 @@ use crate::ids::EventId;
 use crate::store::resource::{Resource, TopLevel};
 use crate::store::{Viewer, lookup};
 
-pub use list::{EventFilter, EventSort, ListedRows, list_rows};
+pub use filter::{EventFilter, EventSort};
+pub use list::{ListedRows, list_rows};
 pub use read::{get, list, load_details, rows_by_id};
 pub use response::{
     ChainPosition, EventPage, EventResponse, EventSummary, Location, OrganiserResponse,
@@ -29,7 +36,9 @@ pub use response::{
 };
 use rows::EventColumns;
 pub use rows::{EventRow, PageKey};
-pub use window::{LongEvents, LongSpan, SHORT_SPAN_DAYS, long_events, overlap_start, span_end};
+pub use window::{
+    LongEvents, LongEventsKept, LongSpan, SHORT_SPAN_DAYS, long_events, overlap_start, span_end,
+};
 pub use write::{create, delete, update};
 
 versioned_rows!(events, EventId, EventColumns, EventResponse);

@@ -18,7 +18,8 @@ use crate::error::ApiError;
 use crate::ids::EventId;
 use crate::store::{Viewer, lookup};
 
-use super::list::{EventFilter, ListedRows, list_rows};
+use super::filter::EventFilter;
+use super::list::{ListedRows, list_rows};
 use super::response::{EventPage, EventResponse, Location};
 use super::rows::EventRow;
 
@@ -38,12 +39,12 @@ pub(super) fn find_row(
 ) -> Result<EventRow, ApiError> {
     // Static (not boxed) queries, so diesel keeps them prepared.
     let row: Option<EventRow> = match lookup::Key::parse(key) {
-        lookup::Key::Id(id) => crate::native!(conn, |c| events::table
+        lookup::Key::Id(id) => crate::db::native!(conn, |c| events::table
             .filter(events::id.eq(EventId(id)))
             .select(EventRow::as_select())
             .first(c)
             .optional())?,
-        lookup::Key::Slug(slug) => crate::native!(conn, |c| events::table
+        lookup::Key::Slug(slug) => crate::db::native!(conn, |c| events::table
             .filter(events::slug.eq(slug))
             .select(EventRow::as_select())
             .first(c)
@@ -76,7 +77,7 @@ pub fn rows_by_id(conn: &mut AnyConnection, ids: &[EventId]) -> Result<Vec<Event
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut found: HashMap<EventId, EventRow> = crate::native!(conn, |c| by_ids!(
+    let mut found: HashMap<EventId, EventRow> = crate::db::native!(conn, |c| by_ids!(
         events::table.into_boxed(),
         events::id,
         ids

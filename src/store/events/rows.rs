@@ -93,6 +93,8 @@ pub(super) struct EventColumns {
     updated_at: Timestamp,
 }
 
+crate::db::same_sql_for_any_value!(EventColumns, event_columns_have_one_sql_text);
+
 impl EventColumns {
     /// The columns no index, unique constraint or trigger condition reads, with `updated_at`
     /// (whose index is appended to): all an update writes when [`EventKeys`] are unchanged.
@@ -174,6 +176,8 @@ pub(super) struct EventPayload {
     search_text: String,
     updated_at: Timestamp,
 }
+
+crate::db::same_sql_for_any_value!(EventPayload, event_payload_has_one_sql_text);
 
 #[derive(Insertable)]
 #[diesel(table_name = events)]

@@ -1,9 +1,12 @@
 //! Date windows: the UTC span of events that may overlap a range of local dates, and the
 //! few long events indexed apart.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDate, NaiveTime};
 use diesel::prelude::*;
 
+use crate::cache::Derived;
 use crate::db::schema::events;
 use crate::db::{AnyConnection, Timestamp};
 use crate::domain::event::MAX_DURATION_DAYS;
@@ -38,10 +41,8 @@ impl diesel::query_builder::QueryFragment<crate::db::MultiBackend> for LongSpan 
         mut pass: diesel::query_builder::AstPass<'_, 'b, crate::db::MultiBackend>,
     ) -> QueryResult<()> {
         pass.push_sql(match pass.backend() {
-            crate::db::MultiBackend::Sqlite(_) => {
-                "julianday(events.end_date) - julianday(events.start_date) > 14"
-            }
-            crate::db::MultiBackend::Postgresql(_) => "events.end_date - events.start_date > 14",
+            crate::db::MultiBackend::Sqlite(_) => super::sqlite::LONG_SPAN,
+            crate::db::MultiBackend::Postgresql(_) => super::postgres::LONG_SPAN,
         });
         Ok(())
     }
@@ -58,6 +59,43 @@ pub enum LongEvents {
     /// More than [`LONG_IDS_AT_ONCE`]: a window widened by the longest an event may last is
     /// the better plan.
     TooMany,
+}
+
+/// The long events of each `from` window (keyed by the earliest start they are read from),
+/// each kept for the registry generation it was read at: what every event list with a `from`
+/// date asks first. One per server, beside the representation cache; see [`list_rows`].
+///
+/// [`list_rows`]: super::list_rows
+pub struct LongEventsKept(Derived<Timestamp, LongEvents>);
+
+impl LongEventsKept {
+    /// Windows kept at once; the least used go first.
+    const WINDOWS: usize = 64;
+
+    pub fn new() -> Self {
+        Self(Derived::new(Self::WINDOWS))
+    }
+
+    /// The long events from `earliest` on, and the generation they were read at.
+    pub(super) fn get(&self, earliest: Timestamp) -> Option<(i64, Arc<LongEvents>)> {
+        self.0.get(&earliest)
+    }
+
+    /// Keeps `long`, read at `generation` (or later), and returns it.
+    pub(super) fn insert(
+        &self,
+        earliest: Timestamp,
+        generation: i64,
+        long: LongEvents,
+    ) -> Arc<LongEvents> {
+        self.0.insert(earliest, generation, long)
+    }
+}
+
+impl Default for LongEventsKept {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The long events starting at or after `starts_from` (and before `starts_before`). Ordered by

@@ -198,7 +198,7 @@ pub(super) fn check_rules(
         event.slug.as_ref(),
         &event.title,
         |conn, slug| {
-            Ok(crate::native!(conn, |c| diesel::select(
+            Ok(crate::db::native!(conn, |c| diesel::select(
                 diesel::dsl::exists(
                     events::table
                         .filter(events::slug.eq(slug))
@@ -233,22 +233,22 @@ pub(super) fn write_relations(
     replacing: bool,
 ) -> Result<(), ApiError> {
     if replacing {
-        crate::native!(conn, |c| diesel::delete(
+        crate::db::native!(conn, |c| diesel::delete(
             event_topics::table.filter(event_topics::event_id.eq(id))
         )
         .execute(c))?;
-        crate::native!(conn, |c| diesel::delete(
+        crate::db::native!(conn, |c| diesel::delete(
             event_organisers::table.filter(event_organisers::event_id.eq(id))
         )
         .execute(c))?;
-        crate::native!(conn, |c| diesel::delete(
+        crate::db::native!(conn, |c| diesel::delete(
             event_participants::table.filter(event_participants::event_id.eq(id))
         )
         .execute(c))?;
     }
     // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
     for topic in event.topic_keys() {
-        crate::native!(conn, |c| diesel::insert_into(event_topics::table)
+        crate::db::native!(conn, |c| diesel::insert_into(event_topics::table)
             .values((
                 event_topics::event_id.eq(id),
                 event_topics::topic_key.eq(topic),
@@ -258,7 +258,7 @@ pub(super) fn write_relations(
             .execute(c))?;
     }
     for (position, (organisation_id, role)) in refs.organisers.iter().enumerate() {
-        crate::native!(conn, |c| diesel::insert_into(event_organisers::table)
+        crate::db::native!(conn, |c| diesel::insert_into(event_organisers::table)
             .values((
                 event_organisers::event_id.eq(id),
                 event_organisers::organisation_id.eq(*organisation_id),
@@ -270,7 +270,7 @@ pub(super) fn write_relations(
             .execute(c))?;
     }
     for (position, (person_id, organisation_id, role)) in refs.participants.iter().enumerate() {
-        crate::native!(conn, |c| diesel::insert_into(event_participants::table)
+        crate::db::native!(conn, |c| diesel::insert_into(event_participants::table)
             .values((
                 event_participants::event_id.eq(id),
                 event_participants::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
@@ -290,7 +290,7 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
     let id = EventId::generate();
     let now = Timestamp::now();
     let (refs, slug) = check_rules(conn, id, event)?;
-    crate::native!(conn, |c| diesel::insert_into(events::table)
+    crate::db::native!(conn, |c| diesel::insert_into(events::table)
         .values(NewEventRow {
             id,
             created_at: now,
@@ -315,7 +315,7 @@ pub fn update(
     let (refs, slug) = check_rules(conn, id, event)?;
     let columns = columns(event, slug, &refs, now);
     // The row's keys and chain as stored: a missing row fails the versioned update (412).
-    let stored: Option<(EventKeys, Option<ChainId>)> = crate::native!(conn, |c| events::table
+    let stored: Option<(EventKeys, Option<ChainId>)> = crate::db::native!(conn, |c| events::table
         .filter(events::id.eq(id))
         .select((EventKeys::as_select(), events::chain_id))
         .first(c)

@@ -44,7 +44,7 @@ pub(super) fn chain_positions(
     if chain_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let chain_rows: Vec<ChainRow> = crate::native!(conn, |c| by_ids!(
+    let chain_rows: Vec<ChainRow> = crate::db::native!(conn, |c| by_ids!(
         chains::table.into_boxed(),
         chains::id,
         chain_ids.as_slice()
@@ -54,7 +54,7 @@ pub(super) fn chain_positions(
     let chain_info: HashMap<ChainId, ChainRow> =
         chain_rows.into_iter().map(|row| (row.id, row)).collect();
     let chain_keys: Vec<Option<ChainId>> = chain_ids.iter().map(|c| Some(*c)).collect();
-    let members: Vec<MemberRow> = crate::native!(conn, |c| {
+    let members: Vec<MemberRow> = crate::db::native!(conn, |c| {
         let mut query = by_ids!(
             events::table.into_boxed(),
             events::chain_id,

@@ -31,7 +31,7 @@ pub(super) fn organisers(
     conn: &mut AnyConnection,
     ids: &[EventId],
 ) -> Result<HashMap<EventId, Vec<OrganiserResponse>>, ApiError> {
-    let rows: Vec<OrganiserRow> = crate::native!(conn, |c| by_ids!(
+    let rows: Vec<OrganiserRow> = crate::db::native!(conn, |c| by_ids!(
         event_organisers::table
             .inner_join(organisations::table)
             .into_boxed(),

@@ -64,7 +64,7 @@ pub(super) fn participants(
     ids: &[EventId],
 ) -> Result<Participants, ApiError> {
     let mut participants = Participants::default();
-    let person_rows: Vec<PersonRow> = crate::native!(conn, |c| by_ids!(
+    let person_rows: Vec<PersonRow> = crate::db::native!(conn, |c| by_ids!(
         event_participants::table
             .inner_join(people::table.on(event_participants::person_id.eq(people::id.nullable())))
             .into_boxed(),
@@ -95,7 +95,7 @@ pub(super) fn participants(
         participants.push(row.event_id, row.position, participant);
     }
 
-    let organisation_rows: Vec<OrganisationRow> = crate::native!(conn, |c| by_ids!(
+    let organisation_rows: Vec<OrganisationRow> = crate::db::native!(conn, |c| by_ids!(
         event_participants::table
             .inner_join(
                 organisations::table

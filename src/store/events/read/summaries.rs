@@ -31,7 +31,7 @@ pub(super) fn networks(
     if network_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let found: Vec<NetworkRow> = crate::native!(conn, |c| by_ids!(
+    let found: Vec<NetworkRow> = crate::db::native!(conn, |c| by_ids!(
         networks::table.into_boxed(),
         networks::id,
         network_ids.as_slice()
@@ -68,7 +68,7 @@ pub(super) fn parents(
     if parent_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let found: Vec<EventSummary> = crate::native!(conn, |c| {
+    let found: Vec<EventSummary> = crate::db::native!(conn, |c| {
         let mut query = by_ids!(
             events::table.into_boxed(),
             events::id,

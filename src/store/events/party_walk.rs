@@ -10,28 +10,22 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{event_organisers, event_participants, event_topics};
+use crate::db::schema::{event_organisers, event_participants, event_topics, events};
 use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
-use crate::ids::{EventId, OrganisationId, PersonId};
+use crate::ids::EventId;
 
-/// The party whose index a list walks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Party<'a> {
-    /// Events the person takes part in.
-    Person(PersonId),
-    /// Events the organisation organises or takes part in: two indexes, merged.
-    Organisation(OrganisationId),
-    /// Events with the topic (its folded key).
-    Topic(&'a str),
-}
+use super::filter::{EventSort, order_page};
+use super::query::{Party, Planner};
+use super::rows::PageKey;
+use super::window::{MAX_UTC_OFFSET_HOURS, Span, span_end, span_start, utc_midnight};
 
 /// A key of the walk: an event's start and id, the order of every list by start.
 type Key = (Timestamp, EventId);
 
 /// The part of a party's index a walk has still to read.
 #[derive(Debug, Clone)]
-pub struct PartyWalk<'a> {
+pub(super) struct PartyWalk<'a> {
     party: Party<'a>,
     descending: bool,
     /// Starts on or after this.
@@ -97,7 +91,7 @@ impl<'a> PartyWalk<'a> {
     /// A walk over the starts a list's span may hold: on or after `low`, before `below`, and
     /// from the list's cursor on (`cursor_at`, in the list's direction); of events that end on
     /// or after `ends_from`.
-    pub fn new(
+    pub(super) fn new(
         party: Party<'a>,
         descending: bool,
         (low, below): (Option<Timestamp>, Option<Timestamp>),
@@ -122,14 +116,14 @@ impl<'a> PartyWalk<'a> {
     }
 
     /// Whether every candidate has been read.
-    pub fn is_done(&self) -> bool {
+    pub(super) fn is_done(&self) -> bool {
         self.done
     }
 
     /// The next candidates in the walk's order, each event once. Together with the earlier
     /// ones they are every event of the party up to the last one returned; reads at most
     /// `batch` rows of each index.
-    pub fn next_batch(
+    pub(super) fn next_batch(
         &mut self,
         conn: &mut AnyConnection,
         batch: i64,
@@ -213,4 +207,72 @@ impl<'a> PartyWalk<'a> {
         }
         Ok(keys.into_iter().map(|(_, id)| id).collect())
     }
+}
+
+/// The most candidates a party's walk reads from an index in one step.
+const PARTY_BATCH_MAX: i64 = 4096;
+
+/// A span's rows of `party`'s events: candidates come from the party's index in start order,
+/// a batch at a time; each batch is checked against the other filters, until a page is full.
+pub(super) fn walk_party(
+    conn: &mut AnyConnection,
+    planner: &Planner<'_>,
+    span: Span,
+    party: Party<'_>,
+) -> Result<Vec<PageKey>, ApiError> {
+    let (sort, want) = (planner.sort(), planner.want);
+    let filter = planner.page.filter;
+    let cursor_at = planner.page.cursor.map(|(key, _)| key);
+    // An event that ends on or after `from` (a local date) ends at or after midnight of
+    // `from` in the easternmost time zone (UTC+14): the tightest bound its end instant gives.
+    // Events that end on the day before `from` in the zones west of it still pass it, and the
+    // page's query leaves them out.
+    let mut walk = PartyWalk::new(
+        party,
+        sort == EventSort::StartDescending,
+        (
+            filter.from.map(|from| span_start(from, span)),
+            filter.to.map(span_end),
+        ),
+        filter.from.map(|from| {
+            Timestamp::from(
+                utc_midnight(from).get() - chrono::Duration::hours(MAX_UTC_OFFSET_HOURS),
+            )
+        }),
+        cursor_at,
+    );
+    // A little more than a page: a few candidates that fail the other filters (an internal
+    // event, say) cost no second step, and every candidate costs a row.
+    let mut batch = (want + want / 8 + 2).min(PARTY_BATCH_MAX);
+    let mut found: Vec<PageKey> = Vec::new();
+    let mut read = 0;
+    while !walk.is_done() {
+        let ids = walk.next_batch(conn, batch)?;
+        read += ids.len() as i64;
+        if !ids.is_empty() {
+            let query = planner
+                .filtered(span, Some(party))
+                .filter(events::id.eq_any(ids));
+            found.extend(planner.load(conn, query)?);
+            order_page(&mut found, sort, want);
+        }
+        // Every event of the party up to the last candidate has been checked, and the rest
+        // come after it.
+        let have = found.len() as i64;
+        if have >= want {
+            break;
+        }
+        // The next step reads what the rest of the page needs at the share of candidates
+        // that passed so far, with a quarter more; at most twice the last step. Candidates
+        // that fail come mostly first (those that ended just before `from`), so a page that
+        // came out a few short rarely needs the doubled step.
+        batch = if have > 0 {
+            let needed = read.saturating_mul(want - have) / have;
+            (needed + needed / 4 + 2).min(batch * 2)
+        } else {
+            batch * 2
+        }
+        .min(PARTY_BATCH_MAX);
+    }
+    Ok(found)
 }

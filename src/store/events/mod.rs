@@ -4,7 +4,7 @@ pub mod conflicts;
 mod list;
 mod read;
 mod response;
-mod rows;
+pub mod rows;
 mod search;
 mod window;
 mod write;

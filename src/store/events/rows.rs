@@ -183,7 +183,7 @@ pub(super) struct EventPayload {
 
 /// A new event's row; `version` and `chain_id` keep their defaults (1 and none).
 #[derive(Insertable)]
-#[diesel(table_name = events)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct NewEventRow {
     pub id: EventId,
     pub created_at: Timestamp,

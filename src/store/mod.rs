@@ -231,3 +231,26 @@ pub fn refuse_if_referenced(
 
 /// One summary per id, for embedding.
 pub type Summaries<Id> = std::collections::HashMap<Id, Summary>;
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use super::TitleSlugs;
+
+    #[test]
+    fn title_slugs_go_on_from_the_last_one_given() {
+        let taken = ["4th-iisg-board-meeting", "4th-iisg-board-meeting-2"];
+        let mut slugs = TitleSlugs::from_title("4th IISG Board Meeting");
+        let first = slugs.first_free(|s| Ok::<_, Infallible>(taken.contains(&s)));
+        assert_eq!(
+            first.map(|s| s.into_string()),
+            Ok("4th-iisg-board-meeting-3".into())
+        );
+        let next = slugs.first_free(|_| Ok::<_, Infallible>(false));
+        assert_eq!(
+            next.map(|s| s.into_string()),
+            Ok("4th-iisg-board-meeting-4".into())
+        );
+    }
+}

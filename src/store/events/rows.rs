@@ -181,7 +181,9 @@ pub(super) struct EventPayload {
     updated_at: Timestamp,
 }
 
-/// A new event's row; `version` and `chain_id` keep their defaults (1 and none).
+/// A new event's row; `version` and `chain_id` keep their defaults (1 and none). Its `None`s
+/// are bound as `NULL` too: with diesel's default the embedded columns would count as ones
+/// that may take `DEFAULT`, and SQLite would insert a slice of rows one statement each.
 #[derive(Insertable)]
 #[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct NewEventRow {
@@ -359,5 +361,49 @@ pub fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Timestamp
         visibility: event.visibility.as_str(),
         search_text: event.search_text(),
         updated_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+    use crate::domain::event::EventInput;
+
+    fn event() -> ValidEvent {
+        serde_json::from_value::<EventInput>(serde_json::json!({
+            "title": "Regional conference on radicalisation in prisons",
+            "kind": "conference",
+            "start_date": "2019-10-22",
+            "timezone": "Europe/Sarajevo",
+            "topics": ["P-CVE", "p-cve", "prisons"]
+        }))
+        .expect("valid input")
+        .validate()
+        .expect("valid event")
+    }
+
+    /// `registry-generate` inserts many rows a statement; SQLite would split the statement
+    /// into one a row (`BEGIN; … COMMIT;`) if any column could take `DEFAULT`.
+    #[test]
+    fn rows_of_many_events_are_one_insert() {
+        let (event, refs) = (event(), Resolved::default());
+        let now = Timestamp::now();
+        let rows: Vec<NewEventRow> = ["a", "b"]
+            .map(|slug| event_rows(EventId::generate(), &event, &refs, slug.into(), now).event)
+            .into();
+        let sql =
+            diesel::debug_query::<Sqlite, _>(&diesel::insert_into(events::table).values(&rows))
+                .to_string();
+        assert!(sql.starts_with("INSERT INTO"), "{sql}");
+        let rows = event_rows(EventId::generate(), &event, &refs, "c".into(), now);
+        let topics: Vec<TopicRow> = rows.relations.topics().collect();
+        assert_eq!(topics.len(), 2, "one row per topic key");
+        let sql = diesel::debug_query::<Sqlite, _>(
+            &diesel::insert_into(event_topics::table).values(&topics),
+        )
+        .to_string();
+        assert!(sql.starts_with("INSERT INTO"), "{sql}");
     }
 }

@@ -148,8 +148,8 @@ impl Viewer {
     };
 }
 
-/// The slug to store: the one given (409 when another record of the kind has it), or one made
-/// from `title` with a numeric suffix when needed.
+/// The slug to store: the one given (409 when another record of the kind has it), or the first
+/// free one of [`TitleSlugs`].
 pub fn choose_slug(
     conn: &mut AnyConnection,
     resource: &str,
@@ -168,14 +168,53 @@ pub fn choose_slug(
         }
         return Ok(slug.to_string());
     }
-    let base = Slug::from_title(title);
-    let mut candidate = base.clone();
-    let mut n = 2;
-    while taken(conn, candidate.as_str())? {
-        candidate = base.with_suffix(n);
-        n += 1;
+    let slug = TitleSlugs::from_title(title).first_free(|candidate| taken(conn, candidate))?;
+    Ok(slug.into_string())
+}
+
+/// The slugs a record created without one may get, in the order they are tried: the slug of
+/// its title, then that slug with `-2`, `-3` …. [`choose_slug`] takes the first one free;
+/// `registry-generate` keeps one per title and goes on where the last one left off.
+#[derive(Debug, Clone)]
+pub struct TitleSlugs {
+    base: Slug,
+    /// The next candidate: 1 for `base` itself, else the suffix.
+    next: u32,
+}
+
+impl TitleSlugs {
+    pub fn from_title(title: &str) -> Self {
+        Self::from_base(Slug::from_title(title))
     }
-    Ok(candidate.into_string())
+
+    /// The candidates from `base` (the slug of a title) on.
+    pub fn from_base(base: Slug) -> Self {
+        Self { base, next: 1 }
+    }
+
+    /// The slug made from the title alone, the first candidate.
+    pub fn base(&self) -> &Slug {
+        &self.base
+    }
+
+    /// The first candidate not tried yet that `is_taken` says is free. The ones it passes are
+    /// not tried again, so calling this again on the same value gives the same slug as starting
+    /// over only while what is taken stays taken.
+    pub fn first_free<E>(
+        &mut self,
+        mut is_taken: impl FnMut(&str) -> Result<bool, E>,
+    ) -> Result<Slug, E> {
+        loop {
+            let candidate = match self.next {
+                1 => self.base.clone(),
+                n => self.base.with_suffix(n),
+            };
+            self.next += 1;
+            if !is_taken(candidate.as_str())? {
+                return Ok(candidate);
+            }
+        }
+    }
 }
 
 /// 409 when any of `references` (what refers, and some of the referring records) is
@@ -207,3 +246,26 @@ pub fn refuse_if_referenced(
 
 /// One summary per id, for embedding.
 pub type Summaries<Id> = std::collections::HashMap<Id, Summary>;
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use super::TitleSlugs;
+
+    #[test]
+    fn title_slugs_go_on_from_the_last_one_given() {
+        let taken = ["4th-iisg-board-meeting", "4th-iisg-board-meeting-2"];
+        let mut slugs = TitleSlugs::from_title("4th IISG Board Meeting");
+        let first = slugs.first_free(|s| Ok::<_, Infallible>(taken.contains(&s)));
+        assert_eq!(
+            first.map(|s| s.into_string()),
+            Ok("4th-iisg-board-meeting-3".into())
+        );
+        let next = slugs.first_free(|_| Ok::<_, Infallible>(false));
+        assert_eq!(
+            next.map(|s| s.into_string()),
+            Ok("4th-iisg-board-meeting-4".into())
+        );
+    }
+}

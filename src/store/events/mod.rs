@@ -9,7 +9,7 @@ mod postgres;
 mod query;
 mod read;
 mod response;
-mod rows;
+pub mod rows;
 mod search;
 mod sqlite;
 mod window;

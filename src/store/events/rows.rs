@@ -1,11 +1,12 @@
-//! An event's rows as stored: what is read back, and the columns a write derives from a
-//! [`ValidEvent`].
+//! An event's rows as stored: what is read back, and the rows a write derives from a
+//! [`ValidEvent`] ([`event_rows`]): the store's own writes and `registry-generate`'s bulk load
+//! insert the same structs, so both store the same columns.
 
 use chrono::{NaiveDate, NaiveTime};
 use diesel::prelude::*;
 
 use crate::db::Timestamp;
-use crate::db::schema::events;
+use crate::db::schema::{event_organisers, event_participants, event_topics, events};
 use crate::domain::enums::{OrganiserRole, ParticipantRole};
 use crate::domain::event::ValidEvent;
 use crate::domain::time::LocalTime;
@@ -61,10 +62,15 @@ pub struct EventRow {
     pub version: i32,
 }
 
-/// The columns a write sets; `None` clears a column.
+/// The columns a write sets; `None` clears a column. Inserted, `None` is bound as `NULL` (no
+/// column has another default), so the statement has one text and many rows go in one.
 #[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = events, treat_none_as_null = true)]
-pub(super) struct EventColumns {
+#[diesel(
+    table_name = events,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
+pub struct EventColumns {
     slug: String,
     title: String,
     kind: &'static str,
@@ -179,29 +185,159 @@ pub(super) struct EventPayload {
 
 crate::db::same_sql_for_any_value!(EventPayload, event_payload_has_one_sql_text);
 
+/// A new event's row; `version` and `chain_id` keep their defaults (1 and none). Its `None`s
+/// are bound as `NULL` too: with diesel's default the embedded columns would count as ones
+/// that may take `DEFAULT`, and SQLite would insert a slice of rows one statement each.
 #[derive(Insertable)]
-#[diesel(table_name = events)]
-pub(super) struct NewEventRow {
-    pub(super) id: EventId,
-    pub(super) created_at: Timestamp,
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct NewEventRow {
+    pub id: EventId,
+    pub created_at: Timestamp,
     #[diesel(embed)]
-    pub(super) columns: EventColumns,
+    pub columns: EventColumns,
 }
 
 /// References of an event, resolved to ids.
-pub(super) struct Resolved {
-    pub(super) network_id: Option<NetworkId>,
-    pub(super) parent_event_id: Option<EventId>,
-    pub(super) organisers: Vec<(OrganisationId, OrganiserRole)>,
-    pub(super) participants: Vec<(Option<PersonId>, Option<OrganisationId>, ParticipantRole)>,
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub network_id: Option<NetworkId>,
+    pub parent_event_id: Option<EventId>,
+    pub organisers: Vec<(OrganisationId, OrganiserRole)>,
+    pub participants: Vec<(Option<PersonId>, Option<OrganisationId>, ParticipantRole)>,
 }
 
-pub(super) fn columns(
-    event: &ValidEvent,
+/// Everything written for a new event: its row and the rows of its relations.
+pub struct EventRows<'a> {
+    pub event: NewEventRow,
+    pub relations: Relations<'a>,
+}
+
+/// The rows a new event is stored as, `id` and `slug` already chosen.
+pub fn event_rows<'a>(
+    id: EventId,
+    event: &'a ValidEvent,
+    refs: &'a Resolved,
     slug: String,
-    refs: &Resolved,
     now: Timestamp,
-) -> EventColumns {
+) -> EventRows<'a> {
+    EventRows {
+        event: NewEventRow {
+            id,
+            created_at: now,
+            columns: columns(event, slug, refs, now),
+        },
+        relations: Relations { id, event, refs },
+    }
+}
+
+/// A row of `event_topics`: one per topic key, carrying the event's span.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = event_topics, treat_none_as_default_value = false)]
+pub struct TopicRow {
+    pub event_id: EventId,
+    pub topic_key: String,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+}
+
+/// A row of `event_organisers`, in the order the event lists them.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = event_organisers, treat_none_as_default_value = false)]
+pub struct OrganiserRow {
+    pub event_id: EventId,
+    pub organisation_id: OrganisationId,
+    pub role: &'static str,
+    pub position: i32,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+}
+
+/// A row of `event_participants`, in the order the event lists them.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = event_participants, treat_none_as_default_value = false)]
+pub struct ParticipantRow {
+    pub event_id: EventId,
+    pub position: i32,
+    pub person_id: Option<PersonId>,
+    pub organisation_id: Option<OrganisationId>,
+    pub role: &'static str,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+}
+
+/// An event's topic, organiser and participant rows, made as they are iterated (a write inserts
+/// them one by one, a bulk load collects them).
+#[derive(Clone, Copy)]
+pub struct Relations<'a> {
+    id: EventId,
+    event: &'a ValidEvent,
+    refs: &'a Resolved,
+}
+
+impl<'a> Relations<'a> {
+    pub fn new(id: EventId, event: &'a ValidEvent, refs: &'a Resolved) -> Self {
+        Self { id, event, refs }
+    }
+
+    pub fn event_id(&self) -> EventId {
+        self.id
+    }
+
+    /// The event's span, which every relation row carries for the list filters.
+    fn span(&self) -> (Option<Timestamp>, Option<Timestamp>) {
+        (
+            Some(Timestamp::from(self.event.starts_at)),
+            Some(Timestamp::from(self.event.ends_at)),
+        )
+    }
+
+    pub fn topics(&self) -> impl Iterator<Item = TopicRow> + use<'a> {
+        let (event_id, (starts_at, ends_at)) = (self.id, self.span());
+        self.event
+            .topic_keys()
+            .into_iter()
+            .map(move |topic_key| TopicRow {
+                event_id,
+                topic_key,
+                starts_at,
+                ends_at,
+            })
+    }
+
+    pub fn organisers(&self) -> impl Iterator<Item = OrganiserRow> + use<'a> {
+        let (event_id, (starts_at, ends_at)) = (self.id, self.span());
+        self.refs
+            .organisers
+            .iter()
+            .zip(0..)
+            .map(move |(&(organisation_id, role), position)| OrganiserRow {
+                event_id,
+                organisation_id,
+                role: role.as_str(),
+                position,
+                starts_at,
+                ends_at,
+            })
+    }
+
+    pub fn participants(&self) -> impl Iterator<Item = ParticipantRow> + use<'a> {
+        let (event_id, (starts_at, ends_at)) = (self.id, self.span());
+        self.refs.participants.iter().zip(0..).map(
+            move |(&(person_id, organisation_id, role), position)| ParticipantRow {
+                event_id,
+                position,
+                person_id,
+                organisation_id,
+                role: role.as_str(),
+                starts_at,
+                ends_at,
+            },
+        )
+    }
+}
+
+/// The columns stored for `event` (with `slug` chosen and `refs` resolved), as of `now`.
+pub fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Timestamp) -> EventColumns {
     EventColumns {
         slug,
         title: event.title.clone(),
@@ -229,5 +365,49 @@ pub(super) fn columns(
         visibility: event.visibility.as_str(),
         search_text: event.search_text(),
         updated_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+    use crate::domain::event::EventInput;
+
+    fn event() -> ValidEvent {
+        serde_json::from_value::<EventInput>(serde_json::json!({
+            "title": "Regional conference on radicalisation in prisons",
+            "kind": "conference",
+            "start_date": "2019-10-22",
+            "timezone": "Europe/Sarajevo",
+            "topics": ["P-CVE", "p-cve", "prisons"]
+        }))
+        .expect("valid input")
+        .validate()
+        .expect("valid event")
+    }
+
+    /// `registry-generate` inserts many rows a statement; SQLite would split the statement
+    /// into one a row (`BEGIN; … COMMIT;`) if any column could take `DEFAULT`.
+    #[test]
+    fn rows_of_many_events_are_one_insert() {
+        let (event, refs) = (event(), Resolved::default());
+        let now = Timestamp::now();
+        let rows: Vec<NewEventRow> = ["a", "b"]
+            .map(|slug| event_rows(EventId::generate(), &event, &refs, slug.into(), now).event)
+            .into();
+        let sql =
+            diesel::debug_query::<Sqlite, _>(&diesel::insert_into(events::table).values(&rows))
+                .to_string();
+        assert!(sql.starts_with("INSERT INTO"), "{sql}");
+        let rows = event_rows(EventId::generate(), &event, &refs, "c".into(), now);
+        let topics: Vec<TopicRow> = rows.relations.topics().collect();
+        assert_eq!(topics.len(), 2, "one row per topic key");
+        let sql = diesel::debug_query::<Sqlite, _>(
+            &diesel::insert_into(event_topics::table).values(&topics),
+        )
+        .to_string();
+        assert!(sql.starts_with("INSERT INTO"), "{sql}");
     }
 }

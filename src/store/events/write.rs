@@ -10,7 +10,7 @@ use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId};
 use crate::store::{choose_slug, lookup};
 
-use super::rows::*;
+use super::rows::{EventKeys, EventPayload, Relations, Resolved, columns, event_rows};
 use super::{delete_row, update_row};
 
 pub(super) fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Resolved, ApiError> {
@@ -227,11 +227,10 @@ pub(super) fn check_rules(
 /// update), or for a new event, which has none.
 pub(super) fn write_relations(
     conn: &mut AnyConnection,
-    id: EventId,
-    event: &ValidEvent,
-    refs: &Resolved,
+    relations: Relations<'_>,
     replacing: bool,
 ) -> Result<(), ApiError> {
+    let id = relations.event_id();
     if replacing {
         crate::db::native!(conn, |c| diesel::delete(
             event_topics::table.filter(event_topics::event_id.eq(id))
@@ -247,39 +246,19 @@ pub(super) fn write_relations(
         .execute(c))?;
     }
     // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
-    for topic in event.topic_keys() {
+    for row in relations.topics() {
         crate::db::native!(conn, |c| diesel::insert_into(event_topics::table)
-            .values((
-                event_topics::event_id.eq(id),
-                event_topics::topic_key.eq(topic),
-                event_topics::starts_at.eq(Some(Timestamp::from(event.starts_at))),
-                event_topics::ends_at.eq(Some(Timestamp::from(event.ends_at))),
-            ))
+            .values(&row)
             .execute(c))?;
     }
-    for (position, (organisation_id, role)) in refs.organisers.iter().enumerate() {
+    for row in relations.organisers() {
         crate::db::native!(conn, |c| diesel::insert_into(event_organisers::table)
-            .values((
-                event_organisers::event_id.eq(id),
-                event_organisers::organisation_id.eq(*organisation_id),
-                event_organisers::role.eq(role.as_str()),
-                event_organisers::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
-                event_organisers::starts_at.eq(Some(Timestamp::from(event.starts_at))),
-                event_organisers::ends_at.eq(Some(Timestamp::from(event.ends_at))),
-            ))
+            .values(&row)
             .execute(c))?;
     }
-    for (position, (person_id, organisation_id, role)) in refs.participants.iter().enumerate() {
+    for row in relations.participants() {
         crate::db::native!(conn, |c| diesel::insert_into(event_participants::table)
-            .values((
-                event_participants::event_id.eq(id),
-                event_participants::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
-                event_participants::person_id.eq(*person_id),
-                event_participants::organisation_id.eq(*organisation_id),
-                event_participants::role.eq(role.as_str()),
-                event_participants::starts_at.eq(Some(Timestamp::from(event.starts_at))),
-                event_participants::ends_at.eq(Some(Timestamp::from(event.ends_at))),
-            ))
+            .values(&row)
             .execute(c))?;
     }
     Ok(())
@@ -290,14 +269,11 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
     let id = EventId::generate();
     let now = Timestamp::now();
     let (refs, slug) = check_rules(conn, id, event)?;
+    let rows = event_rows(id, event, &refs, slug, now);
     crate::db::native!(conn, |c| diesel::insert_into(events::table)
-        .values(NewEventRow {
-            id,
-            created_at: now,
-            columns: columns(event, slug, &refs, now),
-        })
+        .values(&rows.event)
         .execute(c))?;
-    write_relations(conn, id, event, &refs, false)?;
+    write_relations(conn, rows.relations, false)?;
     Ok(id)
 }
 
@@ -335,7 +311,7 @@ pub fn update(
             && before.topic_keys() == event.topic_keys()
     });
     if !same_relations {
-        write_relations(conn, id, event, &refs, true)?;
+        write_relations(conn, Relations::new(id, event, &refs), true)?;
     }
     match chain {
         Some(chain_id) => crate::store::chains::enforce(conn, chain_id),

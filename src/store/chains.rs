@@ -33,9 +33,15 @@ struct ChainRow {
     version: i32,
 }
 
+/// The columns a chain's write sets. Inserted, `None` is bound as `NULL` (no column has another
+/// default), so many rows go in one statement (the benchmark generator's).
 #[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = chains, treat_none_as_null = true)]
-struct ChainColumns {
+#[diesel(
+    table_name = chains,
+    treat_none_as_null = true,
+    treat_none_as_default_value = false
+)]
+pub struct ChainColumns {
     slug: String,
     sort_key: String,
     title: String,
@@ -47,13 +53,39 @@ struct ChainColumns {
 
 crate::db::same_sql_for_any_value!(ChainColumns, chain_columns_have_one_sql_text);
 
+/// A new chain's row; its version is the column's default (1).
 #[derive(Insertable)]
-#[diesel(table_name = chains)]
-struct NewChain {
-    id: ChainId,
-    created_at: Timestamp,
+#[diesel(table_name = chains, treat_none_as_default_value = false)]
+pub struct NewChain {
+    pub id: ChainId,
+    pub created_at: Timestamp,
     #[diesel(embed)]
-    columns: ChainColumns,
+    pub columns: ChainColumns,
+}
+
+impl NewChain {
+    /// The row of a new chain `id` with `slug`, created `now`.
+    pub fn new(id: ChainId, valid: &ValidChain, slug: String, now: Timestamp) -> Self {
+        Self {
+            id,
+            created_at: now,
+            columns: chain_columns(valid, slug, now),
+        }
+    }
+}
+
+/// A chain's columns, given its slug: the derivation every write of a chain uses (the sort key
+/// is the folded title).
+pub fn chain_columns(valid: &ValidChain, slug: String, now: Timestamp) -> ChainColumns {
+    ChainColumns {
+        slug,
+        sort_key: fold(&valid.title),
+        title: valid.title.clone(),
+        description: valid.description.clone(),
+        max_gap_days: valid.max_gap_days,
+        same_city: valid.same_city,
+        updated_at: now,
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -470,15 +502,7 @@ fn columns(
             .get_result(conn)?)
         },
     )?;
-    Ok(ChainColumns {
-        slug,
-        sort_key: fold(&valid.title),
-        title: valid.title.clone(),
-        description: valid.description.clone(),
-        max_gap_days: valid.max_gap_days,
-        same_city: valid.same_city,
-        updated_at: Timestamp::now(),
-    })
+    Ok(chain_columns(valid, slug, Timestamp::now()))
 }
 
 versioned_rows!(chains, ChainId, ChainColumns, ChainResponse);

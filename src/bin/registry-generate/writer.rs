@@ -10,13 +10,13 @@ use meeting_registry::db::schema::{
 };
 use meeting_registry::db::{AnyConnection, Timestamp, write_transaction};
 use meeting_registry::domain::Slug;
-use meeting_registry::domain::chain::{ChainMember, check as check_chain};
+use meeting_registry::domain::chain::{ChainMember, ValidChain, check as check_chain};
 use meeting_registry::domain::enums::{EventStatus, Visibility};
 use meeting_registry::domain::event::ValidEvent;
-use meeting_registry::domain::text::fold;
 use meeting_registry::error::ApiError;
 use meeting_registry::ids::ChainId;
 use meeting_registry::store::TitleSlugs;
+use meeting_registry::store::chains::NewChain;
 use meeting_registry::store::events::rows::{
     NewEventRow, OrganiserRow, ParticipantRow, TopicRow, event_rows,
 };
@@ -44,27 +44,10 @@ const CREATED_VERSION: i32 = 1;
 const CHAIN_MAX_GAP_DAYS: i32 = 1;
 const CHAIN_SAME_CITY: bool = true;
 
-/// A chain's row as `store::chains` writes a new one (its `NewChain`, private to that
-/// module): the sort key is the folded title, and the version the column's default.
-#[derive(Insertable)]
-#[diesel(table_name = chains, treat_none_as_default_value = false)]
-struct ChainRow {
-    id: ChainId,
-    slug: String,
-    sort_key: String,
-    title: String,
-    description: Option<String>,
-    max_gap_days: i32,
-    same_city: bool,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    version: i32,
-}
-
 /// The rows of one transaction.
 #[derive(Default)]
 pub struct Batch {
-    chains: Vec<ChainRow>,
+    chains: Vec<NewChain>,
     events: Vec<ChainedEventRow>,
     topics: Vec<TopicRow>,
     organisers: Vec<OrganiserRow>,
@@ -211,21 +194,19 @@ impl EventWriter {
             ));
         }
         let id = ChainId::generate();
-        batch.chains.push(ChainRow {
-            id,
-            slug: self.chain_slugs.choose(None, title),
-            sort_key: fold(title),
+        let chain = ValidChain {
             title: title.to_owned(),
+            slug: None,
             description: Some(format!(
                 "{} events organised back to back in one city.",
                 members.len()
             )),
             max_gap_days: CHAIN_MAX_GAP_DAYS,
             same_city: CHAIN_SAME_CITY,
-            created_at: now,
-            updated_at: now,
-            version: CREATED_VERSION,
-        });
+            events: Vec::new(),
+        };
+        let slug = self.chain_slugs.choose(None, title);
+        batch.chains.push(NewChain::new(id, &chain, slug, now));
         self.chains += 1;
         self.chained += members.len();
         Ok(id)

@@ -87,22 +87,10 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
     })?;
     let events = all(|cursor| {
         let filter = EventFilter {
-            from: None,
-            to: None,
-            city: None,
-            country: None,
-            kinds: Vec::new(),
-            statuses: Vec::new(),
-            topic: None,
-            q: None,
-            updated_since: None,
-            network: None,
-            organisation: None,
-            person: None,
-            chain: None,
             sort: EventSort::Start,
             cursor,
             limit: 200,
+            ..Default::default()
         };
         let page = events::list(conn, &filter, Viewer::WRITER)?;
         Ok((page.items, page.next_cursor))

@@ -62,7 +62,8 @@ impl RecordRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RuleViolation {
     /// The rule's name, stable and safe to branch on: `chain_no_overlap`, `chain_max_gap`,
-    /// `chain_same_city`, `chain_single` (an event is in at most one chain), `series_unique`,
+    /// `chain_same_city`, `chain_dates_known` (a chain's events need dates), `chain_single`
+    /// (an event is in at most one chain), `series_unique`,
     /// `series_order`, `parent_cycle`, `parent_depth`, `slug_unique` or `still_referenced`.
     #[schema(example = "chain_max_gap")]
     pub rule: String,

@@ -86,8 +86,10 @@ pub fn read_all<T: DeserializeOwned + utoipa::ToSchema>(mut value: Value) -> Rea
                 (message, Fix::Drop)
             }
             Problem::Value => {
-                let in_list = matches!(at.last(), Some(Step::Index(_)));
-                let fix = if in_list { Fix::StandIn } else { Fix::Drop };
+                // A value that was sent stands in as a value of its type where the schema gives
+                // one (else it is dropped), so the rules that depend on its being there (a
+                // start date needs a time zone) still apply to the rest.
+                let fix = Fix::StandIn;
                 // A closed vocabulary is named in full whatever was sent (serde says "expected
                 // string or map" for a number where a vocabulary's name belongs).
                 let vocabulary = schema.get_or_insert_with(Schema::of::<T>).vocabulary(&at);
@@ -111,13 +113,18 @@ pub fn read_all<T: DeserializeOwned + utoipa::ToSchema>(mut value: Value) -> Rea
         }
         let fixed = match fix {
             Fix::Drop => drop_at(&mut value, &at),
-            Fix::StandIn if filled.contains(&at) => false,
             Fix::StandIn => {
-                filled.push(at.clone());
-                let schema = schema.get_or_insert_with(Schema::of::<T>);
-                match schema.stand_in(&at) {
+                let stand_in = if filled.contains(&at) {
+                    None
+                } else {
+                    filled.push(at.clone());
+                    schema.get_or_insert_with(Schema::of::<T>).stand_in(&at)
+                };
+                match stand_in {
                     Some(stand_in) => put_at(&mut value, &at, stand_in),
-                    None => false,
+                    // A list item is never dropped (the items after it would move); a missing
+                    // field has nothing to drop.
+                    None => drop_at(&mut value, &at),
                 }
             }
         };

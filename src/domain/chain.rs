@@ -119,8 +119,9 @@ impl ChainInput {
 pub struct ChainMember {
     pub id: String,
     pub slug: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    /// `None` (with `ends_at`) while the event's dates are not known.
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
     pub city: Option<String>,
 }
 
@@ -138,14 +139,32 @@ pub fn check(
     same_city: bool,
     members: &[ChainMember],
 ) -> Vec<RuleViolation> {
-    let mut members: Vec<&ChainMember> = members.iter().collect();
-    members.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
     let mut violations = Vec::new();
+    let undated: Vec<&ChainMember> = members.iter().filter(|m| m.starts_at.is_none()).collect();
+    if !undated.is_empty() {
+        violations.push(RuleViolation::new(
+            "chain_dates_known",
+            undated.iter().map(|m| m.record()).collect(),
+            format!(
+                "chain {chain:?} orders events by their dates, and {} not known yet",
+                undated
+                    .iter()
+                    .map(|m| format!("the dates of {:?} are", m.slug))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>, &ChainMember)> = members
+        .iter()
+        .filter_map(|m| Some((m.starts_at?, m.ends_at?, m)))
+        .collect();
+    spans.sort_by(|a, b| (a.0, &a.2.id).cmp(&(b.0, &b.2.id)));
     let max_gap = Duration::days(i64::from(max_gap_days));
-    for pair in members.windows(2) {
-        let (before, after) = (pair[0], pair[1]);
+    for pair in spans.windows(2) {
+        let ((_, before_ends, before), (after_starts, _, after)) = (pair[0], pair[1]);
         let records = vec![before.record(), after.record()];
-        if after.starts_at < before.ends_at {
+        if after_starts < before_ends {
             violations.push(RuleViolation::new(
                 "chain_no_overlap",
                 records,
@@ -154,8 +173,8 @@ pub fn check(
                     after.slug, before.slug
                 ),
             ));
-        } else if after.starts_at - before.ends_at > max_gap {
-            let gap = after.starts_at - before.ends_at;
+        } else if after_starts - before_ends > max_gap {
+            let gap = after_starts - before_ends;
             violations.push(RuleViolation::new(
                 "chain_max_gap",
                 records,
@@ -168,9 +187,11 @@ pub fn check(
             ));
         }
     }
-    if same_city && let Some(first) = members.first() {
+    // The city is the earliest event's.
+    let earliest = spans.first().map(|(_, _, m)| *m).or(members.first());
+    if same_city && let Some(first) = earliest {
         let city = first.city.as_deref().map(fold);
-        let elsewhere: Vec<&&ChainMember> = members
+        let elsewhere: Vec<&ChainMember> = members
             .iter()
             .filter(|m| m.city.as_deref().map(fold) != city)
             .collect();
@@ -210,8 +231,8 @@ mod tests {
         ChainMember {
             id: id.to_owned(),
             slug: id.to_owned(),
-            starts_at: at(start),
-            ends_at: at(end),
+            starts_at: Some(at(start)),
+            ends_at: Some(at(end)),
             city: Some(city.to_owned()),
         }
     }
@@ -228,6 +249,16 @@ mod tests {
             member("coordination", (24, 22), (25, 22), "Tirana"),
         ];
         assert!(check("tirana", 1, true, &members).is_empty());
+    }
+
+    #[test]
+    fn an_event_whose_dates_are_not_known_cannot_be_ordered_in_a_chain() {
+        let mut undated = member("later", (25, 9), (25, 12), "Tirana");
+        (undated.starts_at, undated.ends_at) = (None, None);
+        let members = [member("a", (23, 9), (23, 18), "Tirana"), undated];
+        let violations = check("c", 1, true, &members);
+        assert_eq!(rules(violations.clone()), ["chain_dates_known"]);
+        assert!(violations[0].detail.contains("\"later\""), "{violations:?}");
     }
 
     #[test]

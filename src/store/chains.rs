@@ -14,6 +14,7 @@ use crate::domain::text::{fold, like_pattern};
 use crate::domain::time::LocalTime;
 use crate::error::{ApiError, FieldError, RecordRef};
 use crate::ids::{ChainId, EventId};
+use crate::store::events::rows::known_at;
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{Viewer, choose_slug, lookup};
@@ -336,8 +337,8 @@ pub fn enforce(conn: &mut AnyConnection, chain_id: ChainId) -> Result<(), ApiErr
         .map(|m| ChainMember {
             id: m.id.to_string(),
             slug: m.slug,
-            starts_at: m.starts_at.get(),
-            ends_at: m.ends_at.get(),
+            starts_at: known_at(m.starts_at),
+            ends_at: known_at(m.ends_at),
             city: m.city,
         })
         .collect();

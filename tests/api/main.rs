@@ -18,3 +18,4 @@ mod memberships;
 mod openapi;
 mod refs;
 mod unchanged;
+mod undated;

@@ -105,10 +105,16 @@ pub struct EventInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<EventStatus>,
     /// The first day (`YYYY-MM-DD`), in the event's `timezone`; a real date between 1800 and
-    /// 2200.
+    /// 2200. Absent or `null` only while the dates are not known, which `status` must then say
+    /// (`tentative`, `postponed` or `cancelled`); `end_date`, `start_time` and `end_time` are
+    /// then absent too.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "date_serde::optional"
+    )]
     #[schema(example = "2019-11-18")]
-    #[serde(deserialize_with = "date_serde::required")]
-    pub start_date: NaiveDate,
+    pub start_date: Option<NaiveDate>,
     /// The last day (`YYYY-MM-DD`), inclusive: a one-day event has `end_date` equal to
     /// `start_date`, its default. Not before `start_date`; an event lasts at most 366 days.
     #[serde(
@@ -126,9 +132,11 @@ pub struct EventInput {
     /// `start_time`. Absent: it runs to the end of `end_date`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<LocalTime>,
-    /// The IANA time zone the dates and times are local to, e.g. `Europe/Skopje`.
+    /// The IANA time zone the dates and times are local to, e.g. `Europe/Skopje`. Required
+    /// with `start_date`; may be absent while the dates are not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "Europe/Skopje")]
-    pub timezone: String,
+    pub timezone: Option<String>,
     /// Where the event takes place; absent or `{}` when not known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<LocationInput>,

@@ -35,13 +35,15 @@ pub struct ValidEvent {
     pub title: String,
     pub kind: EventKind,
     pub status: EventStatus,
-    pub start_date: NaiveDate,
-    pub end_date: NaiveDate,
+    /// `None` (with `end_date`, the times and the span) while the dates are not known.
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
     pub start_time: Option<LocalTime>,
     pub end_time: Option<LocalTime>,
-    pub timezone: Tz,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    /// Always given with dates; may be given without.
+    pub timezone: Option<Tz>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
     pub location: ValidLocation,
     pub attendance_mode: AttendanceMode,
     pub network: Option<String>,
@@ -56,6 +58,11 @@ pub struct ValidEvent {
 }
 
 impl ValidEvent {
+    /// When the event takes place, in UTC; `None` while its dates are not known.
+    pub fn span(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        self.starts_at.zip(self.ends_at)
+    }
+
     /// Folded text that `q` searches.
     pub fn search_text(&self) -> String {
         let mut parts: Vec<&str> = vec![&self.title];

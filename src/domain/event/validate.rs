@@ -45,7 +45,7 @@ impl EventInput {
                 title,
                 kind: self.kind,
                 status: self.status.unwrap_or(EventStatus::Scheduled),
-                start_date: self.start_date,
+                start_date: schedule.start_date,
                 end_date: schedule.end_date,
                 start_time: self.start_time,
                 end_time: self.end_time,
@@ -79,30 +79,51 @@ fn slug(slug: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Slug> {
     })
 }
 
-/// When the event takes place: its last day, its time zone, and the UTC span they give.
+/// When the event takes place: its dates, its time zone, and the UTC span they give; every
+/// date and the span are `None` while the dates are not known.
 struct Schedule {
-    end_date: NaiveDate,
-    timezone: Tz,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    timezone: Option<Tz>,
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
 }
+
+/// The statuses that may stand without dates: the dates are not confirmed, moved to dates not
+/// yet known, or the event will not take place.
+const UNDATED_STATUSES: [EventStatus; 3] = [
+    EventStatus::Tentative,
+    EventStatus::Postponed,
+    EventStatus::Cancelled,
+];
 
 /// Checks the dates, the times and the time zone. The UTC span is computed only when nothing
 /// is broken so far (the fields before included), so a broken date is reported once, not again
 /// as a span that cannot be computed; `None` when anything here is broken.
 fn schedule(input: &EventInput, errors: &mut Vec<FieldError>) -> Option<Schedule> {
-    let end_date = input.end_date.unwrap_or(input.start_date);
-    check_dates(input.start_date, end_date, errors);
+    let Some(start_date) = input.start_date else {
+        return undated(input, errors);
+    };
+    let end_date = input.end_date.unwrap_or(start_date);
+    check_dates(start_date, end_date, errors);
     if input.end_time.is_some() && input.start_time.is_none() {
         errors.push(FieldError::new(
             "start_time",
             "is required when end_time is given",
         ));
     }
-    let timezone = match parse_time_zone(&input.timezone) {
-        Ok(tz) => tz,
-        Err(e) => {
+    let timezone = match input.timezone.as_deref().map(parse_time_zone) {
+        Some(Ok(tz)) => tz,
+        Some(Err(e)) => {
             errors.push(FieldError::new("timezone", e));
+            return None;
+        }
+        None => {
+            errors.push(FieldError::new(
+                "timezone",
+                "is required for an event with dates: the IANA time zone they are local \
+                 to, e.g. Europe/Tirane",
+            ));
             return None;
         }
     };
@@ -111,15 +132,55 @@ fn schedule(input: &EventInput, errors: &mut Vec<FieldError>) -> Option<Schedule
     }
     let (starts_at, ends_at) = span(
         timezone,
-        (input.start_date, input.start_time),
+        (start_date, input.start_time),
         (end_date, input.end_time),
         errors,
     )?;
     Some(Schedule {
-        end_date,
+        start_date: Some(start_date),
+        end_date: Some(end_date),
+        timezone: Some(timezone),
+        starts_at: Some(starts_at),
+        ends_at: Some(ends_at),
+    })
+}
+
+/// An event without a `start_date`: its status must say the dates are not known, and no other
+/// date or time may be given. A time zone may be (the place can be known before the day).
+fn undated(input: &EventInput, errors: &mut Vec<FieldError>) -> Option<Schedule> {
+    let status = input.status.unwrap_or(EventStatus::Scheduled);
+    if !UNDATED_STATUSES.contains(&status) {
+        errors.push(FieldError::new(
+            "start_date",
+            format!(
+                "is required for a {} event; leave it out only while the dates are not known, \
+                 with status tentative, postponed or cancelled",
+                status.as_str()
+            ),
+        ));
+    }
+    let given = [
+        ("end_date", input.end_date.is_some()),
+        ("start_time", input.start_time.is_some()),
+        ("end_time", input.end_time.is_some()),
+    ];
+    for (field, _) in given.iter().filter(|(_, given)| *given) {
+        errors.push(FieldError::new(*field, "needs start_date"));
+    }
+    let timezone = match input.timezone.as_deref().map(parse_time_zone) {
+        Some(Ok(tz)) => Some(tz),
+        Some(Err(e)) => {
+            errors.push(FieldError::new("timezone", e));
+            return None;
+        }
+        None => None,
+    };
+    Some(Schedule {
+        start_date: None,
+        end_date: None,
         timezone,
-        starts_at,
-        ends_at,
+        starts_at: None,
+        ends_at: None,
     })
 }
 
@@ -367,14 +428,48 @@ mod tests {
     #[test]
     fn a_valid_event_gets_defaults_and_a_utc_span() {
         let event = input().validate().expect("valid");
+        let (starts_at, ends_at) = event.span().expect("dated");
         assert_eq!(event.status, EventStatus::Scheduled);
         assert_eq!(event.attendance_mode, AttendanceMode::InPerson);
         assert_eq!(
             event.location.country_code.map(|c| c.into_string()),
             Some("BA".into())
         );
-        assert_eq!(event.starts_at.to_rfc3339(), "2019-10-21T22:00:00+00:00");
-        assert_eq!(event.ends_at.to_rfc3339(), "2019-10-23T22:00:00+00:00");
+        assert_eq!(starts_at.to_rfc3339(), "2019-10-21T22:00:00+00:00");
+        assert_eq!(ends_at.to_rfc3339(), "2019-10-23T22:00:00+00:00");
+    }
+
+    #[test]
+    fn dates_may_be_left_out_only_while_the_status_says_they_are_not_known() {
+        let mut undated = input();
+        undated.start_date = None;
+        undated.end_date = None;
+        undated.timezone = None;
+        assert_eq!(fields(undated.clone().validate()), ["start_date"]);
+        for status in [
+            EventStatus::Tentative,
+            EventStatus::Postponed,
+            EventStatus::Cancelled,
+        ] {
+            undated.status = Some(status);
+            let event = undated.clone().validate().expect("valid without dates");
+            assert_eq!((event.start_date, event.span()), (None, None));
+        }
+        undated.timezone = Some("Europe/Brussels".into());
+        assert_eq!(
+            undated.clone().validate().expect("valid").timezone,
+            Some(chrono_tz::Europe::Brussels)
+        );
+        undated.end_date = NaiveDate::from_ymd_opt(2019, 10, 1);
+        undated.start_time = Some(LocalTime::parse("10:00").expect("time"));
+        assert_eq!(fields(undated.validate()), ["end_date", "start_time"]);
+    }
+
+    #[test]
+    fn a_dated_event_needs_its_time_zone() {
+        let mut bad = input();
+        bad.timezone = None;
+        assert_eq!(fields(bad.validate()), ["timezone"]);
     }
 
     #[test]
@@ -382,7 +477,7 @@ mod tests {
         let mut bad = input();
         bad.title = " ".into();
         bad.end_date = NaiveDate::from_ymd_opt(2019, 10, 1);
-        bad.timezone = "Mars/Olympus".into();
+        bad.timezone = Some("Mars/Olympus".into());
         bad.location = Some(LocationInput {
             country_code: Some("XX".into()),
             ..Default::default()
@@ -415,7 +510,7 @@ mod tests {
         bad.title = String::new();
         bad.slug = Some("Not A Slug".into());
         bad.end_time = LocalTime::parse("10:00").ok();
-        bad.timezone = "Nowhere/Else".into();
+        bad.timezone = Some("Nowhere/Else".into());
         bad.location = Some(LocationInput {
             venue: Some("a\u{7}b".into()),
             ..Default::default()

@@ -20,6 +20,7 @@ use crate::store::people;
 use crate::store::{Summary, Viewer};
 
 use super::response::EventSummary;
+use super::rows::{known_day, undated_at};
 use super::window::{LongEvents, SHORT_SPAN_DAYS, long_events, overlap_start, span_end};
 
 /// A write's response names at most this many conflicts (earliest first);
@@ -142,6 +143,10 @@ pub fn for_event(
     else {
         return Ok(Vec::new());
     };
+    // An event whose dates are not known overlaps nothing yet.
+    if this.starts_at == undated_at() {
+        return Ok(Vec::new());
+    }
     // Short events that overlap started at most two weeks (and two days of time zones) before
     // this one; long ones are found through their own index.
     let short_start =
@@ -387,7 +392,7 @@ fn find(
         id: c.id,
         slug: c.slug.clone(),
         title: c.title.clone(),
-        start_date: c.start_date,
+        start_date: known_day(c.start_date),
     };
     Ok(found
         .into_iter()

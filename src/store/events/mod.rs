@@ -114,7 +114,7 @@ pub fn as_input(event: &EventResponse) -> EventInput {
         kind: event.kind,
         status: Some(event.status),
         start_date: event.start_date,
-        end_date: Some(event.end_date),
+        end_date: event.end_date,
         start_time: event.start_time,
         end_time: event.end_time,
         timezone: event.timezone.clone(),

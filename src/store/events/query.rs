@@ -16,7 +16,7 @@ use crate::store::Viewer;
 
 use super::filter::{EventFilter, EventSort};
 use super::page::{Page, ReadAt};
-use super::rows::PageKey;
+use super::rows::{PageKey, undated_at};
 use super::sqlite;
 use super::window::{Span, span_end, span_start};
 
@@ -180,6 +180,11 @@ impl<'a> Planner<'a> {
                 .filter(events::starts_at.ge(span_start(from, span)));
             if self.names_long(span) {
                 query = query.filter(events::id.eq_any(self.long_ids.to_vec()));
+            }
+            // An event whose dates are not known is in no date window (`to` leaves it out
+            // by itself).
+            if filter.to.is_none() {
+                query = query.filter(events::starts_at.lt(undated_at()));
             }
         }
         if let Some(to) = filter.to {

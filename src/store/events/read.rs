@@ -21,7 +21,7 @@ use crate::store::{Viewer, lookup};
 use super::filter::EventFilter;
 use super::list::{ListedRows, list_rows};
 use super::response::{EventPage, EventResponse, Location};
-use super::rows::EventRow;
+use super::rows::{EventRow, known_at, known_day, known_zone};
 
 /// The event with this id or slug, as `viewer` may see it.
 pub fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer) -> Result<EventResponse, ApiError> {
@@ -119,8 +119,8 @@ pub fn load_details(
                     .ok_or_else(|| stored("status", &row.status))?,
                 start_time: row.start_time.map(LocalTime::from),
                 end_time: row.end_time.map(LocalTime::from),
-                starts_at: row.starts_at.get(),
-                ends_at: row.ends_at.get(),
+                starts_at: known_at(row.starts_at),
+                ends_at: known_at(row.ends_at),
                 location: Location {
                     venue: row.venue,
                     city: row.city,
@@ -148,9 +148,9 @@ pub fn load_details(
                 version: row.version,
                 slug: row.slug,
                 title: row.title,
-                start_date: row.start_date,
-                end_date: row.end_date,
-                timezone: row.timezone,
+                start_date: known_day(row.start_date),
+                end_date: known_day(row.end_date),
+                timezone: known_zone(row.timezone),
             })
         })
         .collect()

@@ -30,7 +30,7 @@ pub struct Location {
 }
 
 /// A short summary of an event another record refers to.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, diesel::Queryable)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct EventSummary {
     /// The event's id.
     pub id: EventId,
@@ -40,9 +40,10 @@ pub struct EventSummary {
     /// The event's title.
     #[schema(example = "4th IISG Board Meeting")]
     pub title: String,
-    /// Its first day (`YYYY-MM-DD`, local to the event's time zone).
+    /// Its first day (`YYYY-MM-DD`, local to the event's time zone); `null` while its dates
+    /// are not known.
     #[schema(example = "2019-11-18")]
-    pub start_date: NaiveDate,
+    pub start_date: Option<NaiveDate>,
 }
 
 /// An organisation's part in organising an event.
@@ -110,29 +111,34 @@ pub struct EventResponse {
     pub kind: EventKind,
     /// Where the event stands.
     pub status: EventStatus,
-    /// The first day (`YYYY-MM-DD`), local to `timezone`.
+    /// The first day (`YYYY-MM-DD`), local to `timezone`; `null` while the dates are not
+    /// known (then `status` is `tentative`, `postponed` or `cancelled`, and every date, time
+    /// and instant below is `null` too).
     #[schema(example = "2019-11-18")]
-    pub start_date: NaiveDate,
+    pub start_date: Option<NaiveDate>,
     /// The last day (`YYYY-MM-DD`, inclusive), local to `timezone`; equal to `start_date` for
-    /// a one-day event.
+    /// a one-day event; `null` while the dates are not known.
     #[schema(example = "2019-11-18")]
-    pub end_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
     /// The local start time on `start_date` (`HH:MM`, 24-hour); `null` for an all-day event.
     pub start_time: Option<LocalTime>,
     /// The local end time on `end_date` (`HH:MM`, 24-hour); `null` when the event runs to the
     /// end of its last day.
     pub end_time: Option<LocalTime>,
-    /// The IANA time zone the dates and times are local to.
+    /// The IANA time zone the dates and times are local to; `null` only for an event whose
+    /// dates are not known and whose time zone was not given.
     #[schema(example = "Europe/Skopje")]
-    pub timezone: String,
+    pub timezone: Option<String>,
     /// Derived, read-only: the start as an RFC 3339 UTC instant (local midnight of
-    /// `start_date` when there is no `start_time`).
-    #[serde(with = "crate::domain::time::instant")]
-    pub starts_at: DateTime<Utc>,
+    /// `start_date` when there is no `start_time`); `null` while the dates are not known.
+    #[serde(with = "crate::domain::time::instant::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<DateTime<Utc>>,
     /// Derived, read-only: the end as an RFC 3339 UTC instant (the local midnight after
-    /// `end_date` when there is no `end_time`).
-    #[serde(with = "crate::domain::time::instant")]
-    pub ends_at: DateTime<Utc>,
+    /// `end_date` when there is no `end_time`); `null` while the dates are not known.
+    #[serde(with = "crate::domain::time::instant::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ends_at: Option<DateTime<Utc>>,
     /// Where the event takes place.
     pub location: Location,
     /// How people attend.
@@ -183,4 +189,23 @@ pub struct EventPage {
     pub items: Vec<EventResponse>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// Read from `(id, slug, title, start_date)` as stored: the start date of an event whose dates
+/// are not known is `None`.
+impl<DB, ST> diesel::Queryable<ST, DB> for EventSummary
+where
+    DB: diesel::backend::Backend,
+    (EventId, String, String, NaiveDate): diesel::deserialize::FromStaticSqlRow<ST, DB>,
+{
+    type Row = (EventId, String, String, NaiveDate);
+
+    fn build((id, slug, title, start_date): Self::Row) -> diesel::deserialize::Result<Self> {
+        Ok(Self {
+            id,
+            slug,
+            title,
+            start_date: super::rows::known_day(start_date),
+        })
+    }
 }

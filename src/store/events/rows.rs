@@ -2,7 +2,7 @@
 //! [`ValidEvent`] ([`event_rows`]): the store's own writes and `registry-generate`'s bulk load
 //! insert the same structs, so both store the same columns.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::Timestamp;
@@ -11,6 +11,43 @@ use crate::domain::enums::{OrganiserRole, ParticipantRole};
 use crate::domain::event::ValidEvent;
 use crate::domain::time::LocalTime;
 use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+
+/// The day an event whose dates are not known is stored under, as both its dates: later
+/// than any date an event may have, so lists by start put such events after every dated one
+/// and every index and keyset on the start keeps working. Its stored span is empty (it starts
+/// and ends at [`undated_at`]), so it overlaps nothing. Responses show it as `null`.
+pub const UNDATED_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(day) => day,
+    None => panic!("9999-12-31 is a date"),
+};
+
+/// The instant an event whose dates are not known is stored as starting and ending at.
+pub fn undated_at() -> Timestamp {
+    Timestamp::from(UNDATED_DAY.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// A stored date as clients see it: `None` for [`UNDATED_DAY`].
+pub fn known_day(day: NaiveDate) -> Option<NaiveDate> {
+    (day != UNDATED_DAY).then_some(day)
+}
+
+/// A stored instant as clients see it: `None` for [`undated_at`].
+pub fn known_at(at: Timestamp) -> Option<DateTime<Utc>> {
+    (at != undated_at()).then(|| at.get())
+}
+
+/// A stored time zone as clients see it: `None` for the empty name an event without one has.
+pub fn known_zone(name: String) -> Option<String> {
+    (!name.is_empty()).then_some(name)
+}
+
+/// The span `event` is stored with: its own, or the empty one at [`undated_at`].
+pub fn stored_span(event: &ValidEvent) -> (Timestamp, Timestamp) {
+    match event.span() {
+        Some((starts_at, ends_at)) => (Timestamp::from(starts_at), Timestamp::from(ends_at)),
+        None => (undated_at(), undated_at()),
+    }
+}
 
 /// What a list needs of a row to order and page it; the rest comes from the representation
 /// cache, or from [`rows_by_id`] for the events it does not hold. Only the instant the list is
@@ -285,10 +322,8 @@ impl<'a> Relations<'a> {
 
     /// The event's span, which every relation row carries for the list filters.
     fn span(&self) -> (Option<Timestamp>, Option<Timestamp>) {
-        (
-            Some(Timestamp::from(self.event.starts_at)),
-            Some(Timestamp::from(self.event.ends_at)),
-        )
+        let (starts_at, ends_at) = stored_span(self.event);
+        (Some(starts_at), Some(ends_at))
     }
 
     pub fn topics(&self) -> impl Iterator<Item = TopicRow> + use<'a> {
@@ -338,18 +373,19 @@ impl<'a> Relations<'a> {
 
 /// The columns stored for `event` (with `slug` chosen and `refs` resolved), as of `now`.
 pub fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Timestamp) -> EventColumns {
+    let (starts_at, ends_at) = stored_span(event);
     EventColumns {
         slug,
         title: event.title.clone(),
         kind: event.kind.as_str(),
         status: event.status.as_str(),
-        start_date: event.start_date,
-        end_date: event.end_date,
+        start_date: event.start_date.unwrap_or(UNDATED_DAY),
+        end_date: event.end_date.unwrap_or(UNDATED_DAY),
         start_time: event.start_time.map(LocalTime::get),
         end_time: event.end_time.map(LocalTime::get),
-        timezone: event.timezone.name().to_owned(),
-        starts_at: Timestamp::from(event.starts_at),
-        ends_at: Timestamp::from(event.ends_at),
+        timezone: event.timezone.map_or("", |tz| tz.name()).to_owned(),
+        starts_at,
+        ends_at,
         venue: event.location.venue.clone(),
         city: event.location.city.clone(),
         city_key: event.city_key(),

@@ -10,7 +10,9 @@ use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId};
 use crate::store::{choose_slug, lookup};
 
-use super::rows::{EventKeys, EventPayload, Relations, Resolved, columns, event_rows};
+use super::rows::{
+    EventKeys, EventPayload, Relations, Resolved, columns, event_rows, stored_span, undated_at,
+};
 use super::{delete_row, update_row};
 
 pub(super) fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Resolved, ApiError> {
@@ -98,7 +100,8 @@ pub(super) fn check_series(
     starts_at: Timestamp,
 ) -> Result<(), ApiError> {
     // The rule holds for the stored series, so only the neighbours in number need checking:
-    // three index lookups on (network_id, series_number), however long the series.
+    // three index lookups on (network_id, series_number) (passing over numbers without dates),
+    // however long the series.
     let numbered = || {
         events::table
             .filter(events::network_id.eq(network_id))
@@ -122,12 +125,19 @@ pub(super) fn check_series(
             format!("event {slug:?} is already number {number} of this network's series"),
         )]));
     }
+    // An event whose dates are not known has a number but no place in the order yet: the
+    // neighbours are the nearest numbers with dates, and an undated event has none.
+    if starts_at == undated_at() {
+        return Ok(());
+    }
     let previous: Option<(EventId, i32, Timestamp, String)> = numbered()
+        .filter(events::starts_at.ne(undated_at()))
         .filter(events::series_number.lt(number))
         .order(events::series_number.desc())
         .first(conn)
         .optional()?;
     let next: Option<(EventId, i32, Timestamp, String)> = numbered()
+        .filter(events::starts_at.ne(undated_at()))
         .filter(events::series_number.gt(number))
         .order(events::series_number.asc())
         .first(conn)
@@ -209,13 +219,7 @@ pub(super) fn check_rules(
         },
     )?;
     if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
-        check_series(
-            conn,
-            id,
-            network_id,
-            number,
-            Timestamp::from(event.starts_at),
-        )?;
+        check_series(conn, id, network_id, number, stored_span(event).0)?;
     }
     if let Some(parent) = refs.parent_event_id {
         check_parent(conn, id, parent)?;

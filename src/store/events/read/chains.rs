@@ -80,7 +80,7 @@ pub(super) fn chain_positions(
                 id: member.id,
                 slug: member.slug,
                 title: member.title,
-                start_date: member.start_date,
+                start_date: crate::store::events::rows::known_day(member.start_date),
             });
         }
     }

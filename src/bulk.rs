@@ -411,12 +411,17 @@ pub fn import(
     let [organisations, people, networks, events, chains] = values;
     let mut problems = Problems::default();
     let mut organisations =
-        parse_section::<Organisations>(0, organisations, "name", Some("parent_id"), &mut problems);
-    let mut people = parse_section::<People>(1, people, "full_name", None, &mut problems);
-    let mut networks = parse_section::<Networks>(2, networks, "name", None, &mut problems);
-    let mut events =
-        parse_section::<Events>(3, events, "title", Some("parent_event_id"), &mut problems);
-    let mut chains = parse_section::<Chains>(4, chains, "title", None, &mut problems);
+        parse_section::<Organisations>(0, organisations, "name", &["parent_id"], &mut problems);
+    let mut people = parse_section::<People>(1, people, "full_name", &[], &mut problems);
+    let mut networks = parse_section::<Networks>(2, networks, "name", &[], &mut problems);
+    let mut events = parse_section::<Events>(
+        3,
+        events,
+        "title",
+        &["parent_event_id", "precedes"],
+        &mut problems,
+    );
+    let mut chains = parse_section::<Chains>(4, chains, "title", &[], &mut problems);
     mark_duplicates(&mut organisations, &mut problems);
     mark_duplicates(&mut people, &mut problems);
     mark_duplicates(&mut networks, &mut problems);

@@ -90,8 +90,9 @@ pub(super) struct Item<R: Resource> {
     pub(super) valid: Option<R::Valid>,
     /// A network's memberships; `None` when the file does not list them (they are left alone).
     pub(super) members: Option<Vec<ValidMembership>>,
-    /// The slug of a record of the same section this one refers to (its parent).
-    depends_on: Option<String>,
+    /// The slugs of records of the same section this one refers to (a parent, the events it
+    /// precedes).
+    depends_on: Vec<String>,
     /// A later record with a slug an earlier one has.
     pub(super) duplicate: bool,
 }
@@ -138,7 +139,7 @@ pub(super) fn parse_section<R: Resource>(
     section_index: usize,
     values: Vec<Value>,
     name_field: &str,
-    parent_field: Option<&str>,
+    same_section_fields: &[&str],
     problems: &mut Problems,
 ) -> Vec<Item<R>> {
     let section = SECTIONS[section_index];
@@ -167,10 +168,16 @@ pub(super) fn parse_section<R: Resource>(
         if let Some(key) = &key {
             object.insert("slug".to_owned(), Value::String(key.clone()));
         }
-        let depends_on = parent_field
-            .and_then(|f| object.get(f))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let depends_on: Vec<String> = same_section_fields
+            .iter()
+            .filter_map(|f| object.get(*f))
+            .flat_map(|value| match value {
+                Value::Array(items) => items.iter().collect(),
+                one => vec![one],
+            })
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
         let valid = match parse_input::<R::Input>(Value::Object(object)) {
             Ok(input) => match R::validate(input) {
                 Ok(valid) => Some(valid),
@@ -203,25 +210,20 @@ pub(super) fn parse_section<R: Resource>(
     parents_first(items)
 }
 
-/// A record that refers to another of the same section comes after it.
+/// A record that refers to others of the same section (a parent, the events it precedes)
+/// comes after them.
 fn parents_first<R: Resource>(items: Vec<Item<R>>) -> Vec<Item<R>> {
     let mut ordered: Vec<Item<R>> = Vec::with_capacity(items.len());
     let mut pending = items;
     while !pending.is_empty() {
         let placed: Vec<Option<String>> = ordered.iter().map(|i| i.key.clone()).collect();
         let in_section: Vec<Option<String>> = pending.iter().map(|i| i.key.clone()).collect();
-        let (ready, rest): (Vec<_>, Vec<_>) =
-            pending
-                .into_iter()
-                .partition(|item| match &item.depends_on {
-                    Some(parent) => {
-                        let parent = Some(parent.clone());
-                        placed.contains(&parent)
-                            || !in_section.contains(&parent)
-                            || parent == item.key
-                    }
-                    None => true,
-                });
+        let (ready, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|item| {
+            item.depends_on.iter().all(|other| {
+                let other = Some(other.clone());
+                placed.contains(&other) || !in_section.contains(&other) || other == item.key
+            })
+        });
         if ready.is_empty() {
             // A cycle: store in file order and let the rules refuse it.
             ordered.extend(rest);

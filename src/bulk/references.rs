@@ -18,6 +18,7 @@ const REFERENCE_FIELDS: &[(&str, &str, &str)] = &[
     ("networks", "members[].organisation_id", "organisations"),
     ("events", "network_id", "networks"),
     ("events", "parent_event_id", "events"),
+    ("events", "precedes[]", "events"),
     ("events", "organisers[].organisation_id", "organisations"),
     ("events", "participants[].person_id", "people"),
     ("events", "participants[].organisation_id", "organisations"),

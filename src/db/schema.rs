@@ -192,6 +192,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    event_relations (event_id, relation, related_event_id) {
+        event_id -> PortableUuid,
+        relation -> Text,
+        related_event_id -> PortableUuid,
+        position -> Integer,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(networks -> organisations (coordinator_id));
 diesel::joinable!(network_supporters -> networks (network_id));
@@ -215,6 +227,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_topics,
     event_organisers,
     event_participants,
+    event_relations,
 );
 
 diesel::table! {

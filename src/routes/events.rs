@@ -177,10 +177,10 @@ rest::crud_handlers! {
     response: EventResponse,
     summaries: ["Create an event", "One event, by id or slug", "Change an event", "Delete an event nothing refers to"],
     descriptions: [
-        "References (`network_id`, `parent_event_id`, organisers, participants) take ids or slugs and must exist (422 otherwise). Refused with 409 when it would break a rule: a taken slug (`slug_unique`), a series number already used or out of date order (`series_unique`, `series_order`), a session cycle (`parent_cycle`). Scheduling conflicts (a person or a venue in two overlapping events) do not refuse the write: the response lists them in `warnings`.",
+        "References (`network_id`, `parent_event_id`, `precedes`, organisers, participants) take ids or slugs and must exist (422 otherwise). Refused with 409 when it would break a rule: a taken slug (`slug_unique`), a series number already used or out of date order (`series_unique`, `series_order`), a session cycle (`parent_cycle`), an event that would precede one it starts after or that precedes it (`precedes_order`, `precedes_cycle`). Scheduling conflicts (a person or a venue in two overlapping events) do not refuse the write: the response lists them in `warnings`.",
         "The event with its organisers, participants, network and parent summarised, and its place in a chain (`chain`), so a page needs one request.",
-        "A change that would break the event's chain (overlap, gap, city) is refused with 409 naming the chain and the rule. The response lists the scheduling conflicts the event now has in `warnings`.",
-        "Refused with 409 (`still_referenced`) while sessions name it as their parent, or while it is in a chain (remove it from the chain first).",
+        "A change that would break the event's chain (overlap, gap, city), or move it after an event it precedes or before one that precedes it (`precedes_order`), is refused with 409 naming the records and the rule. The response lists the scheduling conflicts the event now has in `warnings`.",
+        "Refused with 409 (`still_referenced`) while sessions name it as their parent, while another event names it in `precedes`, or while it is in a chain (remove it from the chain first). The relations it names itself go with it.",
     ],
     id_example: "iisg-board-4",
     handlers: [create_event, get_event, update_event, delete_event],

@@ -119,6 +119,17 @@ async fn the_demo_data_answers_its_questions(backend: Backend) {
     );
     assert_eq!(board["location"]["city"], "Skopje");
     assert_eq!(board["start_date"], "2019-11-18");
+    // What does it precede? The Home Affairs session, whose date the page does not give.
+    let home_affairs = "eu-wb-jha-ministerial-forum-2019-home-affairs";
+    assert_eq!(board["precedes"][0]["slug"], home_affairs, "{board}");
+    let session = app
+        .get(&format!("/api/v1/events/{home_affairs}"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(session["preceded_by"][0]["slug"], "iisg-board-4");
+    assert_eq!(session["start_date"], Value::Null);
+    assert_eq!(session["status"], "tentative");
     // The Tirana chain was built from the demo's events.
     let chain = app
         .get("/api/v1/chains/tirana-april-2019")

@@ -17,5 +17,6 @@ mod hostile;
 mod memberships;
 mod openapi;
 mod refs;
+mod relations;
 mod unchanged;
 mod undated;

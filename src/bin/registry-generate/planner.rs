@@ -384,6 +384,7 @@ impl<'g> Planner<'g> {
             network_id: network.map(|n| n.slug.clone()),
             series_number: None,
             parent_event_id: None,
+            precedes: Vec::new(),
             organisers: Vec::new(),
             participants: Vec::new(),
             topics: self.topics(rng, None),
@@ -401,6 +402,7 @@ impl<'g> Planner<'g> {
             input,
             slug: None,
             refs: Resolved {
+                precedes: Vec::new(),
                 network_id: network.map(|n| n.id),
                 parent_event_id: None,
                 organisers,

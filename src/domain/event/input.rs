@@ -73,7 +73,8 @@ pub struct ParticipantInput {
 }
 
 /// An event as written by clients (`POST`, the result of a `PATCH` merge, and import).
-/// References (`network_id`, `parent_event_id`, organisers, participants) take an id or a slug.
+/// References (`network_id`, `parent_event_id`, `precedes`, organisers, participants) take an
+/// id or a slug.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -156,6 +157,14 @@ pub struct EventInput {
     /// The event this one is a session of (id or slug), e.g. a session inside a forum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_event_id: Option<String>,
+    /// The events this one comes before and leads into (ids or slugs; at most 50, each once,
+    /// never the event itself), e.g. a Board meeting held ahead of a ministerial session. An
+    /// event that precedes another does not start after it (409 `precedes_order`, checked when
+    /// both have dates) and the relation has no cycles (409 `precedes_cycle`). The other
+    /// event shows the relation as `preceded_by`.
+    #[serde(default)]
+    #[schema(example = json!(["eu-wb-jha-ministerial-forum-2019-home-affairs"]))]
+    pub precedes: Vec<String>,
     /// The organisations that organise, host, fund or support it; at most 100.
     #[serde(default)]
     pub organisers: Vec<OrganiserInput>,

@@ -14,6 +14,8 @@ pub const MAX_TOPICS: usize = 50;
 pub const MAX_LINKS: usize = 50;
 pub const MAX_ORGANISERS: usize = 100;
 pub const MAX_PARTICIPANTS: usize = 500;
+/// How many events one event may say it precedes.
+pub const MAX_PRECEDES: usize = 50;
 /// The longest an event may last, in days. Bounding it keeps every "what overlaps these dates"
 /// question an index range scan instead of a scan of all earlier events.
 pub const MAX_DURATION_DAYS: i64 = 366;

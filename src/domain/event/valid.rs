@@ -49,6 +49,8 @@ pub struct ValidEvent {
     pub network: Option<String>,
     pub series_number: Option<i32>,
     pub parent_event: Option<String>,
+    /// The events this one precedes, as keys in the order written.
+    pub precedes: Vec<String>,
     pub organisers: Vec<(String, OrganiserRole)>,
     pub participants: Vec<(ParticipantRef, ParticipantRole)>,
     pub topics: Vec<String>,

@@ -1,7 +1,7 @@
 //! [`EventInput::validate`]: every rule that needs no database, in parts (the schedule, the
 //! location, the references, the text). Each part pushes what it finds broken onto one list, and
 //! the parts run in a fixed order, so errors come out in the order clients and tests read them:
-//! title, slug, dates and times, time zone, location, network and series, parent, organisers,
+//! title, slug, dates and times, time zone, location, network and series, parent, precedes, organisers,
 //! participants, topics, links, description.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -17,8 +17,8 @@ use crate::error::FieldError;
 
 use super::{
     EARLIEST_YEAR, EventInput, LATEST_YEAR, Link, LocationInput, MAX_DESCRIPTION,
-    MAX_DURATION_DAYS, MAX_LINKS, MAX_ORGANISERS, MAX_PARTICIPANTS, MAX_TITLE, MAX_TOPICS,
-    OrganiserInput, ParticipantInput, ParticipantRef, ValidEvent, ValidLocation,
+    MAX_DURATION_DAYS, MAX_LINKS, MAX_ORGANISERS, MAX_PARTICIPANTS, MAX_PRECEDES, MAX_TITLE,
+    MAX_TOPICS, OrganiserInput, ParticipantInput, ParticipantRef, ValidEvent, ValidLocation,
 };
 
 impl EventInput {
@@ -57,6 +57,7 @@ impl EventInput {
                 network: references.network,
                 series_number: self.series_number,
                 parent_event: references.parent_event,
+                precedes: references.precedes,
                 organisers: references.organisers,
                 participants: references.participants,
                 topics,
@@ -265,6 +266,7 @@ fn location(input: Option<&LocationInput>, errors: &mut Vec<FieldError>) -> Vali
 struct References {
     network: Option<String>,
     parent_event: Option<String>,
+    precedes: Vec<String>,
     organisers: Vec<(String, OrganiserRole)>,
     participants: Vec<(ParticipantRef, ParticipantRole)>,
 }
@@ -294,9 +296,31 @@ fn references(input: &EventInput, errors: &mut Vec<FieldError>) -> References {
     References {
         network,
         parent_event,
+        precedes: precedes(&input.precedes, errors),
         organisers: organisers(&input.organisers, errors),
         participants: participants(&input.participants, errors),
     }
+}
+
+/// At most [`MAX_PRECEDES`] keys, each once (the store checks that they exist, that none is
+/// the event itself under its other key, and the order).
+fn precedes(input: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if input.len() > MAX_PRECEDES {
+        errors.push(FieldError::new(
+            "precedes",
+            format!("must have at most {MAX_PRECEDES} items"),
+        ));
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for (i, key) in input.iter().enumerate() {
+        let field = format!("precedes[{i}]");
+        let key = reference(&field, key, errors);
+        if keys.contains(&key) {
+            errors.push(FieldError::new(field, "is listed twice"));
+        }
+        keys.push(key);
+    }
+    keys
 }
 
 fn reference(field: &str, key: &str, errors: &mut Vec<FieldError>) -> String {

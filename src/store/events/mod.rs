@@ -128,6 +128,7 @@ pub fn as_input(event: &EventResponse) -> EventInput {
         network_id: event.network.as_ref().map(|n| n.slug.clone()),
         series_number: event.series_number,
         parent_event_id: event.parent_event.as_ref().map(|p| p.slug.clone()),
+        precedes: event.precedes.iter().map(|p| p.slug.clone()).collect(),
         organisers: event
             .organisers
             .iter()

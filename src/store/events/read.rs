@@ -92,7 +92,7 @@ pub fn rows_by_id(conn: &mut AnyConnection, ids: &[EventId]) -> Result<Vec<Event
 
 /// Fills the read model of `rows` with a fixed number of queries, whatever the page size: one
 /// per relation (organisers, people and organisations taking part, networks, parent events,
-/// chains and their members), each read for the whole page and matched by id.
+/// chains and their members, and `precedes` both ways), each read for the whole page and matched by id.
 pub fn load_details(
     conn: &mut AnyConnection,
     rows: Vec<EventRow>,
@@ -107,6 +107,7 @@ pub fn load_details(
     let networks = summaries::networks(conn, &rows)?;
     let parents = summaries::parents(conn, &rows, viewer)?;
     let chain_positions = chains::chain_positions(conn, &rows, viewer)?;
+    let mut precedence = summaries::precedence(conn, &ids, viewer)?;
 
     rows.into_iter()
         .map(|row| {
@@ -135,6 +136,8 @@ pub fn load_details(
                 // An internal parent does not exist for those who may not see it.
                 parent_event_id: parent_event.as_ref().map(|p| p.id),
                 parent_event,
+                precedes: precedence.precedes.remove(&id).unwrap_or_default(),
+                preceded_by: precedence.preceded_by.remove(&id).unwrap_or_default(),
                 organisers: organisers.remove(&id).unwrap_or_default(),
                 participants: participants.take(id),
                 topics: serde_json::from_str(&row.topics).map_err(ApiError::internal)?,

@@ -155,6 +155,12 @@ pub struct EventResponse {
     pub parent_event_id: Option<EventId>,
     /// That event, summarised; `null` with `parent_event_id`.
     pub parent_event: Option<EventSummary>,
+    /// The events this one precedes, summarised, in the order written (write them as ids or
+    /// slugs in `precedes`). Events the caller may not see are left out.
+    pub precedes: Vec<EventSummary>,
+    /// Read-only, the inverse of `precedes`: the events that name this one in their
+    /// `precedes`, summarised, in start order (events without dates last).
+    pub preceded_by: Vec<EventSummary>,
     /// The organisations that organise, host, fund or support it.
     pub organisers: Vec<OrganiserResponse>,
     /// The people and organisations taking part, with their parts.

@@ -239,6 +239,8 @@ pub struct NewEventRow {
 pub struct Resolved {
     pub network_id: Option<NetworkId>,
     pub parent_event_id: Option<EventId>,
+    /// The events this one precedes, in the order written.
+    pub precedes: Vec<EventId>,
     pub organisers: Vec<(OrganisationId, OrganiserRole)>,
     pub participants: Vec<(Option<PersonId>, Option<OrganisationId>, ParticipantRole)>,
 }

@@ -3,7 +3,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{event_organisers, event_participants, event_topics, events};
+use crate::db::schema::{
+    event_organisers, event_participants, event_relations, event_topics, events,
+};
 use crate::db::{AnyConnection, Timestamp};
 use crate::domain::event::{ParticipantRef, ValidEvent};
 use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
@@ -15,7 +17,14 @@ use super::rows::{
 };
 use super::{delete_row, update_row};
 
-pub(super) fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Resolved, ApiError> {
+/// The relation `precedes` as stored in `event_relations`.
+const PRECEDES: &str = "precedes";
+
+pub(super) fn resolve(
+    conn: &mut AnyConnection,
+    this: EventId,
+    event: &ValidEvent,
+) -> Result<Resolved, ApiError> {
     let mut errors = Vec::new();
     fn missing(errors: &mut Vec<FieldError>, field: String, what: &str, key: &str) {
         errors.push(FieldError::new(field, format!("no {what} {key:?}")));
@@ -40,6 +49,20 @@ pub(super) fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Re
         }
         None => None,
     };
+    let mut precedes = Vec::new();
+    for (i, key) in event.precedes.iter().enumerate() {
+        let field = format!("precedes[{i}]");
+        match lookup::event_id(conn, key)? {
+            Some(id) if id == this => {
+                errors.push(FieldError::new(field, "cannot be the event itself"))
+            }
+            Some(id) if precedes.contains(&id) => {
+                errors.push(FieldError::new(field, "is listed twice"))
+            }
+            Some(id) => precedes.push(id),
+            None => missing(&mut errors, field, "event", key),
+        }
+    }
     let mut organisers = Vec::new();
     for (i, (key, role)) in event.organisers.iter().enumerate() {
         match lookup::organisation_id(conn, key)? {
@@ -83,6 +106,7 @@ pub(super) fn resolve(conn: &mut AnyConnection, event: &ValidEvent) -> Result<Re
         Ok(Resolved {
             network_id,
             parent_event_id,
+            precedes,
             organisers,
             participants,
         })
@@ -196,12 +220,117 @@ pub(super) fn check_parent(
     Ok(())
 }
 
+/// An event that precedes another does not start after it (checked where both have dates), for
+/// the events `this` will precede and for those that precede it; and `precedes` has no cycle.
+pub(super) fn check_precedes(
+    conn: &mut AnyConnection,
+    this: EventId,
+    starts_at: Timestamp,
+    precedes: &[EventId],
+) -> Result<(), ApiError> {
+    let earlier: Vec<(EventId, String, Timestamp)> = events::table
+        .filter(
+            events::id.eq_any(
+                event_relations::table
+                    .filter(event_relations::related_event_id.eq(this))
+                    .filter(event_relations::relation.eq(PRECEDES))
+                    .select(event_relations::event_id),
+            ),
+        )
+        .select((events::id, events::slug, events::starts_at))
+        .load(conn)?;
+    if earlier.is_empty() && precedes.is_empty() {
+        return Ok(());
+    }
+    let later: Vec<(EventId, String, Timestamp)> = if precedes.is_empty() {
+        Vec::new()
+    } else {
+        events::table
+            .filter(events::id.eq_any(precedes))
+            .select((events::id, events::slug, events::starts_at))
+            .load(conn)?
+    };
+    if starts_at != undated_at() {
+        let dated = |other: &&(EventId, String, Timestamp)| other.2 != undated_at();
+        let mut violations = Vec::new();
+        for (id, slug, _) in later.iter().filter(dated).filter(|o| o.2 < starts_at) {
+            violations.push(RuleViolation::new(
+                "precedes_order",
+                lookup::event_refs(conn, &[this, *id])?,
+                format!("the event would precede {slug:?}, which starts before it"),
+            ));
+        }
+        for (id, slug, _) in earlier.iter().filter(dated).filter(|o| o.2 > starts_at) {
+            violations.push(RuleViolation::new(
+                "precedes_order",
+                lookup::event_refs(conn, &[*id, this])?,
+                format!("{slug:?} precedes the event but would start after it"),
+            ));
+        }
+        if !violations.is_empty() {
+            return Err(ApiError::violations(violations));
+        }
+    }
+    // The stored relation has no cycle, so a new one would have to run through `this`: walk
+    // forward from the events it will precede, one query per step.
+    let mut seen: std::collections::HashSet<EventId> = precedes.iter().copied().collect();
+    let mut frontier: Vec<EventId> = precedes.to_vec();
+    while !frontier.is_empty() {
+        if seen.contains(&this) {
+            break;
+        }
+        let next: Vec<EventId> = event_relations::table
+            .filter(event_relations::event_id.eq_any(&frontier))
+            .filter(event_relations::relation.eq(PRECEDES))
+            .select(event_relations::related_event_id)
+            .load(conn)?;
+        frontier = next.into_iter().filter(|id| seen.insert(*id)).collect();
+    }
+    if seen.contains(&this) {
+        return Err(ApiError::rule(
+            "precedes_cycle",
+            lookup::event_refs(conn, &[this])?,
+            "the event would come before itself: an event it precedes already precedes it, \
+             directly or through others",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the events an event precedes, `replacing` the ones it named before.
+fn write_precedes(
+    conn: &mut AnyConnection,
+    id: EventId,
+    precedes: &[EventId],
+    replacing: bool,
+) -> Result<(), ApiError> {
+    if replacing {
+        crate::db::native!(conn, |c| diesel::delete(
+            event_relations::table
+                .filter(event_relations::event_id.eq(id))
+                .filter(event_relations::relation.eq(PRECEDES))
+        )
+        .execute(c))?;
+    }
+    for (position, related) in (0i32..).zip(precedes) {
+        crate::db::native!(conn, |c| diesel::insert_into(event_relations::table)
+            .values((
+                event_relations::event_id.eq(id),
+                event_relations::relation.eq(PRECEDES),
+                event_relations::related_event_id.eq(*related),
+                event_relations::position.eq(position),
+            ))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub(super) fn check_rules(
     conn: &mut AnyConnection,
     id: EventId,
     event: &ValidEvent,
 ) -> Result<(Resolved, String), ApiError> {
-    let refs = resolve(conn, event)?;
+    let refs = resolve(conn, id, event)?;
     let slug = choose_slug(
         conn,
         "event",
@@ -224,6 +353,7 @@ pub(super) fn check_rules(
     if let Some(parent) = refs.parent_event_id {
         check_parent(conn, id, parent)?;
     }
+    check_precedes(conn, id, stored_span(event).0, &refs.precedes)?;
     Ok((refs, slug))
 }
 
@@ -278,6 +408,7 @@ pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, A
         .values(&rows.event)
         .execute(c))?;
     write_relations(conn, rows.relations, false)?;
+    write_precedes(conn, id, &refs.precedes, false)?;
     Ok(id)
 }
 
@@ -317,6 +448,9 @@ pub fn update(
     if !same_relations {
         write_relations(conn, Relations::new(id, event, &refs), true)?;
     }
+    if before.is_none_or(|before| before.precedes != event.precedes) {
+        write_precedes(conn, id, &refs.precedes, true)?;
+    }
     match chain {
         Some(chain_id) => crate::store::chains::enforce(conn, chain_id),
         None => Ok(()),
@@ -340,6 +474,18 @@ pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(),
                 .collect(),
             format!("sessions of this event refer to it: {}", slugs.join(", ")),
         ));
+    }
+    let preceding: Vec<EventId> = event_relations::table
+        .filter(event_relations::related_event_id.eq(id))
+        .filter(event_relations::relation.eq(PRECEDES))
+        .select(event_relations::event_id)
+        .limit(20)
+        .load(conn)?;
+    if !preceding.is_empty() {
+        let records = lookup::event_refs(conn, &preceding)?;
+        let slugs: Vec<&str> = records.iter().map(|r| r.slug.as_str()).collect();
+        let detail = format!("events that precede it refer to it: {}", slugs.join(", "));
+        return Err(ApiError::rule("still_referenced", records, detail));
     }
     let chain: Option<ChainId> = events::table
         .filter(events::id.eq(id))

@@ -1,11 +1,12 @@
-//! The records a page of events refers to by id, summarised: networks and parent events.
+//! The records a page of events refers to by id, summarised: networks, parent events, and the
+//! events each precedes or is preceded by.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{events, networks};
+use crate::db::schema::{event_relations, events, networks};
 use crate::domain::enums::Visibility;
 use crate::error::ApiError;
 use crate::ids::{EventId, NetworkId};
@@ -84,4 +85,84 @@ pub(super) fn parents(
         .into_iter()
         .map(|parent| (parent.id, parent))
         .collect())
+}
+
+/// The events each of a page's events precedes (in the order written) and is preceded by (in
+/// start order), as `viewer` may see them.
+#[derive(Default)]
+pub(super) struct Precedence {
+    pub precedes: HashMap<EventId, Vec<EventSummary>>,
+    pub preceded_by: HashMap<EventId, Vec<EventSummary>>,
+}
+
+/// [`Precedence`] for `ids`: one query, and one more when any of them has such a relation.
+pub(super) fn precedence(
+    conn: &mut AnyConnection,
+    ids: &[EventId],
+    viewer: Viewer,
+) -> Result<Precedence, ApiError> {
+    let mut relations: Vec<(EventId, EventId, i32)> = event_relations::table
+        .filter(event_relations::relation.eq("precedes"))
+        .filter(
+            event_relations::event_id
+                .eq_any(ids)
+                .or(event_relations::related_event_id.eq_any(ids)),
+        )
+        .select((
+            event_relations::event_id,
+            event_relations::related_event_id,
+            event_relations::position,
+        ))
+        .load(conn)?;
+    if relations.is_empty() {
+        return Ok(Precedence::default());
+    }
+    relations.sort_by_key(|&(from, _, position)| (from, position));
+    let mut others: Vec<EventId> = relations.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    others.sort();
+    others.dedup();
+    let mut query = events::table
+        .filter(events::id.eq_any(&others))
+        .select((events::id, events::slug, events::title, events::start_date))
+        .into_boxed();
+    if !viewer.sees_internal {
+        query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
+    }
+    let visible: HashMap<EventId, EventSummary> = query
+        .load::<EventSummary>(conn)?
+        .into_iter()
+        .map(|summary| (summary.id, summary))
+        .collect();
+    let mut found = Precedence::default();
+    for (from, to, _) in relations {
+        if ids.contains(&from)
+            && let Some(summary) = visible.get(&to)
+        {
+            found
+                .precedes
+                .entry(from)
+                .or_default()
+                .push(summary.clone());
+        }
+        if ids.contains(&to)
+            && let Some(summary) = visible.get(&from)
+        {
+            found
+                .preceded_by
+                .entry(to)
+                .or_default()
+                .push(summary.clone());
+        }
+    }
+    for list in found.preceded_by.values_mut() {
+        // Undated events (no start date) come last, as in lists.
+        list.sort_by(|a, b| {
+            (a.start_date.is_none(), a.start_date, &a.slug).cmp(&(
+                b.start_date.is_none(),
+                b.start_date,
+                &b.slug,
+            ))
+        });
+    }
+    Ok(found)
 }

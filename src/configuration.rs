@@ -196,6 +196,10 @@ pub struct ServerSettings {
     /// container can be administered without exec-ing into it.
     #[arg(long, env = "REGISTRY_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Days the change feed (`/api/v1/changes`) keeps a change; a cursor older than that gets
+    /// 410 and the client resyncs. Older changes are dropped at start and every hour.
+    #[arg(long, env = "REGISTRY_CHANGES_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub changes_retention_days: u32,
 }
 
 impl Default for ServerSettings {
@@ -207,6 +211,7 @@ impl Default for ServerSettings {
             rate_limit: 50,
             cache_mb: 16,
             admin_token: None,
+            changes_retention_days: 90,
         }
     }
 }

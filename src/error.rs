@@ -164,6 +164,9 @@ pub enum ApiError {
     },
     #[error("precondition failed")]
     PreconditionFailed,
+    /// What was asked for is no longer kept (a change-feed cursor older than the retention).
+    #[error("gone: {detail}")]
+    Gone { detail: String },
     #[error("body too large")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported media type")]
@@ -253,6 +256,7 @@ impl ApiError {
             Self::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             Self::Conflict { .. } => ("conflict", "The request conflicts with the registry"),
             Self::PreconditionFailed => ("precondition-failed", "The record has changed"),
+            Self::Gone { .. } => ("gone", "No longer available"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "The body is too large"),
             Self::UnsupportedMediaType { .. } => {
                 ("unsupported-media-type", "Unsupported media type")
@@ -300,7 +304,9 @@ impl ApiError {
                 Vec::new(),
                 Vec::new(),
             ),
-            Self::UnsupportedMediaType { detail } => (detail.clone(), Vec::new(), Vec::new()),
+            Self::UnsupportedMediaType { detail } | Self::Gone { detail } => {
+                (detail.clone(), Vec::new(), Vec::new())
+            }
             Self::NotAcceptable => (
                 "this resource is available as application/json".to_owned(),
                 Vec::new(),
@@ -345,6 +351,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
@@ -487,6 +494,16 @@ pub mod responses {
         UnknownFilterTarget,
         422,
         "A filter names a record that does not exist (or is not visible to the caller); `errors` names the parameter"
+    );
+    problem_response!(
+        ChangesGone,
+        410,
+        "The cursor is older than the change feed keeps: resync from the lists"
+    );
+    problem_response!(
+        BadCursor,
+        422,
+        "`since` is not a cursor this registry gave (`errors` names it)"
     );
     problem_response!(TooManyRequests, 429, "Rate limited; see `Retry-After`");
     problem_response!(Unavailable, 503, "The database is unreachable or busy");

@@ -143,3 +143,4 @@ id_type!(ChainId, "a chain of back-to-back events");
 id_type!(MembershipId, "a network membership");
 id_type!(TokenId, "an API token (not its secret)");
 id_type!(AuditId, "an audit log entry");
+id_type!(RecordId, "any record of the registry (in the change feed)");

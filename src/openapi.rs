@@ -40,6 +40,7 @@ NFP Group, the Tirana chain of April 2019…), so a server started with \
         (name = "networks", description = "Standing bodies and networks, their members and meetings"),
         (name = "organisations", description = "Organisers, hosts, funders and partners"),
         (name = "people", description = "Chairs, speakers and coordinators"),
+        (name = "changes", description = "The change feed: every change to every record, in commit order, for mirrors"),
         (name = "access", description = "Tokens and the audit log (admin)"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -63,6 +63,10 @@ impl Application {
         let cors_origins = browser_origins(&settings.server.cors_origins)?;
         let rate_limit = web::Data::new(RateLimit::new(settings.server.rate_limit));
         let db = web::Data::new(db);
+        drop_old_changes(
+            std::sync::Arc::downgrade(&db.clone().into_inner()),
+            settings.server.changes_retention_days,
+        );
         let cache = web::Data::new(Representations::new(
             settings.server.cache_mb.saturating_mul(1 << 20),
         ));
@@ -329,6 +333,41 @@ async fn request_id_header(
             .insert(header::HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
+}
+
+/// Drops the change feed's changes older than the retention now and every hour, for as long as
+/// the server's database is alive.
+fn drop_old_changes(db: std::sync::Weak<Database>, retention_days: u32) {
+    const EVERY: Duration = Duration::from_secs(3600);
+    let retention = chrono::Duration::days(i64::from(retention_days));
+    actix_rt::spawn(async move {
+        loop {
+            let Some(db) = db.upgrade() else {
+                return;
+            };
+            let due = db
+                .run(move |conn| {
+                    crate::store::changes::any_older_than(conn, retention, chrono::Utc::now())
+                })
+                .await;
+            let outcome = match due {
+                Ok(true) => {
+                    db.write(move |conn| {
+                        crate::store::changes::drop_older_than(conn, retention, chrono::Utc::now())
+                    })
+                    .await
+                }
+                other => other.map(|_| 0),
+            };
+            match outcome {
+                Ok(0) => {}
+                Ok(dropped) => tracing::info!(dropped, "dropped changes past the retention"),
+                Err(error) => tracing::warn!(%error, "could not drop old changes; will retry"),
+            }
+            drop(db);
+            actix_rt::time::sleep(EVERY).await;
+        }
+    });
 }
 
 #[cfg(test)]

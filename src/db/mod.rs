@@ -363,9 +363,28 @@ pub fn undo_if_unchanged<T>(
 /// Moves the registry's generation: the last statement of every write transaction, so the row
 /// lock it takes on PostgreSQL is held only while the transaction commits (taking it earlier
 /// would order it before the transaction's other locks and invite deadlocks).
+///
+/// The change rows the transaction's writes left (the triggers of the `changes` table) are
+/// stamped with the new generation under that lock, which committing writers take one after
+/// the other: so generations are handed out in commit order, and a reader that sees one sees
+/// every lower one (the change feed never skips a change committed late).
 fn advance_generation(conn: &mut AnyConnection) -> Result<(), ApiError> {
-    use schema::registry_state::dsl::*;
-    KeptUpdate::new(registry_state, generation.eq(generation + 1), id.eq(1)).execute(conn)?;
+    use schema::{changes, registry_state};
+    KeptUpdate::new(
+        registry_state::table,
+        registry_state::generation.eq(registry_state::generation + 1),
+        registry_state::id.eq(1),
+    )
+    .execute(conn)?;
+    let current = registry_state::table
+        .filter(registry_state::id.eq(1))
+        .select(registry_state::generation)
+        .single_value();
+    let stamp = diesel::update(changes::table.filter(changes::generation.is_null())).set((
+        changes::generation.eq(current),
+        changes::at.eq(Timestamp::now()),
+    ));
+    native!(conn, |c| stamp.execute(c))?;
     Ok(())
 }
 

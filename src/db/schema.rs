@@ -281,5 +281,27 @@ diesel::table! {
     registry_state (id) {
         id -> Integer,
         generation -> BigInt,
+        changes_dropped_through -> BigInt,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    changes (seq) {
+        seq -> BigInt,
+        generation -> Nullable<BigInt>,
+        at -> Nullable<PortableInstant>,
+        resource -> Text,
+        record_id -> PortableUuid,
+        parent_id -> Nullable<PortableUuid>,
+        slug -> Nullable<Text>,
+        action -> Text,
+        version -> Integer,
+        public_before -> Bool,
+        public_after -> Bool,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(changes, registry_state);

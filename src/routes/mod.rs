@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod chains;
+pub mod changes;
 pub mod events;
 pub mod health;
 pub mod networks;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             organisations::configure(api);
             networks::configure(api);
             chains::configure(api);
+            changes::configure(api);
             access::configure(api);
         }));
 }

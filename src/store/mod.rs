@@ -97,6 +97,7 @@ macro_rules! versioned_rows {
 
 pub mod audit;
 pub mod chains;
+pub mod changes;
 pub mod events;
 pub use events::conflicts;
 pub mod idempotency;

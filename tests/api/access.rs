@@ -226,6 +226,13 @@ fn calls(member: &str, victim: &str) -> Vec<Call> {
             None,
             None,
         ),
+        call(
+            M::GET,
+            "/api/v1/changes",
+            "/api/v1/changes?since=0",
+            None,
+            None,
+        ),
         call(M::GET, "/api/v1/tokens", "/api/v1/tokens", None, admin),
         call(M::GET, "/api/v1/audit", "/api/v1/audit", None, admin),
         call(
@@ -603,6 +610,7 @@ async fn internal_records_never_leak(backend: Backend) {
             "/api/v1/events/open",
             "/api/v1/events/session",
             "/api/v1/conflicts?from=2019-01-01&to=2019-12-31",
+            "/api/v1/changes?since=0&limit=1000",
         ] {
             bodies.push(app.get(path).await.expect(200).json());
         }

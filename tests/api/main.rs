@@ -7,6 +7,7 @@ mod access;
 mod bulk;
 mod cache;
 mod chains;
+mod changes;
 mod cli;
 mod edges;
 mod errors;

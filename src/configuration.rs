@@ -196,6 +196,76 @@ pub struct ServerSettings {
     /// container can be administered without exec-ing into it.
     #[arg(long, env = "REGISTRY_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// The registry's public base URL (http or https, no query): calendar feeds link each
+    /// event under it, and its host makes each event's calendar UID unique
+    /// (`<event id>@<host>`). Set it before calendars subscribe: a new host gives every event
+    /// a new UID.
+    #[arg(
+        long,
+        env = "REGISTRY_PUBLIC_URL",
+        default_value = PublicUrl::DEFAULT,
+        value_name = "URL",
+        value_parser = PublicUrl::parse
+    )]
+    pub public_url: PublicUrl,
+}
+
+/// Where clients reach the registry (`REGISTRY_PUBLIC_URL`), checked at start: `http` or
+/// `https`, a host, no user, query or fragment; kept without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    base: String,
+    host: String,
+}
+
+impl PublicUrl {
+    pub const DEFAULT: &str = "http://localhost:8080";
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = url::Url::parse(text.trim()).map_err(|e| {
+            format!("not a URL ({e}): write the registry's public address, e.g. https://registry.example.org")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "the scheme must be http or https, not {}",
+                url.scheme()
+            ));
+        }
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            return Err("the URL has no host".to_owned());
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("the URL must not hold a user or password".to_owned());
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("the URL must not have a query or fragment".to_owned());
+        }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let base = url.as_str().trim_end_matches('/').to_owned();
+        Ok(Self { base, host })
+    }
+
+    /// The base, without a trailing slash: `https://registry.example.org`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The host alone: `registry.example.org`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
+impl Default for PublicUrl {
+    fn default() -> Self {
+        Self {
+            base: Self::DEFAULT.to_owned(),
+            host: "localhost".to_owned(),
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -207,6 +277,7 @@ impl Default for ServerSettings {
             rate_limit: 50,
             cache_mb: 16,
             admin_token: None,
+            public_url: PublicUrl::default(),
         }
     }
 }
@@ -423,6 +494,27 @@ mod tests {
         assert!(last_day("2001-02-30").is_err());
         let today = Utc::now().date_naive();
         assert_eq!(last_day(&today.to_string()), Ok(today));
+    }
+
+    #[test]
+    fn public_urls_are_checked() {
+        let url = PublicUrl::parse("https://registry.example.org/").expect("valid");
+        assert_eq!(url.base(), "https://registry.example.org");
+        assert_eq!(url.host(), "registry.example.org");
+        assert_eq!(
+            PublicUrl::parse(PublicUrl::DEFAULT),
+            Ok(PublicUrl::default())
+        );
+        let under = PublicUrl::parse("http://example.org:8080/registry").expect("valid");
+        assert_eq!(under.base(), "http://example.org:8080/registry");
+        for bad in [
+            "registry.example.org",
+            "ftp://x.org",
+            "https://x.org/?a=1",
+            "http://u@x.org",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage calendar feed keys (`?key=` on the .ics feeds).
+    #[command(subcommand)]
+    FeedKey(FeedKeyCommand),
     /// Apply pending migrations and exit.
     Migrate(DatabaseLocation),
     /// Print the OpenAPI document.
@@ -109,6 +112,29 @@ pub struct CreateTokenArgs {
     #[arg(long, value_parser = token_name)]
     pub name: String,
     /// Last day the token works (YYYY-MM-DD, UTC; today or later); without it, it never
+    /// expires.
+    #[arg(long, value_name = "DATE", value_parser = last_day)]
+    pub expires: Option<NaiveDate>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedKeyCommand {
+    /// Create a feed key and print its secret (shown only this once).
+    Create(CreateFeedKeyArgs),
+    /// List feed keys (never their secrets).
+    List(DatabaseLocation),
+    /// Revoke a feed key by id.
+    Revoke(RevokeTokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateFeedKeyArgs {
+    #[command(flatten)]
+    pub database: DatabaseLocation,
+    /// Who or what uses it (whose calendar); shown in the audit log.
+    #[arg(long, value_parser = token_name)]
+    pub name: String,
+    /// Last day the key works (YYYY-MM-DD, UTC; today or later); without it, it never
     /// expires.
     #[arg(long, value_name = "DATE", value_parser = last_day)]
     pub expires: Option<NaiveDate>,

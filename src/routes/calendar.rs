@@ -38,7 +38,6 @@ pub struct FeedQuery {
     /// too, as for a token. For calendar clients, which cannot send `Authorization`. An
     /// unknown, expired or revoked key is 401.
     #[serde(skip_serializing)]
-    #[param(example = "mrf_Vb0q6Jm3zH1cXy8kTn2pWd5sRf4gLa7eUo9iQw0tE3Y")]
     key: Option<String>,
     /// Events that end on or after this day (`YYYY-MM-DD`, local to each event). Absent: a
     /// year before today (or before `to`, when that is earlier); every later event is in the

@@ -64,7 +64,8 @@ pub struct RuleViolation {
     /// The rule's name, stable and safe to branch on: `chain_no_overlap`, `chain_max_gap`,
     /// `chain_same_city`, `chain_dates_known` (a chain's events need dates), `chain_single`
     /// (an event is in at most one chain), `series_unique`,
-    /// `series_order`, `parent_cycle`, `parent_depth`, `slug_unique` or `still_referenced`.
+    /// `series_order`, `parent_cycle`, `parent_depth`, `slug_unique`, `still_referenced` or
+    /// `calendar_dates_known` (an event without dates has no iCalendar form).
     #[schema(example = "chain_max_gap")]
     pub rule: String,
     /// Every record involved, each with its resource, id and slug, in the order the rule names

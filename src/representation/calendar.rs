@@ -27,7 +27,7 @@
 //! - Events whose dates are not known yet cannot be placed in a calendar: feeds leave them
 //!   out, and one asked for by itself is a 409 (`calendar_dates_known`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime};
@@ -252,8 +252,8 @@ fn render(
     w.raw("REFRESH-INTERVAL", &[("VALUE", "DURATION")], "PT1H");
     // Outlook reads its own property, not RFC 7986's.
     w.raw("X-PUBLISHED-TTL", &[], "PT1H");
-    for (zone, first, last) in zones(events) {
-        ical::vtimezone(&mut w, zone, first, last);
+    for (zone, years) in zones(events) {
+        ical::vtimezone(&mut w, zone, &years);
     }
     let uid = |id: &crate::ids::EventId| format!("{id}@{}", public_url.host());
     for event in events {
@@ -335,21 +335,34 @@ fn render(
     Ok(w.finish())
 }
 
-/// Each time zone timed events use, with the first and last year they need, in name order.
-fn zones(events: &[EventResponse]) -> Vec<(chrono_tz::Tz, i32, i32)> {
-    let mut zones: BTreeMap<&'static str, (chrono_tz::Tz, i32, i32)> = BTreeMap::new();
+/// Each time zone timed events use, in name order, with the years they need as inclusive
+/// ranges in ascending order (an event needs its years, and the next for an end at midnight).
+fn zones(events: &[EventResponse]) -> Vec<(chrono_tz::Tz, Vec<(i32, i32)>)> {
+    let mut zones: BTreeMap<&'static str, (chrono_tz::Tz, BTreeSet<i32>)> = BTreeMap::new();
     for event in events {
         let (Some(start), Some(zone)) = (event.start_date, timed_zone(event)) else {
             continue;
         };
         let end = event.end_date.unwrap_or(start).year() + 1;
-        let years = zones
+        let years = &mut zones
             .entry(zone.name())
-            .or_insert((zone, start.year(), end));
-        years.1 = years.1.min(start.year());
-        years.2 = years.2.max(end);
+            .or_insert((zone, BTreeSet::new()))
+            .1;
+        years.extend(start.year()..=end);
     }
-    zones.into_values().collect()
+    zones
+        .into_values()
+        .map(|(zone, years)| {
+            let mut ranges: Vec<(i32, i32)> = Vec::new();
+            for year in years {
+                match ranges.last_mut() {
+                    Some(range) if range.1 + 1 == year => range.1 = year,
+                    _ => ranges.push((year, year)),
+                }
+            }
+            (zone, ranges)
+        })
+        .collect()
 }
 
 /// The zone of a timed event (one with a start or end time) that chrono-tz knows.

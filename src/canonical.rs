@@ -1,10 +1,12 @@
 //! Requests put into the shape the routes answer, before routing: `HEAD` is answered as `GET`,
-//! an API path with a trailing slash and the bare root are redirected to where they mean.
+//! an API path with a trailing slash and the bare root are redirected to where they mean, and
+//! `Accept: text/calendar` on an event URL is answered by its `.ics` twin.
 
 use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::header::HeaderValue;
+use actix_web::http::{Method, Uri, header};
 use actix_web::middleware::Next;
 
 /// Where the API lives; a trailing slash under it is redirected away.
@@ -16,6 +18,10 @@ const API_PREFIX: &str = "/api/";
 /// - `/api/v1/events/rnnc-3/` is a 308 to `/api/v1/events/rnnc-3` (query kept; 308 keeps the
 ///   method and body, so a `POST` or `PATCH` can follow it too).
 /// - `/` is a 308 to `/docs`.
+/// - A `GET` of an event URL a calendar subscribes to (`/api/v1/events`, `/events/{id}`,
+///   `/networks/{id}/meetings`, `/organisations/{id}/events`, `/people/{id}/events`) whose
+///   `Accept` prefers `text/calendar` is answered by the `.ics` route of the same path (query
+///   kept), and the answers of those URLs say `Vary: Accept`.
 pub async fn canonical_request(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -29,11 +35,84 @@ pub async fn canonical_request(
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
-    Ok(next
+    let twin = (req.method() == Method::GET)
+        .then(|| calendar_twin(req.path()))
+        .flatten();
+    let negotiated = twin.is_some();
+    if let Some(twin) = twin
+        && prefers_calendar(req.headers().get(header::ACCEPT))
+    {
+        let target = match req.query_string() {
+            "" => twin,
+            query => format!("{twin}?{query}"),
+        };
+        if let Ok(uri) = target.parse::<Uri>() {
+            req.match_info_mut().get_mut().update(&uri);
+            req.head_mut().uri = uri;
+        }
+    }
+    let mut res = next
         .call(req)
         .await?
         .map_into_boxed_body()
-        .map_into_left_body())
+        .map_into_left_body();
+    if negotiated {
+        let vary = match res
+            .headers()
+            .get(header::VARY)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(vary) => format!("{vary}, Accept"),
+            None => "Accept".to_owned(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&vary) {
+            res.headers_mut().insert(header::VARY, value);
+        }
+    }
+    Ok(res)
+}
+
+/// The `.ics` path that answers `path` as iCalendar, for the event URLs that have one.
+fn calendar_twin(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/api/v1/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    let has_twin = match segments.as_slice() {
+        ["events"] => true,
+        ["events", id] => !id.is_empty() && !id.contains('.'),
+        ["networks", id, "meetings"] | ["organisations" | "people", id, "events"] => !id.is_empty(),
+        _ => false,
+    };
+    has_twin.then(|| format!("{path}.ics"))
+}
+
+/// Whether an `Accept` header asks for `text/calendar` more than for JSON: it names
+/// `text/calendar` with a weight above 0, and `application/json` not at all or with a lower
+/// weight (a tie goes to JSON, the API's own type; wildcards name neither).
+fn prefers_calendar(accept: Option<&HeaderValue>) -> bool {
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mut calendar: Option<f32> = None;
+    let mut json: Option<f32> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let weight = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let slot = match media.as_str() {
+            "text/calendar" => &mut calendar,
+            "application/json" => &mut json,
+            _ => continue,
+        };
+        *slot = Some(slot.map_or(weight, |w| w.max(weight)));
+    }
+    match (calendar, json) {
+        (Some(c), None) => c > 0.0,
+        (Some(c), Some(j)) => c > j,
+        (None, _) => false,
+    }
 }
 
 /// Where a request for `path` should go instead, if anywhere.
@@ -54,7 +133,44 @@ fn redirect_target(path: &str, query: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::redirect_target;
+    use super::{HeaderValue, calendar_twin, prefers_calendar, redirect_target};
+
+    #[test]
+    fn event_urls_have_calendar_twins() {
+        assert_eq!(
+            calendar_twin("/api/v1/events").as_deref(),
+            Some("/api/v1/events.ics")
+        );
+        assert_eq!(
+            calendar_twin("/api/v1/events/rnnc-3").as_deref(),
+            Some("/api/v1/events/rnnc-3.ics")
+        );
+        assert_eq!(
+            calendar_twin("/api/v1/people/popowski/events").as_deref(),
+            Some("/api/v1/people/popowski/events.ics")
+        );
+        for none in [
+            "/api/v1/events.ics",
+            "/api/v1/events/rnnc-3.ics",
+            "/api/v1/chains",
+            "/api/v1/networks/rnnc",
+            "/api/v1/networks/rnnc/members",
+        ] {
+            assert_eq!(calendar_twin(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn accept_prefers_the_calendar_only_when_it_says_so() {
+        let prefers = |v: &str| HeaderValue::from_str(v).is_ok_and(|v| prefers_calendar(Some(&v)));
+        assert!(prefers("text/calendar"));
+        assert!(prefers("text/calendar, */*;q=0.1"));
+        assert!(prefers("application/json;q=0.5, text/calendar"));
+        assert!(!prefers("application/json, text/calendar"));
+        assert!(!prefers("text/calendar;q=0"));
+        assert!(!prefers("*/*"));
+        assert!(!prefers_calendar(None));
+    }
 
     #[test]
     fn trailing_slashes_and_the_root_redirect() {

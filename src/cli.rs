@@ -1,13 +1,14 @@
-//! The administrative commands that are not the server: tokens (import and export live in
-//! `bulk`).
+//! The administrative commands that are not the server: tokens and calendar feed keys
+//! (import and export live in `bulk`).
 
 use chrono::{DateTime, Utc};
 
-use crate::configuration::{CreateTokenArgs, TokenCommand};
+use crate::configuration::{CreateFeedKeyArgs, CreateTokenArgs, FeedKeyCommand, TokenCommand};
 use crate::db::{Database, Timestamp, write_transaction};
 use crate::domain::enums::Role;
 use crate::domain::time::end_of_day;
 use crate::store::audit::{self, Actor};
+use crate::store::feed_keys::{self, FeedKeyResponse};
 use crate::store::tokens::{self, TokenResponse};
 
 /// The database a `token` command works on.
@@ -87,6 +88,98 @@ pub fn token(db: &Database, command: TokenCommand) -> Result<(String, Option<Str
     })
 }
 
+/// The database a `feed-key` command works on.
+pub fn feed_key_database(command: &FeedKeyCommand) -> &str {
+    match command {
+        FeedKeyCommand::Create(args) => &args.database.database_url,
+        FeedKeyCommand::List(database) => &database.database_url,
+        FeedKeyCommand::Revoke(args) => &args.database.database_url,
+    }
+}
+
+/// Runs a `feed-key` command, as [`token`] runs a `token` command.
+pub fn feed_key(
+    db: &Database,
+    command: FeedKeyCommand,
+) -> Result<(String, Option<String>), String> {
+    let problem = |e: crate::error::ApiError| e.problem().detail;
+    db.with_connection(|conn| match command {
+        FeedKeyCommand::Create(CreateFeedKeyArgs { name, expires, .. }) => {
+            let expires_at = match expires {
+                Some(day) => Some(Timestamp::from(
+                    end_of_day(day).ok_or_else(|| format!("{day} is too far"))?,
+                )),
+                None => None,
+            };
+            let created = write_transaction(conn, |conn| {
+                let created = feed_keys::create(conn, &name, expires_at)?;
+                audit::record(
+                    conn,
+                    &Actor::command("feed-key"),
+                    "create",
+                    "feed_key",
+                    &created.key.id.to_string(),
+                    &serde_json::json!({"name": name, "expires_at": created.key.expires_at.map(crate::domain::time::rfc3339_micros)}),
+                )?;
+                Ok(created)
+            })
+            .map_err(problem)?;
+            let lifetime = match expires {
+                Some(day) => format!("works through {day} (UTC)"),
+                None => "does not expire".to_owned(),
+            };
+            let about = format!(
+                "created feed key {} ({}); it {lifetime}; add ?key=<secret> to a feed URL; \
+                 the secret is shown only now",
+                created.key.id, created.key.name
+            );
+            Ok((format!("{}\n", created.secret), Some(about)))
+        }
+        FeedKeyCommand::List(_) => {
+            let mut all = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = feed_keys::list(conn, cursor.as_deref(), 200).map_err(problem)?;
+                all.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            Ok((feed_key_table(&all), None))
+        }
+        FeedKeyCommand::Revoke(args) => {
+            let id = args.id;
+            let key = write_transaction(conn, |conn| {
+                let key = feed_keys::revoke(conn, &id)?;
+                audit::record(conn, &Actor::command("feed-key"), "revoke", "feed_key", &id, &serde_json::json!({"name": key.name}))?;
+                Ok(key)
+            })
+            .map_err(problem)?;
+            Ok((format!("revoked feed key {} ({})\n", key.id, key.name), None))
+        }
+    })
+}
+
+/// Feed keys as a table, as [`token_table`] lists tokens (without a role: a key only reads
+/// feeds).
+fn feed_key_table(keys: &[FeedKeyResponse]) -> String {
+    let header = ["ID", "NAME", "CREATED (UTC)", "LAST DAY", "STATE"].map(str::to_owned);
+    let rows: Vec<[String; 5]> = keys
+        .iter()
+        .map(|k| {
+            [
+                k.id.to_string(),
+                k.name.clone(),
+                k.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                k.expires_at.map_or_else(|| "never".to_owned(), last_day),
+                lifecycle(k.revoked_at, k.active),
+            ]
+        })
+        .collect();
+    table(header, &rows)
+}
+
 /// Tokens as a table with a header, columns aligned; times are UTC.
 fn token_table(tokens: &[TokenResponse]) -> String {
     let header = ["ID", "NAME", "ROLE", "CREATED (UTC)", "LAST DAY", "STATE"].map(str::to_owned);
@@ -99,18 +192,23 @@ fn token_table(tokens: &[TokenResponse]) -> String {
                 t.role.as_str().to_owned(),
                 t.created_at.format("%Y-%m-%d %H:%M").to_string(),
                 t.expires_at.map_or_else(|| "never".to_owned(), last_day),
-                state(t),
+                lifecycle(t.revoked_at, t.active),
             ]
         })
         .collect();
+    table(header, &rows)
+}
+
+/// Rows under a header, columns aligned.
+fn table<const N: usize>(header: [String; N], rows: &[[String; N]]) -> String {
     let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in std::iter::once(&header).chain(rows) {
         let cells: Vec<String> = row
             .iter()
             .zip(widths)
@@ -129,8 +227,9 @@ fn last_day(instant: DateTime<Utc>) -> String {
     moment.date_naive().to_string()
 }
 
-fn state(token: &TokenResponse) -> String {
-    match (token.revoked_at, token.active) {
+/// A token's or feed key's state: revoked (when), active or expired.
+fn lifecycle(revoked_at: Option<DateTime<Utc>>, active: bool) -> String {
+    match (revoked_at, active) {
         (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
         (None, true) => "active".to_owned(),
         (None, false) => "expired".to_owned(),

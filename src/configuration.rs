@@ -40,6 +40,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage calendar feed keys (`?key=` on the .ics feeds).
+    #[command(subcommand)]
+    FeedKey(FeedKeyCommand),
     /// Apply pending migrations and exit.
     Migrate(DatabaseLocation),
     /// Print the OpenAPI document.
@@ -109,6 +112,29 @@ pub struct CreateTokenArgs {
     #[arg(long, value_parser = token_name)]
     pub name: String,
     /// Last day the token works (YYYY-MM-DD, UTC; today or later); without it, it never
+    /// expires.
+    #[arg(long, value_name = "DATE", value_parser = last_day)]
+    pub expires: Option<NaiveDate>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedKeyCommand {
+    /// Create a feed key and print its secret (shown only this once).
+    Create(CreateFeedKeyArgs),
+    /// List feed keys (never their secrets).
+    List(DatabaseLocation),
+    /// Revoke a feed key by id.
+    Revoke(RevokeTokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateFeedKeyArgs {
+    #[command(flatten)]
+    pub database: DatabaseLocation,
+    /// Who or what uses it (whose calendar); shown in the audit log.
+    #[arg(long, value_parser = token_name)]
+    pub name: String,
+    /// Last day the key works (YYYY-MM-DD, UTC; today or later); without it, it never
     /// expires.
     #[arg(long, value_name = "DATE", value_parser = last_day)]
     pub expires: Option<NaiveDate>,
@@ -200,6 +226,76 @@ pub struct ServerSettings {
     /// 410 and the client resyncs. Older changes are dropped at start and every hour.
     #[arg(long, env = "REGISTRY_CHANGES_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36500))]
     pub changes_retention_days: u32,
+    /// The registry's public base URL (http or https, no query): calendar feeds link each
+    /// event under it, and its host makes each event's calendar UID unique
+    /// (`<event id>@<host>`). Set it before calendars subscribe: a new host gives every event
+    /// a new UID.
+    #[arg(
+        long,
+        env = "REGISTRY_PUBLIC_URL",
+        default_value = PublicUrl::DEFAULT,
+        value_name = "URL",
+        value_parser = PublicUrl::parse
+    )]
+    pub public_url: PublicUrl,
+}
+
+/// Where clients reach the registry (`REGISTRY_PUBLIC_URL`), checked at start: `http` or
+/// `https`, a host, no user, query or fragment; kept without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    base: String,
+    host: String,
+}
+
+impl PublicUrl {
+    pub const DEFAULT: &str = "http://localhost:8080";
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = url::Url::parse(text.trim()).map_err(|e| {
+            format!("not a URL ({e}): write the registry's public address, e.g. https://registry.example.org")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "the scheme must be http or https, not {}",
+                url.scheme()
+            ));
+        }
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            return Err("the URL has no host".to_owned());
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("the URL must not hold a user or password".to_owned());
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("the URL must not have a query or fragment".to_owned());
+        }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let base = url.as_str().trim_end_matches('/').to_owned();
+        Ok(Self { base, host })
+    }
+
+    /// The base, without a trailing slash: `https://registry.example.org`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The host alone: `registry.example.org`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
+impl Default for PublicUrl {
+    fn default() -> Self {
+        Self {
+            base: Self::DEFAULT.to_owned(),
+            host: "localhost".to_owned(),
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -212,6 +308,7 @@ impl Default for ServerSettings {
             cache_mb: 16,
             admin_token: None,
             changes_retention_days: 90,
+            public_url: PublicUrl::default(),
         }
     }
 }
@@ -428,6 +525,27 @@ mod tests {
         assert!(last_day("2001-02-30").is_err());
         let today = Utc::now().date_naive();
         assert_eq!(last_day(&today.to_string()), Ok(today));
+    }
+
+    #[test]
+    fn public_urls_are_checked() {
+        let url = PublicUrl::parse("https://registry.example.org/").expect("valid");
+        assert_eq!(url.base(), "https://registry.example.org");
+        assert_eq!(url.host(), "registry.example.org");
+        assert_eq!(
+            PublicUrl::parse(PublicUrl::DEFAULT),
+            Ok(PublicUrl::default())
+        );
+        let under = PublicUrl::parse("http://example.org:8080/registry").expect("valid");
+        assert_eq!(under.base(), "http://example.org:8080/registry");
+        for bad in [
+            "registry.example.org",
+            "ftp://x.org",
+            "https://x.org/?a=1",
+            "http://u@x.org",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -65,8 +65,9 @@ pub struct RuleViolation {
     /// `chain_same_city`, `chain_dates_known` (a chain's events need dates), `chain_single`
     /// (an event is in at most one chain), `series_unique`,
     /// `series_order`, `parent_cycle`, `parent_depth`, `precedes_order` (an event that
-    /// precedes another starts after it), `precedes_cycle`, `slug_unique` or
-    /// `still_referenced`.
+    /// precedes another starts after it), `precedes_cycle`, `slug_unique`,
+    /// `still_referenced` or `calendar_dates_known` (an event without dates has no
+    /// iCalendar form).
     #[schema(example = "chain_max_gap")]
     pub rule: String,
     /// Every record involved, each with its resource, id and slug, in the order the rule names

@@ -158,6 +158,26 @@ impl IfMatch {
     }
 }
 
+/// The ETags a conditional `GET` names in `If-None-Match`, taken from the request so they can
+/// travel to the database thread.
+#[derive(Debug, Clone, Default)]
+pub struct IfNoneMatch(Option<Vec<String>>);
+
+impl IfNoneMatch {
+    pub fn of(req: &HttpRequest) -> Self {
+        Self(header_lists(req, header::IF_NONE_MATCH))
+    }
+
+    /// Whether the client's copy is the representation with this ETag (`*`, or the tag,
+    /// weak or strong).
+    pub fn matches(&self, etag: &str) -> bool {
+        self.0.as_ref().is_some_and(|tags| {
+            tags.iter()
+                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+        })
+    }
+}
+
 /// A response whose body has the ETag `etag`; 304 for a `GET` whose `If-None-Match` names it.
 pub fn with_etag(
     req: &HttpRequest,
@@ -165,20 +185,31 @@ pub fn with_etag(
     body: impl actix_web::body::MessageBody + 'static,
     etag: &str,
 ) -> HttpResponse {
-    if status == StatusCode::OK
-        && let Some(tags) = header_lists(req, header::IF_NONE_MATCH)
-    {
-        let weak_equal = |t: &String| t.trim_start_matches("W/") == etag;
-        if tags.iter().any(|t| t == "*" || weak_equal(t)) {
-            return HttpResponse::NotModified()
-                .insert_header((header::ETAG, etag.to_owned()))
-                .finish();
-        }
+    with_etag_as(req, status, body, etag, "application/json")
+}
+
+/// [`with_etag`] for a body of another media type.
+pub fn with_etag_as(
+    req: &HttpRequest,
+    status: StatusCode,
+    body: impl actix_web::body::MessageBody + 'static,
+    etag: &str,
+    content_type: &'static str,
+) -> HttpResponse {
+    if status == StatusCode::OK && IfNoneMatch::of(req).matches(etag) {
+        return not_modified(etag);
     }
     HttpResponse::build(status)
         .insert_header((header::ETAG, etag.to_owned()))
-        .content_type("application/json")
+        .content_type(content_type)
         .body(body)
+}
+
+/// 304, naming the current ETag.
+pub fn not_modified(etag: &str) -> HttpResponse {
+    HttpResponse::NotModified()
+        .insert_header((header::ETAG, etag.to_owned()))
+        .finish()
 }
 
 /// A collection response (no ETag: lists change with every write anywhere).

@@ -142,5 +142,6 @@ id_type!(NetworkId, "a network");
 id_type!(ChainId, "a chain of back-to-back events");
 id_type!(MembershipId, "a network membership");
 id_type!(TokenId, "an API token (not its secret)");
+id_type!(FeedKeyId, "a calendar feed key (not its secret)");
 id_type!(AuditId, "an audit log entry");
 id_type!(RecordId, "any record of the registry (in the change feed)");

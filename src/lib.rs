@@ -11,6 +11,7 @@ pub mod error;
 pub mod field_errors;
 pub mod healthcheck;
 pub mod http;
+pub mod ical;
 pub mod ids;
 pub mod openapi;
 pub mod rate_limit;

@@ -66,6 +66,14 @@ fn main() -> ExitCode {
                 }
                 print!("{output}");
             }),
+        Command::FeedKey(command) => open(meeting_registry::cli::feed_key_database(&command))
+            .and_then(|db| meeting_registry::cli::feed_key(&db, command))
+            .map(|(output, about)| {
+                if let Some(about) = about {
+                    eprintln!("{about}");
+                }
+                print!("{output}");
+            }),
         Command::Export(database) => open(&database.database_url)
             .and_then(|db| bulk::export_json(&db))
             .map(|json| print!("{json}")),

@@ -24,7 +24,13 @@ no token (a token also shows `internal` records and contact details); writes nee
 token, tokens and the audit log an admin token.\n\n\
 The examples are records of the demo data (`data/demo.json`: the IISG Board, the RNNC, the \
 NFP Group, the Tirana chain of April 2019…), so a server started with \
-`meeting-registry serve --import data/demo.json` answers them.",
+`meeting-registry serve --import data/demo.json` answers them.\n\n\
+Calendars: every event URL a calendar would subscribe to has an iCalendar (`text/calendar`) \
+twin ending in `.ics` (`/api/v1/events.ics`, `/api/v1/networks/{id}/meetings.ics`, …), also \
+given for `Accept: text/calendar` on the JSON URL. A feed without `from` covers a year back \
+and all the future; a feed holds at most 1000 events and is not paginated. Calendar clients, \
+which cannot send a token, read internal events with a feed key (`?key=`, see \
+`/api/v1/feed-keys`).",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     components(schemas(
@@ -41,6 +47,7 @@ NFP Group, the Tirana chain of April 2019…), so a server started with \
         (name = "organisations", description = "Organisers, hosts, funders and partners"),
         (name = "people", description = "Chairs, speakers and coordinators"),
         (name = "changes", description = "The change feed: every change to every record, in commit order, for mirrors"),
+        (name = "calendar", description = "iCalendar feeds (RFC 5545) and the feed keys calendar clients use"),
         (name = "access", description = "Tokens and the audit log (admin)"),
         (name = "operations", description = "Health and readiness"),
     )

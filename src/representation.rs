@@ -3,6 +3,8 @@
 //! events is the cached bodies of its items, reused byte for byte; a write's response is the
 //! record followed by its warnings, under the ETag of the record alone.
 
+pub mod calendar;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

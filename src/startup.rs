@@ -27,6 +27,7 @@ use crate::field_errors;
 use crate::http::BODY_LIMIT;
 use crate::openapi;
 use crate::rate_limit::{self, RateLimit};
+use crate::representation::calendar::CalendarTags;
 use crate::request_line::EscapedRequestLines;
 use crate::routes::{self, RouteTable};
 use crate::store::events::LongEventsKept;
@@ -71,6 +72,8 @@ impl Application {
             settings.server.cache_mb.saturating_mul(1 << 20),
         ));
         let long_events = web::Data::new(LongEventsKept::new());
+        let calendar_tags = web::Data::new(CalendarTags::new());
+        let public_url = web::Data::new(settings.server.public_url.clone());
         let routes = web::Data::new(routes);
         let doc = Arc::new(doc);
         let app = move || {
@@ -81,6 +84,8 @@ impl Application {
             app.app_data(db.clone())
                 .app_data(cache.clone())
                 .app_data(long_events.clone())
+                .app_data(calendar_tags.clone())
+                .app_data(public_url.clone())
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))

@@ -23,6 +23,28 @@ pub fn init(json: bool) {
     };
 }
 
+/// A request target as logged: a calendar feed key (`key=…`) is a secret, and is replaced by
+/// `key=REDACTED`.
+fn without_secrets(target: &str) -> std::borrow::Cow<'_, str> {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.into();
+    };
+    if !query.split('&').any(|p| p.starts_with("key=")) {
+        return target.into();
+    }
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|p| {
+            if p.starts_with("key=") {
+                "key=REDACTED"
+            } else {
+                p
+            }
+        })
+        .collect();
+    format!("{path}?{}", query.join("&")).into()
+}
+
 /// The request span, whose closing is the request's log line: what an operator reads (method,
 /// route, target, client, user agent, request id, status, and the error's message), without
 /// the OpenTelemetry fields of `tracing-actix-web`'s default (`otel.*`, flavor, scheme, host,
@@ -47,7 +69,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             "HTTP request",
             http.method = %request.method(),
             http.route = request.match_pattern().as_deref().unwrap_or("default"),
-            http.target = request.uri().path_and_query().map_or("", |p| p.as_str()),
+            http.target = %without_secrets(request.uri().path_and_query().map_or("", |p| p.as_str())),
             http.client_ip = connection.realip_remote_addr().unwrap_or(""),
             http.user_agent = user_agent,
             request_id = request_id.map(tracing::field::display),
@@ -69,5 +91,23 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             // Quoted and escaped, as the other text fields: the message can quote the request.
             span.record("exception.message", error.to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_secrets;
+
+    #[test]
+    fn feed_keys_are_not_logged() {
+        assert_eq!(
+            without_secrets("/api/v1/events.ics?from=2019-01-01&key=mrf_secret"),
+            "/api/v1/events.ics?from=2019-01-01&key=REDACTED"
+        );
+        assert_eq!(
+            without_secrets("/api/v1/events?monkey=1"),
+            "/api/v1/events?monkey=1"
+        );
+        assert_eq!(without_secrets("/api/v1/events"), "/api/v1/events");
     }
 }

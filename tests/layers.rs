@@ -45,6 +45,22 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "the cache knows no resource and no backend",
     ),
     (
+        "ical",
+        &[
+            "db",
+            "store",
+            "domain",
+            "routes",
+            "http",
+            "cache",
+            "representation",
+            "bulk",
+            "cli",
+            "startup",
+        ],
+        "the iCalendar writer knows the format, not the registry",
+    ),
+    (
         "cli",
         &["routes"],
         "commands share rules through the store and domain",

@@ -148,6 +148,7 @@ diesel::table! {
         created_at -> PortableInstant,
         updated_at -> PortableInstant,
         version -> Integer,
+        calendar_sequence -> Integer,
     }
 }
 
@@ -238,6 +239,20 @@ diesel::table! {
         id -> PortableUuid,
         name -> Text,
         role -> Text,
+        secret_hash -> Text,
+        created_at -> PortableInstant,
+        expires_at -> Nullable<PortableInstant>,
+        revoked_at -> Nullable<PortableInstant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    feed_keys (id) {
+        id -> PortableUuid,
+        name -> Text,
         secret_hash -> Text,
         created_at -> PortableInstant,
         expires_at -> Nullable<PortableInstant>,

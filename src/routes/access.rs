@@ -241,6 +241,13 @@ pub struct PageQuery {
     limit: Option<String>,
 }
 
+impl PageQuery {
+    /// The cursor and the limit, as given.
+    pub fn into_parts(self) -> (Option<String>, Option<String>) {
+        (self.cursor, self.limit)
+    }
+}
+
 /// List tokens (admin)
 ///
 /// Needs an admin token. Every token, revoked and expired ones included (see `active`),
@@ -316,7 +323,7 @@ pub async fn revoke_token(
 
 /// The kinds of record the audit log names; a `resource` filter naming another is refused
 /// rather than answered with an empty log.
-const AUDITED: [&str; 7] = [
+const AUDITED: [&str; 8] = [
     "event",
     "organisation",
     "person",
@@ -324,6 +331,7 @@ const AUDITED: [&str; 7] = [
     "membership",
     "chain",
     "token",
+    "feed_key",
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -331,7 +339,7 @@ const AUDITED: [&str; 7] = [
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries about this kind of record: `event`, `organisation`, `person`, `network`,
-    /// `membership`, `chain` or `token`.
+    /// `membership`, `chain`, `token` or `feed_key`.
     #[param(example = "event")]
     resource: Option<String>,
     /// Only entries about this record, by its id (UUID), as `record_id` gives it.

@@ -2,9 +2,11 @@
 //! and that one registration yields both the router and the OpenAPI document.
 
 pub mod access;
+pub mod calendar;
 pub mod chains;
 pub mod changes;
 pub mod events;
+pub mod feed_keys;
 pub mod health;
 pub mod networks;
 pub mod organisations;
@@ -23,12 +25,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(utoipa_actix_web::scope::scope(PREFIX).configure(|api| {
+            // Before the JSON routes, whose `{id}` would take `rnnc-3.ics`.
+            calendar::configure(api);
             events::configure(api);
             organisations::configure(api);
             networks::configure(api);
             chains::configure(api);
             changes::configure(api);
             access::configure(api);
+            feed_keys::configure(api);
         }));
 }
 

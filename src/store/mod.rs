@@ -96,9 +96,11 @@ macro_rules! versioned_rows {
 }
 
 pub mod audit;
+pub mod calendar;
 pub mod chains;
 pub mod changes;
 pub mod events;
+pub mod feed_keys;
 pub use events::conflicts;
 pub mod idempotency;
 pub mod lookup;

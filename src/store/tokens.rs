@@ -90,15 +90,22 @@ pub enum Refusal {
     Revoked,
 }
 
-fn hash(secret: &str) -> String {
+/// How a secret is stored (tokens and feed keys alike): its SHA-256, hex.
+pub(super) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// A fresh secret: 256 random bits.
 pub fn generate_secret() -> Result<String, ApiError> {
+    random_secret("mr_")
+}
+
+/// 256 random bits, base64url, after `prefix` (which tells a token from a feed key at a
+/// glance).
+pub(super) fn random_secret(prefix: &str) -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
-    Ok(format!("mr_{}", URL_SAFE_NO_PAD.encode(bytes)))
+    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 fn respond(row: TokenRow, now: Timestamp) -> Result<TokenResponse, ApiError> {

@@ -7,7 +7,7 @@ use awc::http::Method;
 use meeting_registry::bulk;
 use meeting_registry::db::{Database, Timestamp};
 use meeting_registry::domain::enums::Role;
-use meeting_registry::store::tokens;
+use meeting_registry::store::{feed_keys, tokens};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, TestResponse, event_body};
@@ -40,7 +40,7 @@ async fn state(app: &TestApp) -> (Value, Value, usize) {
     (export, token_list, audit_entries)
 }
 
-async fn seed(app: &TestApp) -> (String, String) {
+async fn seed(app: &TestApp) -> (String, String, String) {
     app.create(
         "/api/v1/organisations",
         json!({"name": "DCAF Ljubljana", "kind": "ngo", "slug": "dcaf"}),
@@ -100,9 +100,13 @@ async fn seed(app: &TestApp) -> (String, String) {
             tokens::create(conn, "victim", Role::Reader, None).map_err(|e| e.to_string())
         })
         .expect("token");
+    let key_victim = db
+        .with_connection(|conn| feed_keys::create(conn, "victim", None).map_err(|e| e.to_string()))
+        .expect("feed key");
     (
         member["id"].as_str().unwrap_or("").to_owned(),
         victim.token.id.to_string(),
+        key_victim.key.id.to_string(),
     )
 }
 
@@ -132,7 +136,7 @@ fn call(
     }
 }
 
-fn calls(member: &str, victim: &str) -> Vec<Call> {
+fn calls(member: &str, victim: &str, key_victim: &str) -> Vec<Call> {
     use Method as M;
     let editor = Some(Role::Editor);
     let admin = Some(Role::Admin);
@@ -232,6 +236,48 @@ fn calls(member: &str, victim: &str) -> Vec<Call> {
             "/api/v1/changes?since=0",
             None,
             None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/events.ics",
+            "/api/v1/events.ics",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/events/{id}.ics",
+            "/api/v1/events/first.ics",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/networks/{id}/meetings.ics",
+            "/api/v1/networks/rnnc/meetings.ics",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/organisations/{id}/events.ics",
+            "/api/v1/organisations/dcaf/events.ics",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/people/{id}/events.ics",
+            "/api/v1/people/rizvo/events.ics",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/feed-keys",
+            "/api/v1/feed-keys",
+            None,
+            admin,
         ),
         call(M::GET, "/api/v1/tokens", "/api/v1/tokens", None, admin),
         call(M::GET, "/api/v1/audit", "/api/v1/audit", None, admin),
@@ -389,6 +435,20 @@ fn calls(member: &str, victim: &str) -> Vec<Call> {
             None,
             admin,
         ),
+        call(
+            M::POST,
+            "/api/v1/feed-keys",
+            "/api/v1/feed-keys",
+            Some(json!({"name": "partner-calendar"})),
+            admin,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/feed-keys/{id}",
+            &format!("/api/v1/feed-keys/{key_victim}"),
+            None,
+            admin,
+        ),
     ]
 }
 
@@ -411,7 +471,7 @@ async fn send(app: &TestApp, call: &Call, authorization: Option<&str>) -> TestRe
 
 async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (member, victim) = seed(&app).await;
+    let (member, victim, key_victim) = seed(&app).await;
     let db = Database::connect(&app.database_url, 1).expect("connect");
     let make = |name: &str, role: Role, expires_at: Option<Timestamp>| {
         db.with_connection(|conn| {
@@ -441,7 +501,7 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     })
     .expect("revoke");
 
-    let calls = calls(&member, &victim);
+    let calls = calls(&member, &victim, &key_victim);
     // The matrix covers every documented operation.
     let documented: BTreeSet<(String, String)> = {
         let doc = app.get("/openapi.json").await.expect(200).json();

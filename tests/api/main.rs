@@ -15,6 +15,7 @@ mod events;
 mod field_errors;
 mod graph;
 mod hostile;
+mod ical;
 mod memberships;
 mod openapi;
 mod refs;

@@ -1,0 +1,3 @@
+DROP TABLE feed_keys;
+DROP TRIGGER events_calendar_sequence;
+ALTER TABLE events DROP COLUMN calendar_sequence;

@@ -57,17 +57,7 @@ pub async fn canonical_request(
         .map_into_boxed_body()
         .map_into_left_body();
     if negotiated {
-        let vary = match res
-            .headers()
-            .get(header::VARY)
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(vary) => format!("{vary}, Accept"),
-            None => "Accept".to_owned(),
-        };
-        if let Ok(value) = HeaderValue::from_str(&vary) {
-            res.headers_mut().insert(header::VARY, value);
-        }
+        crate::http::vary_on_accept(res.headers_mut());
     }
     Ok(res)
 }
@@ -85,32 +75,39 @@ fn calendar_twin(path: &str) -> Option<String> {
     has_twin.then(|| format!("{path}.ics"))
 }
 
-/// Whether an `Accept` header asks for `text/calendar` more than for JSON: it names
-/// `text/calendar` with a weight above 0, and `application/json` not at all or with a lower
-/// weight (a tie goes to JSON, the API's own type; wildcards name neither).
+/// Whether an `Accept` header asks for `text/calendar` more than for JSON.
 fn prefers_calendar(accept: Option<&HeaderValue>) -> bool {
+    prefers(accept, "text/calendar")
+}
+
+/// Whether an `Accept` header asks for `media` more than for JSON: it names `media` with a
+/// weight above 0, and `application/json` not at all or with a lower weight (a tie goes to
+/// JSON, the API's own type; wildcards name neither).
+pub fn prefers(accept: Option<&HeaderValue>, media: &str) -> bool {
     let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let mut calendar: Option<f32> = None;
+    let mut wanted: Option<f32> = None;
     let mut json: Option<f32> = None;
     for range in accept.split(',') {
         let mut parts = range.split(';');
-        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let weight = parts
             .filter_map(|p| p.trim().strip_prefix("q="))
             .find_map(|q| q.trim().parse::<f32>().ok())
             .unwrap_or(1.0);
-        let slot = match media.as_str() {
-            "text/calendar" => &mut calendar,
-            "application/json" => &mut json,
-            _ => continue,
+        let slot = if name == media {
+            &mut wanted
+        } else if name == "application/json" {
+            &mut json
+        } else {
+            continue;
         };
         *slot = Some(slot.map_or(weight, |w| w.max(weight)));
     }
-    match (calendar, json) {
-        (Some(c), None) => c > 0.0,
-        (Some(c), Some(j)) => c > j,
+    match (wanted, json) {
+        (Some(w), None) => w > 0.0,
+        (Some(w), Some(j)) => w > j,
         (None, _) => false,
     }
 }

@@ -222,6 +222,24 @@ pub fn collection(value: &impl Serialize) -> HttpResponse {
     }
 }
 
+/// Adds `Accept` to `Vary` (once).
+pub fn vary_on_accept(headers: &mut header::HeaderMap) {
+    let vary = match headers.get(header::VARY).and_then(|v| v.to_str().ok()) {
+        Some(vary)
+            if vary
+                .split(',')
+                .any(|v| v.trim().eq_ignore_ascii_case("accept")) =>
+        {
+            return;
+        }
+        Some(vary) => format!("{vary}, Accept"),
+        None => "Accept".to_owned(),
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&vary) {
+        headers.insert(header::VARY, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,7 +30,18 @@ twin ending in `.ics` (`/api/v1/events.ics`, `/api/v1/networks/{id}/meetings.ics
 given for `Accept: text/calendar` on the JSON URL. A feed without `from` covers a year back \
 and all the future; a feed holds at most 1000 events and is not paginated. Calendar clients, \
 which cannot send a token, read internal events with a feed key (`?key=`, see \
-`/api/v1/feed-keys`).",
+`/api/v1/feed-keys`).\n\n\
+Linked data: `Accept: application/ld+json` on an event, a network, an organisation, a person, \
+a chain or a list of them (the operations that list `application/ld+json`) gives schema.org \
+JSON-LD: an `Event` (`EducationEvent` for workshops and trainings) with `startDate`/`endDate` \
+in ISO 8601 with the offset of the event's time zone, `eventStatus` (none for a `tentative` \
+event), `eventAttendanceMode`, `location` as a `Place` with a `PostalAddress`, `organizer` \
+(organisers and hosts), `funder`, `sponsor` (supporters), `contributor` (implementing \
+partners), `performer` (chairs and speakers), `attendee` and `superEvent` (the parent event, \
+and the chain as an `EventSeries`); networks and organisations as an `Organization` with \
+`member` / `memberOf` as `OrganizationRole`s; a `Person` with `worksFor` and `memberOf`; a \
+chain as an `EventSeries` of `subEvent`s; a list as an `ItemList`, its next page in a `Link` \
+header. `@id` is the record's URL under `REGISTRY_PUBLIC_URL`. It has its own ETag.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     components(schemas(
@@ -39,6 +50,7 @@ which cannot send a token, read internal events with a feed key (`?key=`, see \
         crate::error::RuleViolation,
         crate::error::RecordRef,
         crate::store::conflicts::Conflict,
+        crate::representation::linked_data::LinkedData,
     )),
     tags(
         (name = "events", description = "Meetings and events"),
@@ -72,6 +84,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ]);
     declare_security(&mut doc);
     document_event_warnings(&mut doc);
+    document_linked_data(&mut doc);
     if let Some(components) = doc.components.as_mut() {
         for schema in components.schemas.values_mut() {
             hoist_nullable_descriptions(schema);
@@ -137,6 +150,33 @@ fn document_event_warnings(doc: &mut utoipa::openapi::OpenApi) {
     event
         .properties
         .shift_insert(at, "warnings".to_owned(), warnings.into());
+}
+
+/// `application/ld+json` beside JSON on the answer of every `GET` that has a schema.org form.
+fn document_linked_data(doc: &mut utoipa::openapi::OpenApi) {
+    use crate::representation::linked_data::CONTENT_TYPE;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if crate::routes::linked_data::document_at(path).is_none() {
+            continue;
+        }
+        let Some(get) = item.get.as_mut() else {
+            continue;
+        };
+        if let Some(RefOr::T(response)) = get.responses.responses.get_mut("200") {
+            response.content.insert(
+                CONTENT_TYPE.to_owned(),
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("LinkedData")))
+                    .build(),
+            );
+        }
+        let note = "With `Accept: application/ld+json`: the schema.org JSON-LD form (see the \
+                    document's description), with its own ETag.";
+        get.description = Some(match get.description.take() {
+            Some(text) => format!("{text}\n\n{note}"),
+            None => note.to_owned(),
+        });
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`.

@@ -4,6 +4,7 @@
 //! record followed by its warnings, under the ETag of the record alone.
 
 pub mod calendar;
+pub mod linked_data;
 
 use std::collections::HashMap;
 use std::sync::Arc;

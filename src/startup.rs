@@ -121,6 +121,9 @@ impl Application {
                     cors(&cors_origins),
                 ))
                 .wrap(actix_web::middleware::from_fn(
+                    routes::linked_data::negotiate,
+                ))
+                .wrap(actix_web::middleware::from_fn(
                     crate::canonical::canonical_request,
                 ))
                 .wrap(actix_web::middleware::from_fn(request_id_header))

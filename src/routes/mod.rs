@@ -8,6 +8,7 @@ pub mod changes;
 pub mod events;
 pub mod feed_keys;
 pub mod health;
+pub mod linked_data;
 pub mod networks;
 pub mod organisations;
 pub mod params;

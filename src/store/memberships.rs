@@ -197,6 +197,38 @@ pub fn list_members(
     })
 }
 
+/// Whose memberships [`related`] reads: a network's members, or the networks a person or an
+/// organisation belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Related {
+    MembersOf(NetworkId),
+    OfPerson(PersonId),
+    OfOrganisation(OrganisationId),
+}
+
+/// At most `limit` memberships of one network or one member, oldest first (for the
+/// schema.org `member` and `memberOf` of a record).
+pub fn related(
+    conn: &mut AnyConnection,
+    whose: Related,
+    limit: i64,
+) -> Result<Vec<MembershipResponse>, ApiError> {
+    let query = memberships::table
+        .select(MembershipRow::as_select())
+        .order(memberships::id.asc())
+        .limit(limit)
+        .into_boxed();
+    let query = match whose {
+        Related::MembersOf(network) => query.filter(memberships::network_id.eq(network)),
+        Related::OfPerson(person) => query.filter(memberships::person_id.eq(person)),
+        Related::OfOrganisation(organisation) => {
+            query.filter(memberships::organisation_id.eq(organisation))
+        }
+    };
+    let rows: Vec<MembershipRow> = query.load(conn)?;
+    membership_responses(conn, rows)
+}
+
 /// The id of membership `id` of the network `network_key`: 404 when the network does not
 /// exist, or has no such membership (another network's included).
 pub fn membership_id(

@@ -16,6 +16,7 @@ mod field_errors;
 mod graph;
 mod hostile;
 mod ical;
+mod linked_data;
 mod memberships;
 mod openapi;
 mod refs;

@@ -114,8 +114,15 @@ pub fn prefers(accept: Option<&HeaderValue>, media: &str) -> bool {
 
 /// Where a request for `path` should go instead, if anywhere.
 fn redirect_target(path: &str, query: &str) -> Option<String> {
+    let network_calendar = path
+        .strip_prefix("/api/v1/networks/")
+        .and_then(|rest| rest.strip_suffix("/events.ics"))
+        .filter(|id| !id.is_empty() && !id.contains('/'));
     let target = if path == "/" {
         "/docs".to_owned()
+    } else if let Some(id) = network_calendar {
+        // DESIGN.md's name for a network's calendar; the API's is `meetings.ics`.
+        format!("/api/v1/networks/{id}/meetings.ics")
     } else if path.starts_with(API_PREFIX) && path.ends_with('/') {
         path.trim_end_matches('/').to_owned()
     } else {
@@ -167,6 +174,16 @@ mod tests {
         assert!(!prefers("text/calendar;q=0"));
         assert!(!prefers("*/*"));
         assert!(!prefers_calendar(None));
+    }
+
+    #[test]
+    fn a_network_calendar_by_its_other_name_redirects() {
+        assert_eq!(
+            redirect_target("/api/v1/networks/rnnc/events.ics", "key=k").as_deref(),
+            Some("/api/v1/networks/rnnc/meetings.ics?key=k")
+        );
+        assert_eq!(redirect_target("/api/v1/networks//events.ics", ""), None);
+        assert_eq!(redirect_target("/api/v1/networks/a/b/events.ics", ""), None);
     }
 
     #[test]

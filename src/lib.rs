@@ -13,6 +13,7 @@ pub mod healthcheck;
 pub mod http;
 pub mod ical;
 pub mod ids;
+pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
 pub mod representation;

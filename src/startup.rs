@@ -75,6 +75,7 @@ impl Application {
         let calendar_tags = web::Data::new(CalendarTags::new());
         let public_url = web::Data::new(settings.server.public_url.clone());
         let routes = web::Data::new(routes);
+        let metrics = web::Data::new(crate::metrics::Metrics::new());
         let doc = Arc::new(doc);
         let app = move || {
             let (app, _) = App::new()
@@ -88,6 +89,7 @@ impl Application {
                 .app_data(public_url.clone())
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
+                .app_data(metrics.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(
                     web::QueryConfig::default()
@@ -128,6 +130,7 @@ impl Application {
                 ))
                 .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
+                .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
         };
         let workers = settings
             .server

@@ -190,6 +190,12 @@ pub struct Database {
 }
 
 impl Database {
+    /// The pool's connections and how many of them are idle, for `/metrics`.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Connects (checking the URL with one real connection first, so start-up fails with the
     /// database's own message) and builds the pool.
     pub fn connect(url: &str, pool_size: u32) -> Result<Self, String> {

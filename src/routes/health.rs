@@ -46,3 +46,27 @@ pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
     })?;
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ok" }))
 }
+
+/// Metrics for Prometheus
+///
+/// OpenMetrics text (which Prometheus reads): HTTP requests by method, route pattern and status
+/// class (`registry_http_requests_total`), their latency
+/// (`registry_http_request_duration_seconds`), and the database pool as of the scrape
+/// (`registry_db_pool_connections`, `registry_db_pool_idle_connections`). Counters start at
+/// zero when the process starts; each process has its own. Needs no token.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The metrics, as OpenMetrics text", body = String,
+         content_type = "application/openmetrics-text"),
+    )
+)]
+#[get("/metrics")]
+pub async fn metrics(
+    db: web::Data<Database>,
+    metrics: web::Data<crate::metrics::Metrics>,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .body(metrics.render(db.pool_state()))
+}

@@ -25,6 +25,7 @@ pub const PREFIX: &str = "/api/v1";
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(health::metrics)
         .service(utoipa_actix_web::scope::scope(PREFIX).configure(|api| {
             // Before the JSON routes, whose `{id}` would take `rnnc-3.ics`.
             calendar::configure(api);

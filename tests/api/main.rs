@@ -18,6 +18,7 @@ mod hostile;
 mod ical;
 mod linked_data;
 mod memberships;
+mod metrics;
 mod openapi;
 mod refs;
 mod relations;

@@ -1,0 +1,165 @@
+//! `/metrics`: Prometheus (OpenMetrics) text. Requests by route pattern, method and status
+//! class, their latency, and the database pool at the time of the scrape.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// The media type of the text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    /// The route pattern (`/api/v1/events/{id}`), so that ids do not multiply the series;
+    /// `unmatched` for a path no route takes.
+    route: String,
+    /// `2xx`, `3xx`, `4xx` or `5xx`.
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+/// The process's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Family<RouteLabels, Histogram>,
+    pool_connections: Gauge,
+    pool_idle: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("registry");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route pattern and status class",
+            requests.clone(),
+        );
+        let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            // 0.1 ms to about 3 s.
+            Histogram::new(exponential_buckets(0.0001, 2.5, 12))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from a request's arrival to its response, by method and route pattern",
+            durations.clone(),
+        );
+        let pool_connections = Gauge::default();
+        registry.register(
+            "db_pool_connections",
+            "Database connections the pool holds (at the scrape)",
+            pool_connections.clone(),
+        );
+        let pool_idle = Gauge::default();
+        registry.register(
+            "db_pool_idle_connections",
+            "Database connections idle in the pool (at the scrape)",
+            pool_idle.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            durations,
+            pool_connections,
+            pool_idle,
+        }
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status: format!("{}xx", status / 100),
+            })
+            .inc();
+        self.durations
+            .get_or_create(&RouteLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    /// The text a scrape gets, with the pool's state `(connections, idle)` as of now.
+    pub fn render(&self, pool: (u32, u32)) -> String {
+        self.pool_connections.set(i64::from(pool.0));
+        self.pool_idle.set(i64::from(pool.1));
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// The middleware: counts every request and times it, by the route that answered it.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let res = next.call(req).await?;
+    if let Some(metrics) = metrics {
+        let request = res.request();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        metrics.observe(
+            request.method().as_str(),
+            &route,
+            res.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_counted_by_route_and_status_class() {
+        let metrics = Metrics::new();
+        metrics.observe("GET", "/api/v1/events/{id}", 200, 0.002);
+        metrics.observe("GET", "/api/v1/events/{id}", 404, 0.001);
+        metrics.observe("GET", "/api/v1/events/{id}", 200, 0.003);
+        let text = metrics.render((4, 3));
+        assert!(
+            text.contains(
+                r#"registry_http_requests_total{method="GET",route="/api/v1/events/{id}",status="2xx"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"status="4xx"} 1"#), "{text}");
+        assert!(
+            text.contains("registry_db_pool_idle_connections 3"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}

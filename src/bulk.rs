@@ -11,6 +11,7 @@
 //! refers to nothing, or breaks a registry rule, and nothing is stored.
 
 mod export;
+pub mod move_data;
 mod parse;
 mod references;
 mod report;

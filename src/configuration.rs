@@ -45,10 +45,25 @@ pub enum Command {
     FeedKey(FeedKeyCommand),
     /// Apply pending migrations and exit.
     Migrate(DatabaseLocation),
+    /// Move a whole registry into an empty database, e.g. from SQLite to PostgreSQL: ids,
+    /// slugs, versions, tokens, feed keys and the audit log, in one transaction, verified
+    /// table by table (row count and checksum). Stop the servers that write to the source
+    /// first; the target must hold no records.
+    MigrateData(MigrateDataArgs),
     /// Print the OpenAPI document.
     Openapi,
     /// Ask a running server whether it is ready (GET /readyz); exit 0 if so, 1 if not.
     Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateDataArgs {
+    /// The registry to copy: `postgres://…`, or a SQLite file path.
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// The empty database to fill: `postgres://…`, or a SQLite file path (created if missing).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -74,6 +74,17 @@ fn main() -> ExitCode {
                 }
                 print!("{output}");
             }),
+        Command::MigrateData(args) => {
+            if args.from == args.to {
+                Err("--from and --to name the same database".to_owned())
+            } else {
+                open(&args.from).and_then(|from| {
+                    open(&args.to).and_then(|to| {
+                        bulk::move_data::move_registry(&from, &to).map(|report| print!("{report}"))
+                    })
+                })
+            }
+        }
         Command::Export(database) => open(&database.database_url)
             .and_then(|db| bulk::export_json(&db))
             .map(|json| print!("{json}")),

@@ -19,6 +19,7 @@ mod ical;
 mod linked_data;
 mod memberships;
 mod metrics;
+mod move_data;
 mod openapi;
 mod refs;
 mod relations;

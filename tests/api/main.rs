@@ -22,3 +22,4 @@ mod refs;
 mod relations;
 mod unchanged;
 mod undated;
+mod webhooks;

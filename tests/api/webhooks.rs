@@ -285,7 +285,7 @@ async fn webhooks_are_managed_by_admins_only_and_refuse_bad_input(backend: Backe
     // Merge patch with If-Match.
     let auth = format!("Bearer {}", app.admin);
     let patch = |body: Value, if_match: &str| {
-        let headers = vec![
+        let headers = [
             ("authorization".to_owned(), auth.clone()),
             ("if-match".to_owned(), if_match.to_owned()),
         ];

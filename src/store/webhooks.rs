@@ -396,10 +396,19 @@ pub fn has_news(conn: &mut AnyConnection, subscription: &Subscription) -> Result
     }
 }
 
+/// What one fan-out did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FannedOut {
+    /// Deliveries queued.
+    pub added: usize,
+    /// Whether the page of changes was full: there may be more to fan out.
+    pub more: bool,
+}
+
 /// Inserts a delivery for each change after the webhook's cursor that it asks for and moves
-/// the cursor past them. Call inside a write transaction. Returns how many deliveries were
-/// added; `None` when there was nothing to read (or the webhook is gone or disabled).
-pub fn fan_out(conn: &mut AnyConnection, id: WebhookId) -> Result<Option<usize>, ApiError> {
+/// the cursor past them. Call inside a write transaction. `None` when there was nothing to
+/// read (or the webhook is gone or disabled).
+pub fn fan_out(conn: &mut AnyConnection, id: WebhookId) -> Result<Option<FannedOut>, ApiError> {
     let Some(hook) = webhooks::table
         .filter(webhooks::id.eq(id))
         .filter(webhooks::enabled.eq(true))
@@ -423,7 +432,10 @@ pub fn fan_out(conn: &mut AnyConnection, id: WebhookId) -> Result<Option<usize>,
             tracing::warn!(webhook = %id, "webhook cursor older than the change feed keeps; skipping to now");
             let now = changes::list(conn, None, 1, viewer)?.next_cursor;
             move_cursor(conn, id, &hook.change_cursor, &now)?;
-            return Ok(Some(0));
+            return Ok(Some(FannedOut {
+                added: 0,
+                more: false,
+            }));
         }
         Err(error) => return Err(error),
     };
@@ -460,7 +472,10 @@ pub fn fan_out(conn: &mut AnyConnection, id: WebhookId) -> Result<Option<usize>,
     // The last item's own cursor, not the page's: the generation moves with every write
     // (this one too), and following it would make each fan-out the cause of the next.
     move_cursor(conn, id, &hook.change_cursor, &last)?;
-    Ok(Some(added))
+    Ok(Some(FannedOut {
+        added,
+        more: page.items.len() as i64 >= FAN_OUT_PAGE,
+    }))
 }
 
 /// Moves a webhook's cursor if no other process moved it first (else the transaction is
@@ -496,13 +511,29 @@ pub struct Due {
     next_attempt_at: Option<Timestamp>,
 }
 
-/// Deliveries due at `now` of enabled webhooks, oldest due first.
-pub fn due(conn: &mut AnyConnection, now: Timestamp, limit: i64) -> Result<Vec<Due>, ApiError> {
+/// The enabled webhooks that have a delivery due at `now`.
+pub fn due_webhooks(conn: &mut AnyConnection, now: Timestamp) -> Result<Vec<WebhookId>, ApiError> {
     Ok(webhook_deliveries::table
         .inner_join(webhooks::table)
         .filter(webhook_deliveries::status.eq("pending"))
         .filter(webhook_deliveries::next_attempt_at.le(now))
         .filter(webhooks::enabled.eq(true))
+        .select(webhook_deliveries::webhook_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// A webhook's deliveries due at `now`, oldest due first, at most `limit`.
+pub fn due(
+    conn: &mut AnyConnection,
+    webhook: WebhookId,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<Due>, ApiError> {
+    Ok(webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook))
+        .filter(webhook_deliveries::status.eq("pending"))
+        .filter(webhook_deliveries::next_attempt_at.le(now))
         .order(webhook_deliveries::next_attempt_at.asc())
         .select((
             webhook_deliveries::id,

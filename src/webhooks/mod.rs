@@ -170,9 +170,12 @@ async fn fan_out(db: &Database) -> Result<(), ApiError> {
         let id = subscription.id;
         loop {
             match db.write(move |conn| store::fan_out(conn, id)).await {
-                Ok(Some(added)) => {
-                    if added > 0 {
-                        tracing::debug!(webhook = %id, added, "webhook deliveries queued");
+                Ok(Some(done)) => {
+                    if done.added > 0 {
+                        tracing::debug!(webhook = %id, added = done.added, "webhook deliveries queued");
+                    }
+                    if !done.more {
+                        break;
                     }
                 }
                 Ok(None) => break,
@@ -205,22 +208,34 @@ impl Dispatcher {
             return Ok(());
         }
         let now = Timestamp::now();
-        let candidates = db
-            .run(move |conn| store::due(conn, now, (room * 4) as i64))
-            .await?;
-        let mut chosen = Vec::new();
-        {
-            let in_flight = self.in_flight.borrow();
-            let mut taken: HashMap<WebhookId, usize> = HashMap::new();
-            for due in candidates {
-                let busy = in_flight.get(&due.webhook_id).copied().unwrap_or(0);
-                let slot = taken.entry(due.webhook_id).or_insert(0);
-                if busy + *slot < PER_WEBHOOK && chosen.len() < room {
-                    *slot += 1;
-                    chosen.push(due);
+        let busy: HashMap<WebhookId, usize> = self.in_flight.borrow().clone();
+        let mut random = [0u8; 8];
+        let _ = getrandom::fill(&mut random);
+        let offset = u64::from_le_bytes(random) as usize;
+        // Each webhook's own oldest due deliveries, as many as it has room for, the webhooks
+        // taken from a random one on: a webhook's backlog never hides another's deliveries.
+        let chosen = db
+            .run(move |conn| {
+                let mut webhooks = store::due_webhooks(conn, now)?;
+                if !webhooks.is_empty() {
+                    let start = offset % webhooks.len();
+                    webhooks.rotate_left(start);
                 }
-            }
-        }
+                let mut chosen = Vec::new();
+                for webhook in webhooks {
+                    let free = PER_WEBHOOK
+                        .saturating_sub(busy.get(&webhook).copied().unwrap_or(0))
+                        .min(room - chosen.len());
+                    if free > 0 {
+                        chosen.extend(store::due(conn, webhook, now, free as i64)?);
+                    }
+                    if chosen.len() >= room {
+                        break;
+                    }
+                }
+                Ok(chosen)
+            })
+            .await?;
         if chosen.is_empty() {
             return Ok(());
         }

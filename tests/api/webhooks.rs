@@ -673,7 +673,64 @@ async fn the_delivery_log_lists_and_redelivers(backend: Backend) {
         .problem(409);
 }
 
+async fn a_webhook_failing_too_long_is_disabled_and_can_be_enabled_again(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.webhook_allow_private = true;
+        s.webhook_poll_ms = 50;
+        s.webhook_first_retry_ms = 100;
+        s.webhook_disable_after_seconds = 1;
+    })
+    .await;
+    let target = receiver(|_| (503, Duration::ZERO));
+    let (created, _) = register(&app, json!({"url": target.url})).await;
+    let path = format!("/api/v1/webhooks/{}", created["id"].as_str().unwrap_or(""));
+    app.create("/api/v1/events", event_body("Board", "2020-01-10"))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let webhook = loop {
+        let webhook = app.get_as(&app.admin, &path).await.expect(200).json();
+        if webhook["enabled"] == false || Instant::now() > deadline {
+            break webhook;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(webhook["enabled"], false, "{webhook}");
+    assert!(
+        webhook["disabled_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("HTTP 503")),
+        "{webhook}"
+    );
+    assert!(webhook["failing_since"].is_string());
+    let log = app
+        .get_as(&app.admin, &format!("{path}/deliveries"))
+        .await
+        .expect(200)
+        .json();
+    let delivery = &log["items"][0];
+    assert_eq!(delivery["status"], "failed", "{log}");
+    assert_eq!(delivery["last_status_code"], 503);
+    assert!(
+        delivery["last_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("HTTP 503: answer 503 with a body")),
+        "{delivery}"
+    );
+    assert!(delivery["attempts"].as_i64().unwrap_or(0) >= 2);
+    // Nothing more is sent while disabled.
+    let sent = target.received().len();
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(target.received().len(), sent);
+    let enabled = as_admin(&app, Method::PATCH, &path, Some(json!({"enabled": true})))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(enabled["disabled_reason"], Value::Null);
+    assert_eq!(enabled["failing_since"], Value::Null);
+}
+
 on_both_backends!(
+    a_webhook_failing_too_long_is_disabled_and_can_be_enabled_again,
     webhooks_are_managed_by_admins_only_and_refuse_bad_input,
     private_targets_are_refused_without_the_flag,
     deliveries_are_signed_and_carry_the_record,

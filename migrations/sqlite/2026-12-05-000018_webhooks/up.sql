@@ -39,5 +39,7 @@ CREATE TABLE webhook_deliveries (
     created_at text NOT NULL
 );
 CREATE INDEX webhook_deliveries_log_idx ON webhook_deliveries (webhook_id, id);
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at)
+-- Each webhook's due deliveries, oldest first: claimed per webhook, so one webhook's backlog
+-- never hides another's.
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (webhook_id, next_attempt_at)
     WHERE status = 'pending';

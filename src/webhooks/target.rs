@@ -7,6 +7,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use url::{Host, Url};
 
+/// How long a host name may take to resolve.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The longest target URL accepted.
 pub const MAX_URL_LEN: usize = 2000;
 
@@ -44,10 +47,16 @@ pub async fn resolve(url: &Url, allow_private: bool) -> Result<SocketAddr, Strin
     let addresses: Vec<SocketAddr> = match url.host() {
         Some(Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
         Some(Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
-        Some(Host::Domain(name)) => tokio::net::lookup_host((name, port))
-            .await
-            .map_err(|e| format!("host {name} does not resolve ({e})"))?
-            .collect(),
+        Some(Host::Domain(name)) => {
+            match actix_rt::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, port)))
+                .await
+            {
+                Ok(found) => found
+                    .map_err(|e| format!("host {name} does not resolve ({e})"))?
+                    .collect(),
+                Err(_) => return Err(format!("host {name} did not resolve in time")),
+            }
+        }
         None => return Err("has no host".to_owned()),
     };
     let Some(first) = addresses.first().copied() else {

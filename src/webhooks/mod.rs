@@ -33,7 +33,7 @@ use crate::ids::WebhookId;
 use crate::store::webhooks::{self as store, Claimed, Outcome};
 
 /// Attempts in flight for one webhook, at most.
-pub const PER_WEBHOOK: usize = 4;
+pub const PER_WEBHOOK: usize = 8;
 /// Attempts in flight in one process, at most.
 pub const OVERALL: usize = 64;
 /// How long a claimed delivery is kept from other senders: longer than an attempt can take.
@@ -112,6 +112,7 @@ pub fn spawn(db: Weak<Database>, settings: WebhookSettings) {
             client,
             settings,
             in_flight: RefCell::new(HashMap::new()),
+            wake: tokio::sync::Notify::new(),
         });
         loop {
             let Some(db) = dispatcher.db.upgrade() else {
@@ -124,7 +125,10 @@ pub fn spawn(db: Weak<Database>, settings: WebhookSettings) {
                 tracing::warn!(%error, "claiming webhook deliveries failed; will retry");
             }
             drop(db);
-            actix_rt::time::sleep(dispatcher.settings.poll).await;
+            // The next round comes after the poll interval, or as soon as an attempt ends
+            // (its webhook has room for the next delivery of its backlog).
+            let _ =
+                actix_rt::time::timeout(dispatcher.settings.poll, dispatcher.wake.notified()).await;
         }
     });
 }
@@ -194,6 +198,8 @@ struct Dispatcher {
     settings: WebhookSettings,
     /// Attempts in flight per webhook (this process's).
     in_flight: RefCell<HashMap<WebhookId, usize>>,
+    /// Told when an attempt ends.
+    wake: tokio::sync::Notify,
 }
 
 impl Dispatcher {
@@ -253,13 +259,16 @@ impl Dispatcher {
             actix_rt::spawn(async move {
                 let webhook = delivery.webhook_id;
                 this.attempt(delivery).await;
-                let mut in_flight = this.in_flight.borrow_mut();
-                if let Some(count) = in_flight.get_mut(&webhook) {
-                    *count -= 1;
-                    if *count == 0 {
-                        in_flight.remove(&webhook);
+                {
+                    let mut in_flight = this.in_flight.borrow_mut();
+                    if let Some(count) = in_flight.get_mut(&webhook) {
+                        *count -= 1;
+                        if *count == 0 {
+                            in_flight.remove(&webhook);
+                        }
                     }
                 }
+                this.wake.notify_one();
             });
         }
         Ok(())

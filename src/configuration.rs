@@ -253,6 +253,27 @@ pub struct ServerSettings {
         value_parser = PublicUrl::parse
     )]
     pub public_url: PublicUrl,
+    /// Allow webhook targets on private, loopback, link-local, unspecified or multicast
+    /// addresses (refused by default: a registry inside a network must not be made to reach
+    /// into it). For tests and closed networks.
+    #[arg(
+        long,
+        env = "REGISTRY_WEBHOOK_ALLOW_PRIVATE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub webhook_allow_private: bool,
+    /// How often the webhook dispatcher looks for new changes and due deliveries, in
+    /// milliseconds.
+    #[arg(long, env = "REGISTRY_WEBHOOK_POLL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub webhook_poll_ms: u64,
+    /// The wait before a failed webhook delivery's first retry, in milliseconds; each later
+    /// retry waits twice as long (with jitter), up to 10 hours.
+    #[arg(long, env = "REGISTRY_WEBHOOK_FIRST_RETRY_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_first_retry_ms: u64,
+    /// A webhook whose deliveries have all failed for this many seconds is disabled.
+    #[arg(long, env = "REGISTRY_WEBHOOK_DISABLE_AFTER_SECONDS", default_value_t = 86400, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub webhook_disable_after_seconds: u64,
 }
 
 /// Where clients reach the registry (`REGISTRY_PUBLIC_URL`), checked at start: `http` or
@@ -324,6 +345,10 @@ impl Default for ServerSettings {
             admin_token: None,
             changes_retention_days: 90,
             public_url: PublicUrl::default(),
+            webhook_allow_private: false,
+            webhook_poll_ms: 500,
+            webhook_first_retry_ms: 5000,
+            webhook_disable_after_seconds: 86400,
         }
     }
 }

@@ -145,3 +145,8 @@ id_type!(TokenId, "an API token (not its secret)");
 id_type!(FeedKeyId, "a calendar feed key (not its secret)");
 id_type!(AuditId, "an audit log entry");
 id_type!(RecordId, "any record of the registry (in the change feed)");
+id_type!(WebhookId, "a webhook");
+id_type!(
+    DeliveryId,
+    "a webhook delivery (also its `webhook-id` header)"
+);

@@ -60,6 +60,7 @@ header. `@id` is the record's URL under `REGISTRY_PUBLIC_URL`. It has its own ET
         (name = "people", description = "Chairs, speakers and coordinators"),
         (name = "changes", description = "The change feed: every change to every record, in commit order, for mirrors"),
         (name = "calendar", description = "iCalendar feeds (RFC 5545) and the feed keys calendar clients use"),
+        (name = "webhooks", description = "Webhooks: the change feed pushed to partners, signed (Standard Webhooks), retried, logged (admin)"),
         (name = "access", description = "Tokens and the audit log (admin)"),
         (name = "operations", description = "Health and readiness"),
     )

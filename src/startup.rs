@@ -68,6 +68,12 @@ impl Application {
             std::sync::Arc::downgrade(&db.clone().into_inner()),
             settings.server.changes_retention_days,
         );
+        let webhook_settings = crate::webhooks::WebhookSettings::of(&settings.server);
+        crate::webhooks::spawn(
+            std::sync::Arc::downgrade(&db.clone().into_inner()),
+            webhook_settings.clone(),
+        );
+        let webhook_settings = web::Data::new(webhook_settings);
         let cache = web::Data::new(Representations::new(
             settings.server.cache_mb.saturating_mul(1 << 20),
         ));
@@ -87,6 +93,7 @@ impl Application {
                 .app_data(long_events.clone())
                 .app_data(calendar_tags.clone())
                 .app_data(public_url.clone())
+                .app_data(webhook_settings.clone())
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
                 .app_data(metrics.clone())

@@ -65,6 +65,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         &["routes"],
         "commands share rules through the store and domain",
     ),
+    (
+        "webhooks",
+        &["routes", "http", "representation", "bulk", "cli"],
+        "the dispatcher sends what the store holds; it knows no route",
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

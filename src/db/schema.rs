@@ -320,3 +320,50 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(changes, registry_state);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    webhooks (id) {
+        id -> PortableUuid,
+        url -> Text,
+        description -> Nullable<Text>,
+        resources -> Text,
+        actions -> Text,
+        include_internal -> Bool,
+        enabled -> Bool,
+        secret -> Text,
+        change_cursor -> Text,
+        failing_since -> Nullable<PortableInstant>,
+        disabled_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    webhook_deliveries (id) {
+        id -> PortableUuid,
+        webhook_id -> PortableUuid,
+        change_cursor -> Text,
+        resource -> Text,
+        record_id -> PortableUuid,
+        action -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<PortableInstant>,
+        last_attempt_at -> Nullable<PortableInstant>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> PortableInstant,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);

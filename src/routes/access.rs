@@ -323,7 +323,7 @@ pub async fn revoke_token(
 
 /// The kinds of record the audit log names; a `resource` filter naming another is refused
 /// rather than answered with an empty log.
-const AUDITED: [&str; 8] = [
+const AUDITED: [&str; 9] = [
     "event",
     "organisation",
     "person",
@@ -332,6 +332,7 @@ const AUDITED: [&str; 8] = [
     "chain",
     "token",
     "feed_key",
+    "webhook",
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]

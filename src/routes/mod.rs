@@ -13,6 +13,7 @@ pub mod networks;
 pub mod organisations;
 pub mod params;
 pub mod rest;
+pub mod webhooks;
 
 use actix_web::http::Method;
 
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             changes::configure(api);
             access::configure(api);
             feed_keys::configure(api);
+            webhooks::configure(api);
         }));
 }
 

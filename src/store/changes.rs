@@ -10,7 +10,7 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::{changes, registry_state};
@@ -23,6 +23,25 @@ use crate::store::Viewer;
 pub const MAX_LIMIT: i64 = 1000;
 /// Changes per page when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 100;
+
+impl ChangeAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::Created => "created",
+            ChangeAction::Updated => "updated",
+            ChangeAction::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "created" => Some(ChangeAction::Created),
+            "updated" => Some(ChangeAction::Updated),
+            "deleted" => Some(ChangeAction::Deleted),
+            _ => None,
+        }
+    }
+}
 
 /// A position in the feed: every change up to it has been read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,7 +88,7 @@ impl fmt::Display for ChangeCursor {
 }
 
 /// What happened to the record, as the caller may see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeAction {
     /// The record came into being (or, for a caller without a token, an internal event became
@@ -232,15 +251,11 @@ pub fn list(
 /// A stored change as `viewer` sees it: for a caller without a token, an event becoming
 /// internal is its deletion and becoming public its creation.
 fn change(row: ChangeRow, viewer: Viewer) -> Result<Change, ApiError> {
-    let stored = match row.action.as_str() {
-        "created" => ChangeAction::Created,
-        "updated" => ChangeAction::Updated,
-        "deleted" => ChangeAction::Deleted,
-        other => {
-            return Err(ApiError::internal(format!(
-                "stored change action {other:?}"
-            )));
-        }
+    let Some(stored) = ChangeAction::parse(&row.action) else {
+        return Err(ApiError::internal(format!(
+            "stored change action {:?}",
+            row.action
+        )));
     };
     let action = match (viewer.sees_internal, row.public_before, row.public_after) {
         (true, _, _) => stored,

@@ -111,6 +111,7 @@ pub mod pagination;
 pub mod people;
 pub mod resource;
 pub mod tokens;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;

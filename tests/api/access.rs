@@ -7,7 +7,7 @@ use awc::http::Method;
 use meeting_registry::bulk;
 use meeting_registry::db::{Database, Timestamp};
 use meeting_registry::domain::enums::Role;
-use meeting_registry::store::{feed_keys, tokens};
+use meeting_registry::store::{feed_keys, tokens, webhooks};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, TestResponse, event_body};
@@ -38,6 +38,51 @@ async fn state(app: &TestApp) -> (Value, Value, usize) {
         }
     }
     (export, token_list, audit_entries)
+}
+
+/// Two webhooks (one to delete) on a closed port, and a delivery of the first once the seed's
+/// writes have been fanned out to it.
+struct SeededWebhooks {
+    webhook: String,
+    victim: String,
+    delivery: String,
+}
+
+fn seed_webhooks(app: &TestApp) -> (String, String) {
+    let db = Database::connect(&app.database_url, 1).expect("connect");
+    let make = |description: &str| {
+        let valid = webhooks::ValidWebhook {
+            url: "http://127.0.0.1:9/hook".to_owned(),
+            description: Some(description.to_owned()),
+            resources: Vec::new(),
+            actions: Vec::new(),
+            include_internal: false,
+            enabled: true,
+        };
+        db.with_connection(|conn| {
+            webhooks::create(conn, &valid)
+                .map(|w| w.webhook.id.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .expect("webhook")
+    };
+    (make("seeded"), make("victim"))
+}
+
+async fn first_delivery(app: &TestApp, webhook: &str) -> String {
+    let db = Database::connect(&app.database_url, 1).expect("connect");
+    for _ in 0..200 {
+        let page = db
+            .with_connection(|conn| {
+                webhooks::deliveries(conn, webhook, None, 1).map_err(|e| e.to_string())
+            })
+            .expect("deliveries");
+        if let Some(delivery) = page.items.first() {
+            return delivery.id.to_string();
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the seed's writes were not fanned out to the webhook");
 }
 
 async fn seed(app: &TestApp) -> (String, String, String) {
@@ -136,7 +181,7 @@ fn call(
     }
 }
 
-fn calls(member: &str, victim: &str, key_victim: &str) -> Vec<Call> {
+fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -> Vec<Call> {
     use Method as M;
     let editor = Some(Role::Editor);
     let admin = Some(Role::Admin);
@@ -449,6 +494,59 @@ fn calls(member: &str, victim: &str, key_victim: &str) -> Vec<Call> {
             None,
             admin,
         ),
+        call(M::GET, "/api/v1/webhooks", "/api/v1/webhooks", None, admin),
+        call(
+            M::GET,
+            "/api/v1/webhooks/{id}",
+            &format!("/api/v1/webhooks/{}", hooks.webhook),
+            None,
+            admin,
+        ),
+        call(
+            M::GET,
+            "/api/v1/webhooks/{id}/deliveries",
+            &format!("/api/v1/webhooks/{}/deliveries", hooks.webhook),
+            None,
+            admin,
+        ),
+        call(
+            M::POST,
+            "/api/v1/webhooks",
+            "/api/v1/webhooks",
+            Some(json!({"url": "http://127.0.0.1:9/other"})),
+            admin,
+        ),
+        call(
+            M::PATCH,
+            "/api/v1/webhooks/{id}",
+            &format!("/api/v1/webhooks/{}", hooks.webhook),
+            Some(json!({"description": "patched"})),
+            admin,
+        ),
+        call(
+            M::POST,
+            "/api/v1/webhooks/{id}/rotate-secret",
+            &format!("/api/v1/webhooks/{}/rotate-secret", hooks.webhook),
+            None,
+            admin,
+        ),
+        call(
+            M::POST,
+            "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+            &format!(
+                "/api/v1/webhooks/{}/deliveries/{}/redeliver",
+                hooks.webhook, hooks.delivery
+            ),
+            None,
+            admin,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/webhooks/{id}",
+            &format!("/api/v1/webhooks/{}", hooks.victim),
+            None,
+            admin,
+        ),
     ]
 }
 
@@ -470,8 +568,18 @@ async fn send(app: &TestApp, call: &Call, authorization: Option<&str>) -> TestRe
 }
 
 async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, |s| {
+        s.webhook_allow_private = true;
+        s.webhook_poll_ms = 50;
+    })
+    .await;
+    let (webhook, webhook_victim) = seed_webhooks(&app);
     let (member, victim, key_victim) = seed(&app).await;
+    let hooks = SeededWebhooks {
+        delivery: first_delivery(&app, &webhook).await,
+        webhook,
+        victim: webhook_victim,
+    };
     let db = Database::connect(&app.database_url, 1).expect("connect");
     let make = |name: &str, role: Role, expires_at: Option<Timestamp>| {
         db.with_connection(|conn| {
@@ -501,7 +609,7 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     })
     .expect("revoke");
 
-    let calls = calls(&member, &victim, &key_victim);
+    let calls = calls(&member, &victim, &key_victim, &hooks);
     // The matrix covers every documented operation.
     let documented: BTreeSet<(String, String)> = {
         let doc = app.get("/openapi.json").await.expect(200).json();

@@ -25,3 +25,4 @@ mod refs;
 mod relations;
 mod unchanged;
 mod undated;
+mod webhooks;

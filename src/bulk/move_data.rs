@@ -10,8 +10,9 @@
 //! change here; a new *table* is added to [`TABLES`].
 //!
 //! Not moved, on purpose: the change feed's history (the target's feed starts after the
-//! source's last change, so a mirror's old cursor gets 410 and it resyncs) and stored
-//! idempotency keys (they expire within a day).
+//! source's last change, so a mirror's old cursor gets 410 and it resyncs; webhooks, moved
+//! with their delivery logs, follow the target's feed from there) and stored idempotency keys
+//! (they expire within a day).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -47,6 +48,8 @@ const TABLES: &[(&str, &str, &[&str])] = &[
     ("tokens", "id", &[]),
     ("feed_keys", "id", &[]),
     ("audit_log", "id", &[]),
+    ("webhooks", "id", &[]),
+    ("webhook_deliveries", "id", &[]),
 ];
 
 /// Columns each backend derives for itself, never copied: SQLite's key into its text index
@@ -229,6 +232,10 @@ fn move_snapshot(
             }
             report.tables.push(((*table).to_owned(), n_target));
         }
+        // Webhooks follow the target's feed from where it starts (their deliveries, pending
+        // ones included, moved with them).
+        diesel::sql_query(format!("UPDATE webhooks SET change_cursor = '{generation}'"))
+            .execute(target)?;
         Ok(())
     })
     .map_err(|e| match e {

@@ -63,7 +63,23 @@ async fn a_registry_moves_to_the_other_backend_and_back(backend: Backend) {
     if !Backend::Postgres.runs() || !Backend::Sqlite.runs() {
         return;
     }
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, |s| s.webhook_allow_private = true).await;
+    let admin = app.admin.clone();
+    let hook = app
+        .request(
+            awc::http::Method::POST,
+            "/api/v1/webhooks",
+            &[("authorization", &format!("Bearer {admin}"))],
+            Some((
+                "application/json",
+                json!({"url": "http://127.0.0.1:9/hook", "enabled": false})
+                    .to_string()
+                    .into_bytes(),
+            )),
+        )
+        .await
+        .expect(201)
+        .json();
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo.json");
     let source = open(&app.database_url);
     bulk::import_file(&source, demo, bulk::ImportOptions::default()).expect("demo imports");
@@ -93,6 +109,9 @@ async fn a_registry_moves_to_the_other_backend_and_back(backend: Backend) {
     let report = move_data::move_registry(&source, &first_db).expect("moves");
     let events = report.tables.iter().find(|(t, _)| t == "events");
     assert_eq!(events.map(|(_, n)| *n), Some(8), "{report}");
+    let webhooks = report.tables.iter().find(|(t, _)| t == "webhooks");
+    assert_eq!(webhooks.map(|(_, n)| *n), Some(1), "{report}");
+    assert!(hook["id"].is_string());
     assert_eq!(bulk::export_json(&first_db).expect("export"), exported);
 
     // The editor token of the source works on the target: its hash moved.

@@ -7,7 +7,6 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 use crate::db::schema::feed_keys;
@@ -15,7 +14,7 @@ use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
 use crate::ids::FeedKeyId;
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::tokens::{Refusal, hash, random_secret};
+use crate::store::tokens::{Refusal, check_stored, hash, is_active, random_secret};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = feed_keys)]
@@ -77,7 +76,7 @@ fn respond(row: FeedKeyRow, now: Timestamp) -> FeedKeyResponse {
         created_at: row.created_at.get(),
         expires_at: row.expires_at.map(Timestamp::get),
         revoked_at: row.revoked_at.map(Timestamp::get),
-        active: row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now),
+        active: is_active(row.revoked_at, row.expires_at, now),
     }
 }
 
@@ -123,17 +122,13 @@ pub fn verify(conn: &mut AnyConnection, secret: &str) -> Result<Result<(), Refus
     else {
         return Ok(Err(Refusal::Unknown));
     };
-    // The lookup is by hash; compare again without an early exit all the same.
-    if !bool::from(row.secret_hash.as_bytes().ct_eq(presented.as_bytes())) {
-        return Ok(Err(Refusal::Unknown));
-    }
-    if row.revoked_at.is_some() {
-        return Ok(Err(Refusal::Revoked));
-    }
-    if row.expires_at.is_some_and(|e| e <= Timestamp::now()) {
-        return Ok(Err(Refusal::Expired));
-    }
-    Ok(Ok(()))
+    Ok(check_stored(
+        &row.secret_hash,
+        &presented,
+        row.revoked_at,
+        row.expires_at,
+        Timestamp::now(),
+    ))
 }
 
 pub fn list(

@@ -95,6 +95,37 @@ pub(super) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Whether a stored secret, found by `presented` (the hash of what the caller sent), works
+/// at `now` (tokens and feed keys alike). The lookup was by hash; the hashes are compared again
+/// without an early exit all the same.
+pub(super) fn check_stored(
+    stored: &str,
+    presented: &str,
+    revoked_at: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), Refusal> {
+    if !bool::from(stored.as_bytes().ct_eq(presented.as_bytes())) {
+        return Err(Refusal::Unknown);
+    }
+    if revoked_at.is_some() {
+        return Err(Refusal::Revoked);
+    }
+    if !is_active(revoked_at, expires_at, now) {
+        return Err(Refusal::Expired);
+    }
+    Ok(())
+}
+
+/// Not revoked and not expired at `now`.
+pub(super) fn is_active(
+    revoked_at: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> bool {
+    revoked_at.is_none() && expires_at.is_none_or(|e| e > now)
+}
+
 /// A fresh secret: 256 random bits.
 pub fn generate_secret() -> Result<String, ApiError> {
     random_secret("mr_")
@@ -118,7 +149,7 @@ fn respond(row: TokenRow, now: Timestamp) -> Result<TokenResponse, ApiError> {
         created_at: row.created_at.get(),
         expires_at: row.expires_at.map(Timestamp::get),
         revoked_at: row.revoked_at.map(Timestamp::get),
-        active: row.revoked_at.is_none() && row.expires_at.is_none_or(|e| e > now),
+        active: is_active(row.revoked_at, row.expires_at, now),
     })
 }
 
@@ -195,15 +226,15 @@ pub fn verify(
     else {
         return Ok(Err(Refusal::Unknown));
     };
-    // The lookup is by hash; compare again without an early exit all the same.
-    if !bool::from(row.secret_hash.as_bytes().ct_eq(presented.as_bytes())) {
-        return Ok(Err(Refusal::Unknown));
-    }
-    if row.revoked_at.is_some() {
-        return Ok(Err(Refusal::Revoked));
-    }
-    if row.expires_at.is_some_and(|e| e <= Timestamp::now()) {
-        return Ok(Err(Refusal::Expired));
+    let now = Timestamp::now();
+    if let Err(refusal) = check_stored(
+        &row.secret_hash,
+        &presented,
+        row.revoked_at,
+        row.expires_at,
+        now,
+    ) {
+        return Ok(Err(refusal));
     }
     let role = Role::parse(&row.role)
         .ok_or_else(|| ApiError::internal(format!("stored role {:?}", row.role)))?;

@@ -777,6 +777,22 @@ async fn the_demo_programmes_say_what_the_page_says(backend: Backend) {
         item_fields(&launched, "slug"),
         ["coe-conference-radicalisation-prisons-2019"]
     );
+    // The same list as schema.org JSON-LD, as the other event lists.
+    let linked = app
+        .request(
+            Method::GET,
+            "/api/v1/programmes/radicalisation-in-prisons-wb/events",
+            &[("accept", "application/ld+json")],
+            None,
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(linked["@type"], "ItemList", "{linked}");
+    assert_eq!(
+        linked["itemListElement"][0]["item"]["identifier"],
+        "coe-conference-radicalisation-prisons-2019"
+    );
 
     // "the first draft iPA 2018-2019": a plan being drafted, no dates.
     let plan = app

@@ -277,7 +277,7 @@ fn organisations(
 }
 
 /// Two parts that say the same thing: the same organisation in the same role from the same day.
-pub fn same_part(a: &ValidProgrammeOrganisation, b: &ValidProgrammeOrganisation) -> bool {
+fn same_part(a: &ValidProgrammeOrganisation, b: &ValidProgrammeOrganisation) -> bool {
     a.organisation == b.organisation && a.role == b.role && a.since == b.since
 }
 

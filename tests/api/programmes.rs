@@ -807,6 +807,93 @@ async fn the_demo_programmes_say_what_the_page_says(backend: Backend) {
     assert!(plan["start_date"].is_null() && plan["end_date"].is_null());
 }
 
+/// A bundle's programmes are checked like its other records: every dangling reference named,
+/// and a part may come before the programme it is part of.
+async fn programmes_import_and_export(backend: Backend) {
+    use meeting_registry::bulk::{self, ImportError};
+    let app = TestApp::spawn(backend).await;
+    let db = meeting_registry::db::Database::connect(&app.database_url, 1).expect("connect");
+    let import = |bundle: Value| {
+        db.with_connection(|conn| {
+            Ok::<_, String>(bulk::import(conn, &bundle.to_string(), Default::default()))
+        })
+        .expect("connection")
+    };
+    let mut event = event_body("Launch", "2019-10-22");
+    event["slug"] = json!("launch");
+    event["programme_id"] = json!("broken");
+    let broken = json!({
+        "organisations": [{"slug": "rcc", "name": "Regional Cooperation Council", "kind": "regional_organisation"}],
+        "programmes": [
+            {"slug": "broken", "title": "Broken", "kind": "plan",
+             "organisations": [{"organisation_id": "nobody", "role": "funder"}]},
+            {"slug": "orphan", "title": "Orphan", "kind": "project", "parent_id": "no-such-programme"}
+        ],
+        "events": [event]
+    });
+    match import(broken) {
+        Err(ImportError::Invalid {
+            problems,
+            unchecked,
+        }) => {
+            let named: Vec<(String, String)> = problems
+                .iter()
+                .flat_map(|p| {
+                    p.errors
+                        .iter()
+                        .map(|e| (p.position.clone(), e.field.clone()))
+                })
+                .collect();
+            assert_eq!(
+                named,
+                [
+                    (
+                        "programmes[0]".to_owned(),
+                        "organisations[0].organisation_id".to_owned()
+                    ),
+                    ("programmes[1]".to_owned(), "parent_id".to_owned()),
+                ]
+            );
+            assert_eq!(unchecked, ["events[0] (launch)"]);
+        }
+        other => panic!("expected the bundle to be refused: {other:?}"),
+    }
+    app.get("/api/v1/organisations/rcc").await.problem(404);
+
+    // A part listed before its programme; an event under the part.
+    let mut event = event_body("Launch", "2019-10-22");
+    event["slug"] = json!("launch");
+    event["programme_id"] = json!("part");
+    let bundle = json!({
+        "organisations": [{"slug": "rcc", "name": "Regional Cooperation Council", "kind": "regional_organisation"}],
+        "programmes": [
+            {"slug": "part", "title": "Part", "kind": "project", "parent_id": "whole",
+             "start_date": "2019-10-22", "duration_months": 36,
+             "organisations": [{"organisation_id": "rcc", "role": "implementing_partner", "since": "2019-10-22"}]},
+            {"slug": "whole", "title": "Whole", "kind": "programme"}
+        ],
+        "events": [event]
+    });
+    let report = import(bundle).expect("the bundle imports");
+    assert_eq!(report.created, 4);
+    let part = app.get("/api/v1/programmes/part").await.expect(200).json();
+    assert_eq!(part["parent"]["slug"], "whole");
+    assert_eq!(part["organisations"][0]["since"], "2019-10-22");
+    let exported = bulk::export_json(&db).expect("export");
+    let exported: Value = serde_json::from_str(&exported).expect("JSON");
+    let part = exported["programmes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["slug"] == "part")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(part["parent_id"], "whole");
+    assert_eq!(part["organisations"][0]["organisation_id"], "rcc");
+    let launch = exported["events"][0].clone();
+    assert_eq!(launch["programme_id"], "part");
+}
+
 on_both_backends!(
     a_programme_is_created_read_changed_and_deleted,
     lists_filter_by_kind_status_organisation_role_parent_and_text,
@@ -815,4 +902,5 @@ on_both_backends!(
     hostile_input_is_refused_and_never_a_500,
     events_are_implemented_under_a_programme,
     the_demo_programmes_say_what_the_page_says,
+    programmes_import_and_export,
 );

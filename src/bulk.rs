@@ -34,6 +34,7 @@ use crate::store::memberships;
 use crate::store::networks::Networks;
 use crate::store::organisations::Organisations;
 use crate::store::people::People;
+use crate::store::programmes::Programmes;
 use crate::store::resource::{Resource, TopLevel, Versioned};
 
 use export::all_members;
@@ -47,7 +48,14 @@ pub use report::{
 };
 
 /// The sections of a bundle, in the order they are stored (each refers only to earlier ones).
-pub const SECTIONS: [&str; 5] = ["organisations", "people", "networks", "events", "chains"];
+pub const SECTIONS: [&str; 6] = [
+    "organisations",
+    "people",
+    "networks",
+    "programmes",
+    "events",
+    "chains",
+];
 
 /// Reports every reference that names neither a record of the file nor one of the registry.
 fn check_references<R: Resource>(
@@ -409,29 +417,33 @@ pub fn import(
     if !unreadable.is_empty() {
         return Err(ImportError::Unreadable(unreadable.join("\n")));
     }
-    let [organisations, people, networks, events, chains] = values;
+    let [organisations, people, networks, programmes, events, chains] = values;
     let mut problems = Problems::default();
     let mut organisations =
         parse_section::<Organisations>(0, organisations, "name", &["parent_id"], &mut problems);
     let mut people = parse_section::<People>(1, people, "full_name", &[], &mut problems);
     let mut networks = parse_section::<Networks>(2, networks, "name", &[], &mut problems);
+    let mut programmes =
+        parse_section::<Programmes>(3, programmes, "title", &["parent_id"], &mut problems);
     let mut events = parse_section::<Events>(
-        3,
+        4,
         events,
         "title",
         &["parent_event_id", "precedes"],
         &mut problems,
     );
-    let mut chains = parse_section::<Chains>(4, chains, "title", &[], &mut problems);
+    let mut chains = parse_section::<Chains>(5, chains, "title", &[], &mut problems);
     mark_duplicates(&mut organisations, &mut problems);
     mark_duplicates(&mut people, &mut problems);
     mark_duplicates(&mut networks, &mut problems);
+    mark_duplicates(&mut programmes, &mut problems);
     mark_duplicates(&mut events, &mut problems);
     mark_duplicates(&mut chains, &mut problems);
     let mut in_file = HashSet::new();
     keys_of(&organisations, &mut in_file);
     keys_of(&people, &mut in_file);
     keys_of(&networks, &mut in_file);
+    keys_of(&programmes, &mut in_file);
     keys_of(&events, &mut in_file);
     keys_of(&chains, &mut in_file);
 
@@ -452,11 +464,13 @@ pub fn import(
         check_references(conn, &organisations, &in_file, &mut known, problems)?;
         check_references(conn, &people, &in_file, &mut known, problems)?;
         check_references(conn, &networks, &in_file, &mut known, problems)?;
+        check_references(conn, &programmes, &in_file, &mut known, problems)?;
         check_references(conn, &events, &in_file, &mut known, problems)?;
         check_references(conn, &chains, &in_file, &mut known, problems)?;
         store_section(conn, &organisations, &mut run)?;
         store_section(conn, &people, &mut run)?;
         store_section(conn, &networks, &mut run)?;
+        store_section(conn, &programmes, &mut run)?;
         store_section(conn, &events, &mut run)?;
         store_section(conn, &chains, &mut run)?;
         let wrote = run.report.created > 0 || !run.report.overwritten.is_empty();

@@ -37,7 +37,7 @@ impl FieldError {
 /// to tell a slug from a UUID nor look the record up to show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RecordRef {
-    /// `event`, `chain`, `organisation`, `person` or `network`.
+    /// `event`, `chain`, `organisation`, `person`, `network` or `programme`.
     #[schema(example = "event")]
     pub resource: String,
     /// The record's id (a UUID).

@@ -141,6 +141,7 @@ id_type!(PersonId, "a person");
 id_type!(NetworkId, "a network");
 id_type!(ChainId, "a chain of back-to-back events");
 id_type!(MembershipId, "a network membership");
+id_type!(ProgrammeId, "a programme, action, project or plan");
 id_type!(TokenId, "an API token (not its secret)");
 id_type!(FeedKeyId, "a calendar feed key (not its secret)");
 id_type!(AuditId, "an audit log entry");

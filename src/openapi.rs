@@ -58,6 +58,7 @@ header. `@id` is the record's URL under `REGISTRY_PUBLIC_URL`. It has its own ET
         (name = "networks", description = "Standing bodies and networks, their members and meetings"),
         (name = "organisations", description = "Organisers, hosts, funders and partners"),
         (name = "people", description = "Chairs, speakers and coordinators"),
+        (name = "programmes", description = "Programmes, actions, projects and plans events are implemented under, with their funders, coordinators and partners"),
         (name = "changes", description = "The change feed: every change to every record, in commit order, for mirrors"),
         (name = "calendar", description = "iCalendar feeds (RFC 5545) and the feed keys calendar clients use"),
         (name = "webhooks", description = "Webhooks: the change feed pushed to partners, signed (Standard Webhooks), retried, logged (admin)"),
@@ -123,8 +124,9 @@ fn hoist_nullable_descriptions(schema: &mut RefOr<Schema>) {
 }
 
 /// What a create or update response of an event lists in `warnings`.
-const EVENT_WARNINGS: &str = "Only in create and update responses: scheduling conflicts this \
-event now has (a\nwarning, not a refusal; at most 20, earliest first). Absent when there are none.";
+const EVENT_WARNINGS: &str = "Only in create and update responses: dates outside the period of \
+the event's\nprogramme (`outside_programme_period`), then the scheduling conflicts the event now \
+has (at most\n20, earliest first): warnings, not refusals. Absent when there are none.";
 
 /// A create or update response of an event is the event followed by `warnings`, the
 /// [`Resource::Warning`]s of the write (see [`crate::representation::written`]). The read model

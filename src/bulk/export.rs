@@ -12,6 +12,7 @@ use crate::store::memberships::{self, MembershipFilter};
 use crate::store::networks::{self, NetworkFilter, Networks};
 use crate::store::organisations::{self, OrganisationFilter, Organisations};
 use crate::store::people::{self, People, PersonFilter};
+use crate::store::programmes::{self, ProgrammeFilter, Programmes};
 use crate::store::resource::Resource;
 
 /// Every membership of a network, all pages.
@@ -85,6 +86,17 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         )?;
         Ok((page.items, page.next_cursor))
     })?;
+    let programmes = all(|cursor| {
+        let page = programmes::list(
+            conn,
+            &ProgrammeFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
+        )?;
+        Ok((page.items, page.next_cursor))
+    })?;
     let events = all(|cursor| {
         let filter = EventFilter {
             sort: EventSort::Start,
@@ -128,6 +140,7 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         "organisations": to_values(organisations.iter().map(|o| serde_json::to_value(Organisations::as_input(o)).unwrap_or(Value::Null)).collect()),
         "people": to_values(people.iter().map(|p| serde_json::to_value(People::as_input(p)).unwrap_or(Value::Null)).collect()),
         "networks": Value::Array(network_values),
+        "programmes": to_values(programmes.iter().map(|p| serde_json::to_value(Programmes::as_input(p)).unwrap_or(Value::Null)).collect()),
         "events": to_values(events.iter().map(|e| serde_json::to_value(Events::as_input(e)).unwrap_or(Value::Null)).collect()),
         "chains": to_values(chains.iter().map(|c| serde_json::to_value(Chains::as_input(c)).unwrap_or(Value::Null)).collect()),
     }))

@@ -35,6 +35,8 @@ const TABLES: &[(&str, &str, &[&str])] = &[
     ("networks", "id", &[]),
     ("network_supporters", "network_id, organisation_id", &[]),
     ("memberships", "id", &[]),
+    ("programmes", "id", &["parent_id"]),
+    ("programme_organisations", "programme_id, position", &[]),
     ("chains", "id", &[]),
     ("events", "id", &["parent_event_id"]),
     ("event_topics", "event_id, topic_key", &[]),

@@ -16,7 +16,14 @@ const REFERENCE_FIELDS: &[(&str, &str, &str)] = &[
     ("networks", "supporter_ids[]", "organisations"),
     ("networks", "members[].person_id", "people"),
     ("networks", "members[].organisation_id", "organisations"),
+    ("programmes", "parent_id", "programmes"),
+    (
+        "programmes",
+        "organisations[].organisation_id",
+        "organisations",
+    ),
     ("events", "network_id", "networks"),
+    ("events", "programme_id", "programmes"),
     ("events", "parent_event_id", "events"),
     ("events", "precedes[]", "events"),
     ("events", "organisers[].organisation_id", "organisations"),
@@ -93,6 +100,7 @@ pub(super) fn stored(conn: &mut AnyConnection, section: &str, key: &str) -> Resu
         "networks" => lookup::network_id(conn, key)?.is_some(),
         "events" => lookup::event_id(conn, key)?.is_some(),
         "chains" => lookup::chain_id(conn, key)?.is_some(),
+        "programmes" => lookup::programme_id(conn, key)?.is_some(),
         _ => false,
     })
 }

@@ -149,6 +149,7 @@ diesel::table! {
         updated_at -> PortableInstant,
         version -> Integer,
         calendar_sequence -> Integer,
+        programme_id -> Nullable<PortableUuid>,
     }
 }
 
@@ -205,6 +206,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    programmes (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        sort_key -> Text,
+        title -> Text,
+        kind -> Text,
+        status -> Nullable<Text>,
+        funding_instrument -> Nullable<Text>,
+        parent_id -> Nullable<PortableUuid>,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        duration_months -> Nullable<Integer>,
+        description -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    programme_organisations (programme_id, position) {
+        programme_id -> PortableUuid,
+        position -> Integer,
+        organisation_id -> PortableUuid,
+        role -> Text,
+        since -> Nullable<Date>,
+        until -> Nullable<Date>,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(networks -> organisations (coordinator_id));
 diesel::joinable!(network_supporters -> networks (network_id));
@@ -216,6 +255,8 @@ diesel::joinable!(event_topics -> events (event_id));
 diesel::joinable!(event_organisers -> events (event_id));
 diesel::joinable!(event_organisers -> organisations (organisation_id));
 diesel::joinable!(event_participants -> events (event_id));
+diesel::joinable!(programme_organisations -> organisations (organisation_id));
+diesel::joinable!(events -> programmes (programme_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -229,6 +270,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_organisers,
     event_participants,
     event_relations,
+    programmes,
+    programme_organisations,
 );
 
 diesel::table! {

@@ -153,6 +153,43 @@ text_enum!(
 );
 
 text_enum!(
+    /// What kind of undertaking a programme is: `programme` (a funding programme such as the
+    /// Horizontal Facility), `action` (a funded action, e.g. one regional action of an IPA
+    /// instrument), `project` (a project under a programme) or `plan` (a plan of activities,
+    /// such as an indicative plan of actions).
+    ProgrammeKind {
+        Programme => "programme",
+        Action => "action",
+        Project => "project",
+        Plan => "plan",
+    }
+);
+
+text_enum!(
+    /// Where a programme stands: `planned` (agreed, not started), `drafting` (still being
+    /// drafted), `active` (under way), `completed` or `cancelled`.
+    ProgrammeStatus {
+        Planned => "planned",
+        Drafting => "drafting",
+        Active => "active",
+        Completed => "completed",
+        Cancelled => "cancelled",
+    }
+);
+
+text_enum!(
+    /// An organisation's part in a programme: `funder`, `coordinator`, `implementing_partner`,
+    /// `beneficiary` or `lead_partner`.
+    ProgrammeRole {
+        Funder => "funder",
+        Coordinator => "coordinator",
+        ImplementingPartner => "implementing_partner",
+        Beneficiary => "beneficiary",
+        LeadPartner => "lead_partner",
+    }
+);
+
+text_enum!(
     /// What a token may do: `reader` also sees internal records and contact fields, `editor`
     /// also writes, `admin` also manages tokens and reads the audit log.
     Role {

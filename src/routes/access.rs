@@ -323,13 +323,14 @@ pub async fn revoke_token(
 
 /// The kinds of record the audit log names; a `resource` filter naming another is refused
 /// rather than answered with an empty log.
-const AUDITED: [&str; 9] = [
+const AUDITED: [&str; 10] = [
     "event",
     "organisation",
     "person",
     "network",
     "membership",
     "chain",
+    "programme",
     "token",
     "feed_key",
     "webhook",
@@ -340,7 +341,7 @@ const AUDITED: [&str; 9] = [
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries about this kind of record: `event`, `organisation`, `person`, `network`,
-    /// `membership`, `chain`, `token` or `feed_key`.
+    /// `membership`, `chain`, `programme`, `token`, `feed_key` or `webhook`.
     #[param(example = "event")]
     resource: Option<String>,
     /// Only entries about this record, by its id (UUID), as `record_id` gives it.

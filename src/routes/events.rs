@@ -15,7 +15,8 @@ use crate::store::events::LongEventsKept;
 use crate::store::events::{EventFilter, EventPage, EventResponse, EventSort, Events};
 
 /// Filters and paging of the event list. Dates are local to each event. Filters combine with
-/// AND; those that name a record (network, organisation, person, chain) take its id or slug.
+/// AND; those that name a record (network, organisation, person, chain, programme) take its id or
+/// slug.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -68,6 +69,9 @@ pub struct EventListQuery {
     /// Events of this chain (id or slug).
     #[param(example = "tirana-april-2019")]
     chain: Option<String>,
+    /// Events implemented under this programme (id or slug); not those of its parts.
+    #[param(example = "radicalisation-in-prisons-wb")]
+    programme: Option<String>,
     /// The order: `start` (the default: earliest start first), `-start` (latest first) or
     /// `updated` (least recently changed first, for syncing).
     #[param(value_type = Option<String>, pattern = "^(start|-start|updated)$", example = "-start")]
@@ -126,6 +130,7 @@ impl EventListQuery {
             organisation: params::text("organisation", self.organisation)?,
             person: params::text("person", self.person)?,
             chain: params::text("chain", self.chain)?,
+            programme: params::text("programme", self.programme)?,
             sort,
             cursor: self.cursor,
             limit: params::limit(self.limit)?,
@@ -177,9 +182,9 @@ rest::crud_handlers! {
     response: EventResponse,
     summaries: ["Create an event", "One event, by id or slug", "Change an event", "Delete an event nothing refers to"],
     descriptions: [
-        "References (`network_id`, `parent_event_id`, `precedes`, organisers, participants) take ids or slugs and must exist (422 otherwise). Refused with 409 when it would break a rule: a taken slug (`slug_unique`), a series number already used or out of date order (`series_unique`, `series_order`), a session cycle (`parent_cycle`), an event that would precede one it starts after or that precedes it (`precedes_order`, `precedes_cycle`). Scheduling conflicts (a person or a venue in two overlapping events) do not refuse the write: the response lists them in `warnings`.",
-        "The event with its organisers, participants, network and parent summarised, and its place in a chain (`chain`), so a page needs one request.",
-        "A change that would break the event's chain (overlap, gap, city), or move it after an event it precedes or before one that precedes it (`precedes_order`), is refused with 409 naming the records and the rule. The response lists the scheduling conflicts the event now has in `warnings`.",
+        "References (`network_id`, `parent_event_id`, `programme_id`, `precedes`, organisers, participants) take ids or slugs and must exist (422 otherwise). Refused with 409 when it would break a rule: a taken slug (`slug_unique`), a series number already used or out of date order (`series_unique`, `series_order`), a session cycle (`parent_cycle`), an event that would precede one it starts after or that precedes it (`precedes_order`, `precedes_cycle`). Scheduling conflicts (a person or a venue in two overlapping events) and dates outside the programme's period do not refuse the write: the response lists them in `warnings`.",
+        "The event with its organisers, participants, network, programme and parent summarised, and its place in a chain (`chain`), so a page needs one request.",
+        "A change that would break the event's chain (overlap, gap, city), or move it after an event it precedes or before one that precedes it (`precedes_order`), is refused with 409 naming the records and the rule. The response lists the scheduling conflicts the event now has, and its dates when they fall outside its programme's period, in `warnings`.",
         "Refused with 409 (`still_referenced`) while sessions name it as their parent, while another event names it in `precedes`, or while it is in a chain (remove it from the chain first). The relations it names itself go with it.",
     ],
     id_example: "iisg-board-4",

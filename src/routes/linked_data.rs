@@ -45,7 +45,10 @@ pub fn document_at(path: &str) -> Option<Document> {
     match segments.as_slice() {
         [collection] => kind(collection).map(Document::List),
         [collection, id] if plain(id) => kind(collection).map(Document::One),
-        ["networks", id, "meetings"] | ["organisations" | "people", id, "events"] if plain(id) => {
+        ["networks", id, "meetings"]
+        | ["organisations" | "people" | "programmes", id, "events"]
+            if plain(id) =>
+        {
             Some(Document::List(Kind::Event))
         }
         _ => None,

@@ -12,6 +12,7 @@ pub mod linked_data;
 pub mod networks;
 pub mod organisations;
 pub mod params;
+pub mod programmes;
 pub mod rest;
 pub mod webhooks;
 
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             events::configure(api);
             organisations::configure(api);
             networks::configure(api);
+            programmes::configure(api);
             chains::configure(api);
             changes::configure(api);
             access::configure(api);

@@ -32,7 +32,7 @@ rest::crud_handlers! {
         "`parent_id` takes an id or a slug and must exist (422 otherwise). Refused with 409 for a taken slug (`slug_unique`).",
         "The organisation, with the organisation it is part of summarised (`parent`).",
         "Refused with 409 when the new parent would make the organisation part of itself (`parent_cycle`).",
-        "Refused with 409 (`still_referenced`) while events, people, networks, memberships or other organisations refer to it.",
+        "Refused with 409 (`still_referenced`) while events, people, networks, memberships, programmes or other organisations refer to it.",
     ],
     id_example: "dcaf-ljubljana",
     handlers: [create_organisation, get_organisation, update_organisation, delete_organisation],

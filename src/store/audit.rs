@@ -8,10 +8,12 @@ use utoipa::ToSchema;
 
 use std::collections::HashMap;
 
-use crate::db::schema::{audit_log, chains, events};
+use crate::db::schema::{audit_log, chains, events, programmes};
 use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
-use crate::ids::{AuditId, ChainId, EventId, NetworkId, OrganisationId, PersonId, TokenId};
+use crate::ids::{
+    AuditId, ChainId, EventId, NetworkId, OrganisationId, PersonId, ProgrammeId, TokenId,
+};
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::{Summary, networks, organisations, people};
 
@@ -288,6 +290,20 @@ fn record_summaries(
             .load(conn)?;
         keep(
             "chain",
+            rows.into_iter()
+                .map(|(id, slug, title)| titled(id.0, slug, title))
+                .collect(),
+        );
+    }
+    let programme_ids: Vec<ProgrammeId> =
+        ids_of("programme").into_iter().map(ProgrammeId).collect();
+    if !programme_ids.is_empty() {
+        let rows: Vec<(ProgrammeId, String, String)> = programmes::table
+            .filter(programmes::id.eq_any(&programme_ids))
+            .select((programmes::id, programmes::slug, programmes::title))
+            .load(conn)?;
+        keep(
+            "programme",
             rows.into_iter()
                 .map(|(id, slug, title)| titled(id.0, slug, title))
                 .collect(),

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{
     event_organisers, event_participants, memberships, network_supporters, networks, organisations,
-    people,
+    people, programme_organisations,
 };
 use crate::db::{AnyConnection, Timestamp};
 use crate::domain::enums::OrganisationKind;
@@ -403,6 +403,13 @@ impl Resource for Organisations {
             .load(conn)?;
         member_of.sort();
         member_of.dedup();
+        let mut programmes_of: Vec<crate::ids::ProgrammeId> = programme_organisations::table
+            .filter(programme_organisations::organisation_id.eq(id))
+            .select(programme_organisations::programme_id)
+            .limit(20)
+            .load(conn)?;
+        programmes_of.sort();
+        programmes_of.dedup();
         let mut events_of: Vec<crate::ids::EventId> = event_organisers::table
             .filter(event_organisers::organisation_id.eq(id))
             .select(event_organisers::event_id)
@@ -435,6 +442,10 @@ impl Resource for Organisations {
                 (
                     "network memberships",
                     lookup::network_refs(conn, &member_of)?,
+                ),
+                (
+                    "programmes (as funder, coordinator, partner or beneficiary)",
+                    lookup::programme_refs(conn, &programmes_of)?,
                 ),
                 (
                     "events (as organiser or participant)",

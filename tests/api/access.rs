@@ -135,6 +135,17 @@ async fn seed(app: &TestApp) -> (String, String, String) {
     )
     .await;
     app.create(
+        "/api/v1/programmes",
+        json!({"title": "Support to P/CVE", "slug": "pcve", "kind": "action",
+               "organisations": [{"organisation_id": "dcaf", "role": "coordinator"}]}),
+    )
+    .await;
+    app.create(
+        "/api/v1/programmes",
+        json!({"title": "Throwaway", "slug": "throwaway-programme", "kind": "plan"}),
+    )
+    .await;
+    app.create(
         "/api/v1/chains",
         json!({"title": "Throwaway", "slug": "throwaway-chain"}),
     )
@@ -257,6 +268,34 @@ fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -
             M::GET,
             "/api/v1/networks/{id}/members/{membership_id}",
             &member_path,
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/programmes",
+            "/api/v1/programmes",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/programmes/{id}",
+            "/api/v1/programmes/pcve",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/programmes/{id}/events",
+            "/api/v1/programmes/pcve/events",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/organisations/{id}/programmes",
+            "/api/v1/organisations/dcaf/programmes",
             None,
             None,
         ),
@@ -422,6 +461,27 @@ fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -
             "/api/v1/networks/{id}/members/{membership_id}",
             &member_path,
             Some(json!({"role": "chair"})),
+            editor,
+        ),
+        call(
+            M::POST,
+            "/api/v1/programmes",
+            "/api/v1/programmes",
+            Some(json!({"title": "New programme", "kind": "project"})),
+            editor,
+        ),
+        call(
+            M::PATCH,
+            "/api/v1/programmes/{id}",
+            "/api/v1/programmes/pcve",
+            Some(json!({"funding_instrument": "IPA II 2016"})),
+            editor,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/programmes/{id}",
+            "/api/v1/programmes/throwaway-programme",
+            None,
             editor,
         ),
         call(

@@ -4,16 +4,18 @@
 use chrono::{Days, NaiveDate};
 use meeting_registry::db::AnyConnection;
 use meeting_registry::domain::Slug;
-use meeting_registry::domain::enums::MembershipRole;
+use meeting_registry::domain::enums::{MembershipRole, ProgrammeKind, ProgrammeRole};
 use meeting_registry::domain::organisation::{
     MembershipInput, NetworkInput, OrganisationInput, PersonInput,
 };
+use meeting_registry::domain::programme::{ProgrammeInput, ProgrammeOrganisationInput};
 use meeting_registry::error::{ApiError, FieldError};
-use meeting_registry::ids::{NetworkId, OrganisationId, PersonId};
+use meeting_registry::ids::{NetworkId, OrganisationId, PersonId, ProgrammeId};
 use meeting_registry::store::memberships::add_member;
 use meeting_registry::store::networks::Networks;
 use meeting_registry::store::organisations::Organisations;
 use meeting_registry::store::people::People;
+use meeting_registry::store::programmes::Programmes;
 use meeting_registry::store::resource::{Resource, TopLevel};
 
 use crate::Cli;
@@ -41,24 +43,123 @@ pub struct Net {
     pub coordinator: usize,
 }
 
+/// A programme created, with the period its events fall in.
+pub struct Prog {
+    pub id: ProgrammeId,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
 /// What events refer to: everything but the events.
 pub struct Graph {
     pub organisations: Vec<Org>,
     pub people: Vec<(PersonId, String)>,
     pub networks: Vec<Net>,
     pub memberships: usize,
+    pub programmes: Vec<Prog>,
 }
 
 pub fn build_graph(conn: &mut AnyConnection, cli: &Cli, rng: &mut Rng) -> Result<Graph, ApiError> {
     let organisations = organisations(conn, cli.organisations, rng)?;
     let people = people(conn, cli.people, &organisations, rng)?;
     let (networks, memberships) = networks(conn, cli.networks, &organisations, &people, rng)?;
+    // Programmes draw on their own sequence, so the rest of the data stays what it was for a
+    // given seed.
+    let mut programme_rng = Rng::new(cli.seed ^ PROGRAMME_SEED);
+    let programmes = programmes(conn, cli.programmes, &organisations, &mut programme_rng)?;
     Ok(Graph {
         organisations,
         people,
         networks,
         memberships,
+        programmes,
     })
+}
+
+/// Mixed into the seed of the programmes' own sequence.
+pub const PROGRAMME_SEED: u64 = 0x5052_4f47;
+
+/// Funding programmes in seven-year cycles from 2007, each with projects and actions of two to
+/// four years inside its period; funded, coordinated and implemented by organisations of the
+/// graph.
+fn programmes(
+    conn: &mut AnyConnection,
+    count: usize,
+    organisations: &[Org],
+    rng: &mut Rng,
+) -> Result<Vec<Prog>, ApiError> {
+    let mut programmes: Vec<Prog> = Vec::new();
+    let mut parent: Option<(String, NaiveDate, NaiveDate)> = None;
+    for i in 0..count {
+        // One programme, then three parts of it.
+        let top = i % 4 == 0;
+        let (kind, title, start, months, parent_id) = if top {
+            let cycle = rng.below(3) as i32;
+            let start = NaiveDate::from_ymd_opt(2007 + 7 * cycle, 1, 1).unwrap_or_default();
+            let title = format!(
+                "{} Regional Programme on {} {}",
+                ["IPA", "Horizontal Facility", "EU4", "Regional"][rng.below(4)],
+                rng.pick(SUBJECTS),
+                2007 + 7 * cycle
+            );
+            (ProgrammeKind::Programme, title, start, 84, None)
+        } else {
+            let (parent_key, parent_start, parent_end) = parent.clone().unwrap_or_default();
+            let months = rng.range(24, 48);
+            let span = (parent_end - parent_start).num_days() - 30 * months as i64;
+            let start = parent_start
+                .checked_add_days(Days::new(rng.below(span.max(1) as usize) as u64))
+                .unwrap_or(parent_start);
+            let kind = [ProgrammeKind::Project, ProgrammeKind::Action][rng.below(2)];
+            let title = format!(
+                "Support to {} in the Western Balkans ({})",
+                rng.pick(SUBJECTS),
+                i + 1
+            );
+            (kind, title, start, months, Some(parent_key))
+        };
+        let mut parts = vec![ProgrammeOrganisationInput {
+            organisation_id: organisations[rng.below(organisations.len())].id.to_string(),
+            role: if top {
+                ProgrammeRole::Funder
+            } else {
+                ProgrammeRole::Coordinator
+            },
+            since: None,
+            until: None,
+        }];
+        let partners = rng.range(1, 3);
+        for partner in rng.distinct(organisations.len(), partners) {
+            parts.push(ProgrammeOrganisationInput {
+                organisation_id: organisations[partner].id.to_string(),
+                role: ProgrammeRole::ImplementingPartner,
+                since: None,
+                until: None,
+            });
+        }
+        parts.dedup_by(|a, b| a.organisation_id == b.organisation_id && a.role == b.role);
+        let input = ProgrammeInput {
+            title,
+            slug: None,
+            kind,
+            status: None,
+            funding_instrument: top.then(|| format!("IPA {}", start.format("%Y"))),
+            parent_id,
+            start_date: Some(start),
+            end_date: None,
+            duration_months: Some(months as i32),
+            description: None,
+            organisations: parts,
+        };
+        let valid = Programmes::validate(input).map_err(|e| invalid("programme", e))?;
+        let end = valid.period.effective_end().unwrap_or(start);
+        let id = Programmes::create(conn, &valid)?;
+        if top {
+            parent = Some((id.to_string(), start, end));
+        }
+        programmes.push(Prog { id, start, end });
+    }
+    Ok(programmes)
 }
 
 fn invalid(what: &str, e: Vec<FieldError>) -> ApiError {

@@ -6,10 +6,11 @@
 //! ```
 //!
 //! It writes ~200 organisations (some with parents), ~2,000 people, ~30 networks with members,
-//! and N events over 2006–2026: Western Balkan and EU cities with their IANA zones and country
+//! ~40 programmes (funding programmes and the projects and actions under them), and N events over 2006–2026: Western Balkan and EU cities with their IANA zones and country
 //! codes, 1–3 organisers and 0–5 participants each (20 regulars chair 30% of the meetings a
 //! person chairs), topics, network series whose numbers rise with their dates, sessions inside
-//! forums, chains of 2–3 back-to-back events in one city, ~5% internal and ~3% cancelled.
+//! forums, chains of 2–3 back-to-back events in one city, ~5% internal and ~3% cancelled, ~20%
+//! implemented under a programme whose period covers them.
 //!
 //! Organisations, people, networks and memberships go through the store's own `create`
 //! functions, so they are exactly what the API would write. Events go in bulk: each one is
@@ -69,6 +70,10 @@ pub struct Cli {
     /// Number of networks.
     #[arg(long, default_value_t = 30)]
     pub networks: usize,
+    /// Number of programmes (a quarter of them top-level programmes, the rest their projects
+    /// and actions); about a fifth of the events are implemented under one.
+    #[arg(long, default_value_t = 40)]
+    pub programmes: usize,
     /// Events per committed transaction.
     #[arg(long, default_value_t = 20_000)]
     pub transaction_size: usize,
@@ -104,15 +109,16 @@ fn run(cli: &Cli) -> Result<(), String> {
         let graph = write_transaction(conn, |conn| build_graph(conn, cli, &mut rng))
             .map_err(|e| e.to_string())?;
         eprintln!(
-            "  {} organisations, {} people, {} networks ({} memberships) in {:.1}s",
+            "  {} organisations, {} people, {} networks ({} memberships), {} programmes in {:.1}s",
             graph.organisations.len(),
             graph.people.len(),
             graph.networks.len(),
             graph.memberships,
+            graph.programmes.len(),
             started.elapsed().as_secs_f64()
         );
         let mut writer = EventWriter::new(conn)?;
-        let mut planner = Planner::new(&graph, cli.events, &mut rng);
+        let mut planner = Planner::new(&graph, cli.events, cli.seed, &mut rng);
         let events_started = Clock::now();
         let mut transaction = Batch::default();
         while let Some(group) = planner.next_group(&mut rng) {

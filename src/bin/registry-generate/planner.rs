@@ -9,10 +9,10 @@ use meeting_registry::domain::event::{
     EventInput, Link, LocationInput, OrganiserInput, ParticipantInput,
 };
 use meeting_registry::domain::time::LocalTime;
-use meeting_registry::ids::{EventId, OrganisationId, PersonId};
+use meeting_registry::ids::{EventId, OrganisationId, PersonId, ProgrammeId};
 use meeting_registry::store::events::rows::Resolved;
 
-use crate::graph::{Graph, Net, Org};
+use crate::graph::{Graph, Net, Org, PROGRAMME_SEED};
 use crate::rng::Rng;
 use crate::vocabulary::{
     CITIES, City, MONTHS, REGULAR_CHAIR_SHARE, REGULAR_CHAIRS, STREETS, SUBJECTS, TOPICS, VENUES,
@@ -48,10 +48,13 @@ pub struct Planner<'g> {
     city_weights: Vec<u32>,
     first_day: NaiveDate,
     days: usize,
+    /// The choices of programmes: a sequence of their own, so the rest of the events stay
+    /// what they were for a given seed.
+    programme_rng: std::cell::RefCell<Rng>,
 }
 
 impl<'g> Planner<'g> {
-    pub fn new(graph: &'g Graph, total: usize, rng: &mut Rng) -> Self {
+    pub fn new(graph: &'g Graph, total: usize, seed: u64, rng: &mut Rng) -> Self {
         let last_day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default();
         // Each network meets 2–4 times a year from its founding; numbers rise with the dates.
         // Series meetings are at most a fifth of all events (for small runs).
@@ -86,7 +89,24 @@ impl<'g> Planner<'g> {
             city_weights: CITIES.iter().map(|c| c.weight).collect(),
             first_day,
             days: (last_day - first_day).num_days() as usize,
+            programme_rng: std::cell::RefCell::new(Rng::new(seed ^ PROGRAMME_SEED ^ 1)),
         }
+    }
+
+    /// For about a fifth of the events, a programme whose period covers `day` (when any does).
+    fn programme_on(&self, day: NaiveDate) -> Option<ProgrammeId> {
+        let mut rng = self.programme_rng.borrow_mut();
+        if !rng.chance(0.2) {
+            return None;
+        }
+        let covering: Vec<ProgrammeId> = self
+            .graph
+            .programmes
+            .iter()
+            .filter(|p| p.start <= day && day <= p.end)
+            .map(|p| p.id)
+            .collect();
+        (!covering.is_empty()).then(|| covering[rng.below(covering.len())])
     }
 
     pub fn next_group(&mut self, rng: &mut Rng) -> Option<Group> {
@@ -384,6 +404,7 @@ impl<'g> Planner<'g> {
             network_id: network.map(|n| n.slug.clone()),
             series_number: None,
             parent_event_id: None,
+            programme_id: None,
             precedes: Vec::new(),
             organisers: Vec::new(),
             participants: Vec::new(),
@@ -405,6 +426,7 @@ impl<'g> Planner<'g> {
                 precedes: Vec::new(),
                 network_id: network.map(|n| n.id),
                 parent_event_id: None,
+                programme_id: self.programme_on(day),
                 organisers,
                 participants,
             },
@@ -533,6 +555,7 @@ impl<'g> Planner<'g> {
 
 /// Mirrors the resolved references into the input, as a client would send them.
 fn fill_references(planned: &mut Planned) {
+    planned.input.programme_id = planned.refs.programme_id.map(|p| p.to_string());
     planned.input.organisers = planned
         .refs
         .organisers

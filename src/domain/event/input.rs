@@ -73,8 +73,8 @@ pub struct ParticipantInput {
 }
 
 /// An event as written by clients (`POST`, the result of a `PATCH` merge, and import).
-/// References (`network_id`, `parent_event_id`, `precedes`, organisers, participants) take an
-/// id or a slug.
+/// References (`network_id`, `parent_event_id`, `programme_id`, `precedes`, organisers,
+/// participants) take an id or a slug.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -157,6 +157,12 @@ pub struct EventInput {
     /// The event this one is a session of (id or slug), e.g. a session inside a forum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_event_id: Option<String>,
+    /// The programme, action, project or plan the event is implemented under (id or slug); it
+    /// must exist. An event outside the programme's period is not refused: the response lists
+    /// it in `warnings` (`outside_programme_period`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "radicalisation-in-prisons-wb")]
+    pub programme_id: Option<String>,
     /// The events this one comes before and leads into (ids or slugs; at most 50, each once,
     /// never the event itself), e.g. a Board meeting held ahead of a ministerial session. An
     /// event that precedes another does not start after it (409 `precedes_order`, checked when

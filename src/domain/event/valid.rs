@@ -49,6 +49,7 @@ pub struct ValidEvent {
     pub network: Option<String>,
     pub series_number: Option<i32>,
     pub parent_event: Option<String>,
+    pub programme: Option<String>,
     /// The events this one precedes, as keys in the order written.
     pub precedes: Vec<String>,
     pub organisers: Vec<(String, OrganiserRole)>,

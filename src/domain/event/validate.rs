@@ -57,6 +57,7 @@ impl EventInput {
                 network: references.network,
                 series_number: self.series_number,
                 parent_event: references.parent_event,
+                programme: references.programme,
                 precedes: references.precedes,
                 organisers: references.organisers,
                 participants: references.participants,
@@ -266,6 +267,7 @@ fn location(input: Option<&LocationInput>, errors: &mut Vec<FieldError>) -> Vali
 struct References {
     network: Option<String>,
     parent_event: Option<String>,
+    programme: Option<String>,
     precedes: Vec<String>,
     organisers: Vec<(String, OrganiserRole)>,
     participants: Vec<(ParticipantRef, ParticipantRole)>,
@@ -293,9 +295,14 @@ fn references(input: &EventInput, errors: &mut Vec<FieldError>) -> References {
         .parent_event_id
         .as_deref()
         .map(|key| reference("parent_event_id", key, errors));
+    let programme = input
+        .programme_id
+        .as_deref()
+        .map(|key| reference("programme_id", key, errors));
     References {
         network,
         parent_event,
+        programme,
         precedes: precedes(&input.precedes, errors),
         organisers: organisers(&input.organisers, errors),
         participants: participants(&input.participants, errors),

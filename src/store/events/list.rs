@@ -56,6 +56,12 @@ fn resolve<'a>(
         lookup::network_id,
     )?;
     let chain = reference(conn, "chain", filter.chain.as_deref(), lookup::chain_id)?;
+    let programme = reference(
+        conn,
+        "programme",
+        filter.programme.as_deref(),
+        lookup::programme_id,
+    )?;
     let organisation = reference(
         conn,
         "organisation",
@@ -84,6 +90,7 @@ fn resolve<'a>(
         cursor,
         network,
         chain,
+        programme,
         organisation,
         person,
     })

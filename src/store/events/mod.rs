@@ -12,6 +12,7 @@ mod response;
 pub mod rows;
 mod search;
 mod sqlite;
+pub mod warnings;
 mod window;
 mod write;
 
@@ -52,7 +53,7 @@ impl Resource for Events {
     type Input = EventInput;
     type Valid = ValidEvent;
     type Response = EventResponse;
-    type Warning = conflicts::Conflict;
+    type Warning = warnings::EventWarning;
 
     fn validate(input: EventInput) -> Result<ValidEvent, Vec<FieldError>> {
         input.validate()
@@ -91,8 +92,8 @@ impl Resource for Events {
         conn: &mut AnyConnection,
         id: EventId,
         viewer: Viewer,
-    ) -> Result<Vec<conflicts::Conflict>, ApiError> {
-        conflicts::for_event(conn, id, viewer)
+    ) -> Result<Vec<warnings::EventWarning>, ApiError> {
+        warnings::for_event(conn, id, viewer)
     }
 }
 
@@ -128,6 +129,7 @@ pub fn as_input(event: &EventResponse) -> EventInput {
         network_id: event.network.as_ref().map(|n| n.slug.clone()),
         series_number: event.series_number,
         parent_event_id: event.parent_event.as_ref().map(|p| p.slug.clone()),
+        programme_id: event.programme.as_ref().map(|p| p.slug.clone()),
         precedes: event.precedes.iter().map(|p| p.slug.clone()).collect(),
         organisers: event
             .organisers

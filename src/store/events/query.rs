@@ -11,7 +11,7 @@ use crate::db::{AnyConnection, Backend, Timestamp};
 use crate::domain::enums::Visibility;
 use crate::domain::text::{fold, like_pattern};
 use crate::error::ApiError;
-use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId, ProgrammeId};
 use crate::store::Viewer;
 
 use super::filter::{EventFilter, EventSort};
@@ -70,6 +70,7 @@ pub(super) struct PageQuery<'a> {
     pub(super) cursor: Option<(Timestamp, EventId)>,
     pub(super) network: Option<Option<NetworkId>>,
     pub(super) chain: Option<Option<ChainId>>,
+    pub(super) programme: Option<Option<ProgrammeId>>,
     pub(super) organisation: Option<Option<OrganisationId>>,
     pub(super) person: Option<Option<PersonId>>,
 }
@@ -277,6 +278,9 @@ impl<'a> Planner<'a> {
         }
         if let Some(id) = page.chain {
             query = query.filter(events::chain_id.eq(id));
+        }
+        if let Some(id) = page.programme {
+            query = query.filter(events::programme_id.eq(id));
         }
         // The walked party needs no filter: its index gave the candidates.
         let organisation = page

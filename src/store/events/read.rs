@@ -15,7 +15,7 @@ use crate::db::schema::events;
 use crate::domain::enums::{AttendanceMode, EventKind, EventStatus, Visibility};
 use crate::domain::time::LocalTime;
 use crate::error::ApiError;
-use crate::ids::EventId;
+use crate::ids::{EventId, ProgrammeId};
 use crate::store::{Viewer, lookup};
 
 use super::filter::EventFilter;
@@ -105,6 +105,8 @@ pub fn load_details(
     let mut organisers = organisers::organisers(conn, &ids)?;
     let mut participants = participants::participants(conn, &ids)?;
     let networks = summaries::networks(conn, &rows)?;
+    let programme_ids: Vec<ProgrammeId> = rows.iter().filter_map(|r| r.programme_id).collect();
+    let programmes = crate::store::programmes::summaries(conn, &programme_ids)?;
     let parents = summaries::parents(conn, &rows, viewer)?;
     let chain_positions = chains::chain_positions(conn, &rows, viewer)?;
     let mut precedence = summaries::precedence(conn, &ids, viewer)?;
@@ -133,6 +135,8 @@ pub fn load_details(
                 network: row.network_id.and_then(|n| networks.get(&n).cloned()),
                 network_id: row.network_id,
                 series_number: row.series_number,
+                programme: row.programme_id.and_then(|p| programmes.get(&p).cloned()),
+                programme_id: row.programme_id,
                 // An internal parent does not exist for those who may not see it.
                 parent_event_id: parent_event.as_ref().map(|p| p.id),
                 parent_event,

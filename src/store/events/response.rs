@@ -9,8 +9,9 @@ use crate::domain::enums::{
 };
 use crate::domain::event::Link;
 use crate::domain::time::LocalTime;
-use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId, ProgrammeId};
 use crate::store::Summary;
+use crate::store::programmes::ProgrammeSummary;
 
 /// Where an event takes place.
 /// Where an event takes place; every field is `null` when not known.
@@ -151,6 +152,11 @@ pub struct EventResponse {
     /// not numbered.
     #[schema(example = 4)]
     pub series_number: Option<i32>,
+    /// The programme, action, project or plan the event is implemented under; `null` when
+    /// none is recorded.
+    pub programme_id: Option<ProgrammeId>,
+    /// That programme, summarised; `null` with `programme_id`.
+    pub programme: Option<ProgrammeSummary>,
     /// The event this one is a session of; `null` for a top-level event.
     pub parent_event_id: Option<EventId>,
     /// That event, summarised; `null` with `parent_event_id`.

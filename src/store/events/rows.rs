@@ -10,7 +10,7 @@ use crate::db::schema::{event_organisers, event_participants, event_topics, even
 use crate::domain::enums::{OrganiserRole, ParticipantRole};
 use crate::domain::event::ValidEvent;
 use crate::domain::time::LocalTime;
-use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId, ProgrammeId};
 
 /// The day an event whose dates are not known is stored under, as both its dates: later
 /// than any date an event may have, so lists by start put such events after every dated one
@@ -90,6 +90,7 @@ pub struct EventRow {
     pub series_number: Option<i32>,
     pub parent_event_id: Option<EventId>,
     pub chain_id: Option<ChainId>,
+    pub programme_id: Option<ProgrammeId>,
     pub description: Option<String>,
     pub topics: String,
     pub links: String,
@@ -128,6 +129,7 @@ pub struct EventColumns {
     pub(super) network_id: Option<NetworkId>,
     series_number: Option<i32>,
     pub(super) parent_event_id: Option<EventId>,
+    pub(super) programme_id: Option<ProgrammeId>,
     description: Option<String>,
     topics: String,
     links: String,
@@ -174,6 +176,7 @@ impl EventColumns {
             && self.network_id == keys.network_id
             && self.series_number == keys.series_number
             && self.parent_event_id == keys.parent_event_id
+            && self.programme_id == keys.programme_id
     }
 }
 
@@ -200,6 +203,7 @@ pub(super) struct EventKeys {
     pub(super) network_id: Option<NetworkId>,
     series_number: Option<i32>,
     pub(super) parent_event_id: Option<EventId>,
+    pub(super) programme_id: Option<ProgrammeId>,
 }
 
 /// See [`EventColumns::payload`]; one SQL text, so it is kept prepared like the full update.
@@ -239,6 +243,7 @@ pub struct NewEventRow {
 pub struct Resolved {
     pub network_id: Option<NetworkId>,
     pub parent_event_id: Option<EventId>,
+    pub programme_id: Option<ProgrammeId>,
     /// The events this one precedes, in the order written.
     pub precedes: Vec<EventId>,
     pub organisers: Vec<(OrganisationId, OrganiserRole)>,
@@ -397,6 +402,7 @@ pub fn columns(event: &ValidEvent, slug: String, refs: &Resolved, now: Timestamp
         network_id: refs.network_id,
         series_number: event.series_number,
         parent_event_id: refs.parent_event_id,
+        programme_id: refs.programme_id,
         description: event.description.clone(),
         topics: serde_json::to_string(&event.topics).unwrap_or_else(|_| "[]".into()),
         links: serde_json::to_string(&event.links).unwrap_or_else(|_| "[]".into()),

@@ -49,6 +49,16 @@ pub(super) fn resolve(
         }
         None => None,
     };
+    let programme_id = match &event.programme {
+        Some(key) => {
+            let found = lookup::programme_id(conn, key)?;
+            if found.is_none() {
+                missing(&mut errors, "programme_id".into(), "programme", key);
+            }
+            found
+        }
+        None => None,
+    };
     let mut precedes = Vec::new();
     for (i, key) in event.precedes.iter().enumerate() {
         let field = format!("precedes[{i}]");
@@ -106,6 +116,7 @@ pub(super) fn resolve(
         Ok(Resolved {
             network_id,
             parent_event_id,
+            programme_id,
             precedes,
             organisers,
             participants,

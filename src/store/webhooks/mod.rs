@@ -50,6 +50,7 @@ pub enum WebhookResource {
     Membership,
     Event,
     Chain,
+    Programme,
 }
 
 impl WebhookResource {
@@ -61,6 +62,7 @@ impl WebhookResource {
             Self::Membership => "membership",
             Self::Event => "event",
             Self::Chain => "chain",
+            Self::Programme => "programme",
         }
     }
 
@@ -72,6 +74,7 @@ impl WebhookResource {
             Self::Membership,
             Self::Event,
             Self::Chain,
+            Self::Programme,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)

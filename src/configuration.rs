@@ -274,6 +274,9 @@ pub struct ServerSettings {
     /// A webhook whose deliveries have all failed for this many seconds is disabled.
     #[arg(long, env = "REGISTRY_WEBHOOK_DISABLE_AFTER_SECONDS", default_value_t = 86400, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub webhook_disable_after_seconds: u64,
+    /// The server's clock: the system's, unless a test set one.
+    #[arg(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 /// Where clients reach the registry (`REGISTRY_PUBLIC_URL`), checked at start: `http` or
@@ -349,6 +352,7 @@ impl Default for ServerSettings {
             webhook_poll_ms: 500,
             webhook_first_retry_ms: 5000,
             webhook_disable_after_seconds: 86400,
+            clock: crate::clock::Clock::default(),
         }
     }
 }

@@ -80,6 +80,7 @@ impl Application {
         let long_events = web::Data::new(LongEventsKept::new());
         let calendar_tags = web::Data::new(CalendarTags::new());
         let public_url = web::Data::new(settings.server.public_url.clone());
+        let clock = web::Data::new(settings.server.clock.clone());
         let routes = web::Data::new(routes);
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let doc = Arc::new(doc);
@@ -93,6 +94,7 @@ impl Application {
                 .app_data(long_events.clone())
                 .app_data(calendar_tags.clone())
                 .app_data(public_url.clone())
+                .app_data(clock.clone())
                 .app_data(webhook_settings.clone())
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())

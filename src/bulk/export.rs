@@ -82,6 +82,8 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
                 limit: 200,
                 ..Default::default()
             },
+            Viewer::WRITER,
+            chrono::Utc::now().date_naive(),
         )?;
         Ok((page.items, page.next_cursor))
     })?;

@@ -62,6 +62,8 @@ diesel::table! {
         created_at -> PortableInstant,
         updated_at -> PortableInstant,
         version -> Integer,
+        cadence_months -> Nullable<Integer>,
+        cadence_note -> Nullable<Text>,
     }
 }
 

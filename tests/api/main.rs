@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod bulk;
 mod cache;
+mod cadence;
 mod chains;
 mod changes;
 mod cli;

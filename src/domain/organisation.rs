@@ -408,15 +408,7 @@ impl OrganisationInput {
 impl PersonInput {
     pub fn validate(self) -> Result<ValidPerson, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let email = text::optional_line("email", self.email.as_deref(), 254, &mut errors);
-        if let Some(email) = &email {
-            let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
-            });
-            if !well_formed {
-                errors.push(FieldError::new("email", "is not an email address"));
-            }
-        }
+        let email = text::optional_email("email", self.email.as_deref(), &mut errors);
         let phone = text::optional_line("phone", self.phone.as_deref(), 50, &mut errors);
         if let Some(phone) = &phone
             && !phone

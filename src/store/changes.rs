@@ -113,7 +113,8 @@ pub struct Change {
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     /// The kind of record: `organisation`, `person`, `network`, `membership` (a network's
-    /// member), `event` or `chain`.
+    /// member), `event`, `chain` or `comment` (only approved ones: a comment's approval is its
+    /// creation here, its rejection or removal its deletion).
     #[schema(example = "event")]
     pub resource: String,
     /// The record's id.
@@ -275,6 +276,7 @@ fn change(row: ChangeRow, viewer: Viewer) -> Result<Change, ApiError> {
         ("network", _) => format!("/api/v1/networks/{}", row.record_id),
         ("event", _) => format!("/api/v1/events/{}", row.record_id),
         ("chain", _) => format!("/api/v1/chains/{}", row.record_id),
+        ("comment", _) => format!("/api/v1/comments/{}", row.record_id),
         (other, _) => return Err(ApiError::internal(format!("stored change of {other:?}"))),
     };
     Ok(Change {

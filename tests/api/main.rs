@@ -10,6 +10,7 @@ mod cadence;
 mod chains;
 mod changes;
 mod cli;
+mod comments;
 mod edges;
 mod errors;
 mod events;

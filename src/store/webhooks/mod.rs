@@ -50,6 +50,7 @@ pub enum WebhookResource {
     Membership,
     Event,
     Chain,
+    Comment,
 }
 
 impl WebhookResource {
@@ -61,6 +62,7 @@ impl WebhookResource {
             Self::Membership => "membership",
             Self::Event => "event",
             Self::Chain => "chain",
+            Self::Comment => "comment",
         }
     }
 
@@ -72,6 +74,7 @@ impl WebhookResource {
             Self::Membership,
             Self::Event,
             Self::Chain,
+            Self::Comment,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)

@@ -313,7 +313,7 @@ pub fn current_data(
             Err(error) => Err(error),
         }
     }
-    use crate::store::{chains, events, memberships, networks, organisations, people};
+    use crate::store::{chains, comments, events, memberships, networks, organisations, people};
     match resource {
         "organisation" => read::<organisations::Organisations>(conn, id, viewer),
         "person" => read::<people::People>(conn, id, viewer),
@@ -321,6 +321,7 @@ pub fn current_data(
         "membership" => read::<memberships::Memberships>(conn, id, viewer),
         "event" => read::<events::Events>(conn, id, viewer),
         "chain" => read::<chains::Chains>(conn, id, viewer),
+        "comment" => read::<comments::Comments>(conn, id, viewer),
         other => Err(ApiError::internal(format!("a delivery of {other:?}"))),
     }
 }

@@ -304,7 +304,31 @@ async fn a_bad_cadence_is_refused_naming_its_field(backend: Backend) {
     .problem(422);
 }
 
+/// The demo data: the WBCTi partners agreed in September 2017 to meet twice a year, and the
+/// page records no meeting after that one.
+async fn the_demo_wbcti_is_overdue_since_march_2018(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo.json");
+    let db = meeting_registry::db::Database::connect(&app.database_url, 1).expect("connect");
+    meeting_registry::bulk::import_file(&db, demo, Default::default()).expect("imports");
+    let wbcti = app.get("/api/v1/networks/wbcti").await.expect(200).json();
+    assert_eq!(
+        wbcti["cadence"],
+        json!({"every_months": 6, "note": "twice per year or more often"})
+    );
+    assert_eq!(wbcti["last_meeting"]["slug"], "wbcti-coordination-1");
+    assert_eq!(wbcti["due_by"], "2018-03-14");
+    assert_eq!(wbcti["overdue"], true);
+    let overdue = app
+        .get("/api/v1/networks?overdue=true")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(item_fields(&overdue, "slug"), ["wbcti"]);
+}
+
 on_both_backends!(
+    the_demo_wbcti_is_overdue_since_march_2018,
     a_network_shows_its_last_and_next_meeting_and_due_day,
     a_cached_network_turns_overdue_when_its_day_passes,
     the_list_filters_overdue_networks,

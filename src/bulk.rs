@@ -29,6 +29,7 @@ use crate::error::{ApiError, FieldError};
 use crate::store::Viewer;
 use crate::store::audit::{self, Actor};
 use crate::store::chains::Chains;
+use crate::store::comments::{self, CommentRecord};
 use crate::store::events::Events;
 use crate::store::memberships;
 use crate::store::networks::Networks;
@@ -318,6 +319,39 @@ fn store_record<R: TopLevel>(
     }
 }
 
+/// Stores the comments of the event `key` that the registry does not hold yet (matched by id:
+/// a comment is never changed by an import); returns how many were created.
+fn store_comments(
+    conn: &mut AnyConnection,
+    key: &str,
+    records: &[CommentRecord],
+) -> Result<usize, ApiError> {
+    let Some(event_id) = crate::store::lookup::event_id(conn, key)? else {
+        return Ok(0);
+    };
+    let mut created = 0;
+    for record in records {
+        if comments::import(conn, event_id, record)? {
+            let fields = serde_json::json!({
+                "event_id": key,
+                "author_name": record.author_name,
+                "body": record.body,
+                "status": record.status,
+            });
+            audit::record(
+                conn,
+                &Actor::command("import"),
+                "create",
+                "comment",
+                &record.id.to_string(),
+                &fields,
+            )?;
+            created += 1;
+        }
+    }
+    Ok(created)
+}
+
 /// The state of one import run.
 struct Run {
     mode: ImportMode,
@@ -364,7 +398,11 @@ fn store_section<R: TopLevel>(
             Err(e) => {
                 run.problems.add(&item.place, field_errors(&e));
                 run.unavailable.insert((section, key.clone()));
+                continue;
             }
+        }
+        if let Some(comments) = &item.comments {
+            run.report.created += store_comments(conn, key, comments)?;
         }
     }
     Ok(())

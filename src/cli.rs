@@ -236,6 +236,22 @@ fn lifecycle(revoked_at: Option<DateTime<Utc>>, active: bool) -> String {
     }
 }
 
+/// Erases the email and IP address of comments posted more than `retention_days` before
+/// `now`; returns how many comments it touched.
+pub fn purge_comment_contacts(
+    conn: &mut crate::db::AnyConnection,
+    retention_days: u32,
+    now: DateTime<Utc>,
+) -> Result<usize, crate::error::ApiError> {
+    let cutoff = now - chrono::Duration::days(i64::from(retention_days));
+    if !crate::store::comments::any_contacts_before(conn, cutoff)? {
+        return Ok(0);
+    }
+    write_transaction(conn, |conn| {
+        crate::store::comments::purge_contacts(conn, cutoff)
+    })
+}
+
 /// Creates the bootstrap admin token from `REGISTRY_ADMIN_TOKEN` unless it exists.
 pub fn bootstrap_admin(db: &Database, secret: &str) -> Result<(), String> {
     db.with_connection(|conn| {

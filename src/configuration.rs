@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import a bundle of records (the format `export` writes), all or nothing: creates the
     /// records that are missing and leaves existing ones (matched by slug) as they are.
     Import(ImportArgs),
@@ -45,6 +45,9 @@ pub enum Command {
     FeedKey(FeedKeyCommand),
     /// Apply pending migrations and exit.
     Migrate(DatabaseLocation),
+    /// Erase the email and IP address of comments older than the retention period now (a
+    /// running server also does it hourly).
+    PurgeComments(PurgeCommentsArgs),
     /// Move a whole registry into an empty database, e.g. from SQLite to PostgreSQL: ids,
     /// slugs, versions, tokens, feed keys and the audit log, in one transaction, verified
     /// table by table (row count and checksum). Stop the servers that write to the source
@@ -54,6 +57,15 @@ pub enum Command {
     Openapi,
     /// Ask a running server whether it is ready (GET /readyz); exit 0 if so, 1 if not.
     Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PurgeCommentsArgs {
+    #[command(flatten)]
+    pub database: DatabaseLocation,
+    /// Days a commenter's email and IP address are kept.
+    #[arg(long, env = "REGISTRY_COMMENT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub comment_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -274,6 +286,17 @@ pub struct ServerSettings {
     /// A webhook whose deliveries have all failed for this many seconds is disabled.
     #[arg(long, env = "REGISTRY_WEBHOOK_DISABLE_AFTER_SECONDS", default_value_t = 86400, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub webhook_disable_after_seconds: u64,
+    /// Comments one client (token, else IP address) may post per minute, all at once at most;
+    /// more are refused with 429. 0 turns this limit off.
+    #[arg(long, env = "REGISTRY_COMMENT_RATE_LIMIT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub comment_rate_limit: u32,
+    /// Days a commenter's email and IP address are kept; older ones are erased at start and
+    /// hourly (the comment itself stays).
+    #[arg(long, env = "REGISTRY_COMMENT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub comment_retention_days: u32,
+    /// The server's clock: the system's, unless a test set one.
+    #[arg(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 /// Where clients reach the registry (`REGISTRY_PUBLIC_URL`), checked at start: `http` or
@@ -349,6 +372,9 @@ impl Default for ServerSettings {
             webhook_poll_ms: 500,
             webhook_first_retry_ms: 5000,
             webhook_disable_after_seconds: 86400,
+            comment_rate_limit: 5,
+            comment_retention_days: 90,
+            clock: crate::clock::Clock::default(),
         }
     }
 }

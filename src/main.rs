@@ -85,6 +85,23 @@ fn main() -> ExitCode {
                 })
             }
         }
+        Command::PurgeComments(args) => open(&args.database.database_url)
+            .and_then(|db| {
+                db.with_connection(|conn| {
+                    meeting_registry::cli::purge_comment_contacts(
+                        conn,
+                        args.comment_retention_days,
+                        chrono::Utc::now(),
+                    )
+                    .map_err(|e| e.problem().detail)
+                })
+            })
+            .map(|purged| {
+                println!(
+                    "erased the contact details of {purged} comments older than {} days",
+                    args.comment_retention_days
+                )
+            }),
         Command::Export(database) => open(&database.database_url)
             .and_then(|db| bulk::export_json(&db))
             .map(|json| print!("{json}")),

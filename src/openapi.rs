@@ -55,6 +55,7 @@ header. `@id` is the record's URL under `REGISTRY_PUBLIC_URL`. It has its own ET
     tags(
         (name = "events", description = "Meetings and events"),
         (name = "chains", description = "Chains of events organised back to back in one city"),
+        (name = "comments", description = "Comments on public events: anyone posts, editors approve or reject, approved ones are shown to everyone"),
         (name = "networks", description = "Standing bodies and networks, their members and meetings"),
         (name = "organisations", description = "Organisers, hosts, funders and partners"),
         (name = "people", description = "Chairs, speakers and coordinators"),

@@ -41,14 +41,19 @@ impl RateLimit {
 }
 
 fn client_key(req: &ServiceRequest) -> String {
-    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+    client_of(req.headers(), req.peer_addr())
+}
+
+/// The client a request counts against: its bearer token (hashed), else its peer address.
+fn client_of(headers: &header::HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
         // The hash of the credentials, so a bad token cannot hide behind a good one's bucket.
         return format!(
             "token:{}",
             hex::encode(&Sha256::digest(value.as_bytes())[..12])
         );
     }
-    match req.peer_addr().map(|a| a.ip()) {
+    match peer.map(|a| a.ip()) {
         Some(IpAddr::V6(ip)) => {
             // One bucket per /64: a single host usually has a whole /64.
             let segments = ip.segments();
@@ -62,6 +67,45 @@ fn client_key(req: &ServiceRequest) -> String {
     }
 }
 
+/// 429 with the wait `not_until` asks for, at least a second.
+fn too_many(not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> ApiError {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    ApiError::TooManyRequests {
+        retry_after_secs: retry_after_secs.max(1),
+    }
+}
+
+/// The limit on posting comments, per client as above, on top of the request rate: a flood of
+/// comments is refused long before it reaches the general limit. `None` inside when off.
+#[derive(Clone)]
+pub struct CommentRateLimit(Option<Arc<Limiter>>);
+
+impl CommentRateLimit {
+    /// `per_minute` comments per minute per client, all of them at once at most; 0 turns the
+    /// limit off.
+    pub fn new(per_minute: u32) -> Self {
+        Self(
+            NonZeroU32::new(per_minute)
+                .map(|rate| Arc::new(RateLimiter::keyed(Quota::per_minute(rate)))),
+        )
+    }
+
+    /// Counts a comment of this request's client; 429 with `Retry-After` past the limit.
+    pub fn check(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+        let Some(limiter) = &self.0 else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&client_of(req.headers(), req.peer_addr()))
+            .map_err(too_many)?;
+        if limiter.len() > 100_000 {
+            limiter.retain_recent();
+        }
+        Ok(())
+    }
+}
+
 pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -72,12 +116,7 @@ pub async fn limit(
     if let Some(limiter) = limiter {
         let key = client_key(&req);
         if let Err(not_until) = limiter.check_key(&key) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let response = ApiError::TooManyRequests {
-                retry_after_secs: retry_after_secs.max(1),
-            }
-            .error_response();
+            let response = too_many(not_until).error_response();
             return Ok(req.into_response(response).map_into_right_body());
         }
         if limiter.len() > 100_000 {

@@ -74,13 +74,31 @@ pub fn cached<R: Resource>(
     key: &str,
     viewer: Viewer,
 ) -> Result<Arc<Entry>, ApiError> {
+    cached_on::<R>(conn, cache, key, viewer, chrono::Utc::now().date_naive())
+}
+
+/// [`cached`] as read on `today`: a representation that changes with the day
+/// ([`Resource::CHANGES_WITH_THE_DAY`]) is kept under the day as well, so it is built again
+/// the first time it is read on a new day even when the registry has not changed.
+pub fn cached_on<R: Resource>(
+    conn: &mut AnyConnection,
+    cache: &Representations,
+    key: &str,
+    viewer: Viewer,
+    today: chrono::NaiveDate,
+) -> Result<Arc<Entry>, ApiError> {
+    let cache_key = if R::CHANGES_WITH_THE_DAY {
+        std::borrow::Cow::Owned(format!("{key}@{today}"))
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    };
     // The generation is read before the record: an entry is never older than its generation.
     let generation = db::generation(conn)?;
-    if let Some(entry) = cache.get(R::NAME, key, viewer.sees_internal, generation) {
+    if let Some(entry) = cache.get(R::NAME, &cache_key, viewer.sees_internal, generation) {
         return Ok(entry);
     }
-    let record = R::get(conn, key, viewer)?;
-    keep(cache, R::NAME, key, viewer, generation, &record)
+    let record = R::get_on(conn, key, viewer, today)?;
+    keep(cache, R::NAME, &cache_key, viewer, generation, &record)
 }
 
 /// Serialises `record` and keeps it in the cache as read at `generation`.

@@ -68,6 +68,14 @@ impl Application {
             std::sync::Arc::downgrade(&db.clone().into_inner()),
             settings.server.changes_retention_days,
         );
+        purge_comment_contacts(
+            std::sync::Arc::downgrade(&db.clone().into_inner()),
+            settings.server.comment_retention_days,
+            settings.server.clock.clone(),
+        );
+        let comment_limit = web::Data::new(crate::rate_limit::CommentRateLimit::new(
+            settings.server.comment_rate_limit,
+        ));
         let webhook_settings = crate::webhooks::WebhookSettings::of(&settings.server);
         crate::webhooks::spawn(
             std::sync::Arc::downgrade(&db.clone().into_inner()),
@@ -80,6 +88,7 @@ impl Application {
         let long_events = web::Data::new(LongEventsKept::new());
         let calendar_tags = web::Data::new(CalendarTags::new());
         let public_url = web::Data::new(settings.server.public_url.clone());
+        let clock = web::Data::new(settings.server.clock.clone());
         let routes = web::Data::new(routes);
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let doc = Arc::new(doc);
@@ -93,6 +102,8 @@ impl Application {
                 .app_data(long_events.clone())
                 .app_data(calendar_tags.clone())
                 .app_data(public_url.clone())
+                .app_data(clock.clone())
+                .app_data(comment_limit.clone())
                 .app_data(webhook_settings.clone())
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
@@ -381,6 +392,47 @@ fn drop_old_changes(db: std::sync::Weak<Database>, retention_days: u32) {
                 Ok(0) => {}
                 Ok(dropped) => tracing::info!(dropped, "dropped changes past the retention"),
                 Err(error) => tracing::warn!(%error, "could not drop old changes; will retry"),
+            }
+            drop(db);
+            actix_rt::time::sleep(EVERY).await;
+        }
+    });
+}
+
+/// Erases commenters' email and IP address once older than the retention, now and every
+/// hour, for as long as the server's database is alive.
+fn purge_comment_contacts(
+    db: std::sync::Weak<Database>,
+    retention_days: u32,
+    clock: crate::clock::Clock,
+) {
+    const EVERY: Duration = Duration::from_secs(3600);
+    let retention = chrono::Duration::days(i64::from(retention_days));
+    actix_rt::spawn(async move {
+        loop {
+            let Some(db) = db.upgrade() else {
+                return;
+            };
+            let cutoff = clock.now() - retention;
+            let due = db
+                .run(move |conn| crate::store::comments::any_contacts_before(conn, cutoff))
+                .await;
+            let outcome = match due {
+                Ok(true) => {
+                    db.write(move |conn| crate::store::comments::purge_contacts(conn, cutoff))
+                        .await
+                }
+                other => other.map(|_| 0),
+            };
+            match outcome {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(
+                    purged,
+                    "erased commenters' contact details past the retention"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "could not erase old commenters' contact details; will retry")
+                }
             }
             drop(db);
             actix_rt::time::sleep(EVERY).await;

@@ -7,6 +7,7 @@ use crate::domain::organisation::MembershipInput;
 use crate::error::ApiError;
 use crate::store::Viewer;
 use crate::store::chains::{self, ChainFilter, Chains};
+use crate::store::comments::{self, CommentRecord};
 use crate::store::events::{self, EventFilter, EventSort, Events};
 use crate::store::memberships::{self, MembershipFilter};
 use crate::store::networks::{self, NetworkFilter, Networks};
@@ -83,6 +84,8 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
                 limit: 200,
                 ..Default::default()
             },
+            Viewer::WRITER,
+            chrono::Utc::now().date_naive(),
         )?;
         Ok((page.items, page.next_cursor))
     })?;
@@ -135,13 +138,31 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         }
         network_values.push(value);
     }
+    let mut event_values = Vec::new();
+    for event in &events {
+        let mut value =
+            serde_json::to_value(Events::as_input(event)).map_err(ApiError::internal)?;
+        // Without the commenters' email and address: a bundle travels and outlives the
+        // retention period they are kept for.
+        let comments: Vec<CommentRecord> = comments::all_on_event(conn, event.id)?
+            .iter()
+            .map(CommentRecord::of)
+            .collect();
+        if let (Value::Object(map), false) = (&mut value, comments.is_empty()) {
+            map.insert(
+                "comments".into(),
+                serde_json::to_value(comments).map_err(ApiError::internal)?,
+            );
+        }
+        event_values.push(value);
+    }
     let to_values = |inputs: Vec<Value>| Value::Array(inputs);
     Ok(serde_json::json!({
         "organisations": to_values(organisations.iter().map(|o| serde_json::to_value(Organisations::as_input(o)).unwrap_or(Value::Null)).collect()),
         "people": to_values(people.iter().map(|p| serde_json::to_value(People::as_input(p)).unwrap_or(Value::Null)).collect()),
         "networks": Value::Array(network_values),
         "programmes": to_values(programmes.iter().map(|p| serde_json::to_value(Programmes::as_input(p)).unwrap_or(Value::Null)).collect()),
-        "events": to_values(events.iter().map(|e| serde_json::to_value(Events::as_input(e)).unwrap_or(Value::Null)).collect()),
+        "events": Value::Array(event_values),
         "chains": to_values(chains.iter().map(|c| serde_json::to_value(Chains::as_input(c)).unwrap_or(Value::Null)).collect()),
     }))
 }

@@ -47,6 +47,7 @@ const TABLES: &[(&str, &str, &[&str])] = &[
         "event_id, relation, related_event_id",
         &[],
     ),
+    ("comments", "id", &[]),
     ("tokens", "id", &[]),
     ("feed_keys", "id", &[]),
     ("audit_log", "id", &[]),

@@ -11,6 +11,7 @@ use crate::domain::Slug;
 use crate::domain::organisation::{MembershipInput, ValidMembership};
 use crate::error::FieldError;
 use crate::http::parse_input;
+use crate::store::comments::CommentRecord;
 use crate::store::resource::Resource;
 
 /// Where a record is in the file.
@@ -90,6 +91,8 @@ pub(super) struct Item<R: Resource> {
     pub(super) valid: Option<R::Valid>,
     /// A network's memberships; `None` when the file does not list them (they are left alone).
     pub(super) members: Option<Vec<ValidMembership>>,
+    /// An event's comments (with their ids, as `export` writes them).
+    pub(super) comments: Option<Vec<CommentRecord>>,
     /// The slugs of records of the same section this one refers to (a parent, the events it
     /// precedes).
     depends_on: Vec<String>,
@@ -135,6 +138,33 @@ fn parse_members(value: Value, errors: &mut Vec<FieldError>) -> Vec<ValidMembers
 
 /// Parses and validates one section, every record in full; every record gets its slug fixed
 /// so imports are keyed.
+fn parse_comments(value: Value, errors: &mut Vec<FieldError>) -> Vec<CommentRecord> {
+    let Value::Array(list) = value else {
+        errors.push(FieldError::new("comments", "must be an array"));
+        return Vec::new();
+    };
+    let mut comments = Vec::new();
+    for (i, comment) in list.into_iter().enumerate() {
+        let parsed = parse_input::<CommentRecord>(comment).map_err(|e| field_errors(&e));
+        let problems = match &parsed {
+            Ok(record) => record.validate(),
+            Err(problems) => problems.clone(),
+        };
+        errors.extend(problems.into_iter().map(|e| {
+            let field = if e.field.is_empty() {
+                format!("comments[{i}]")
+            } else {
+                format!("comments[{i}].{}", e.field)
+            };
+            FieldError::new(field, e.message)
+        }));
+        if let Ok(record) = parsed {
+            comments.push(record);
+        }
+    }
+    comments
+}
+
 pub(super) fn parse_section<R: Resource>(
     section_index: usize,
     values: Vec<Value>,
@@ -163,6 +193,12 @@ pub(super) fn parse_section<R: Resource>(
             "networks" => object
                 .remove("members")
                 .map(|value| parse_members(value, &mut errors)),
+            _ => None,
+        };
+        let comments = match section {
+            "events" => object
+                .remove("comments")
+                .map(|value| parse_comments(value, &mut errors)),
             _ => None,
         };
         if let Some(key) = &key {
@@ -203,6 +239,7 @@ pub(super) fn parse_section<R: Resource>(
             raw,
             valid,
             members,
+            comments,
             depends_on,
             duplicate: false,
         });

@@ -62,6 +62,8 @@ diesel::table! {
         created_at -> PortableInstant,
         updated_at -> PortableInstant,
         version -> Integer,
+        cadence_months -> Nullable<Integer>,
+        cadence_note -> Nullable<Text>,
     }
 }
 
@@ -258,7 +260,29 @@ diesel::joinable!(event_participants -> events (event_id));
 diesel::joinable!(programme_organisations -> organisations (organisation_id));
 diesel::joinable!(events -> programmes (programme_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    comments (id) {
+        id -> PortableUuid,
+        event_id -> PortableUuid,
+        author_name -> Text,
+        email -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        body -> Text,
+        status -> Text,
+        moderated_at -> Nullable<PortableInstant>,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::joinable!(comments -> events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    comments,
     organisations,
     people,
     networks,

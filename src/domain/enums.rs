@@ -80,6 +80,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// Where a comment stands: `pending` (the default: waiting for an editor, shown to no one
+    /// else), `approved` (shown to everyone) or `rejected` (kept, shown to no one but editors).
+    CommentStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
+
+text_enum!(
     /// Who may see the record: `public` (the default: anyone, without a token) or `internal`
     /// (only callers with a token of any role; to others it does not exist, and answers 404).
     Visibility {

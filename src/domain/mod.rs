@@ -1,6 +1,7 @@
 //! Validated types and the registry's rules: pure, no HTTP and no SQL.
 
 pub mod chain;
+pub mod comment;
 pub mod country;
 pub mod enums;
 pub mod event;

@@ -73,6 +73,22 @@ pub fn optional_block(
     Some(trimmed.to_owned())
 }
 
+/// A required multi-line text kept exactly as written (not trimmed): not blank, at most `max`
+/// characters, no control characters but line breaks and tabs.
+pub fn required_verbatim(
+    field: &str,
+    value: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> String {
+    if value.trim().is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else {
+        check_text(field, value, max, true, errors);
+    }
+    value.to_owned()
+}
+
 fn check_text(field: &str, value: &str, max: usize, multiline: bool, errors: &mut Vec<FieldError>) {
     let length = value.chars().count();
     if length > max {
@@ -88,6 +104,23 @@ fn check_text(field: &str, value: &str, max: usize, multiline: bool, errors: &mu
             "must not contain control characters",
         ));
     }
+}
+
+/// An optional email address (`local@domain.tld`), one line of at most 254 characters; empty
+/// becomes absent.
+pub fn optional_email(
+    field: &str,
+    value: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let email = optional_line(field, value, 254, errors)?;
+    let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+    });
+    if !well_formed {
+        errors.push(FieldError::new(field, "is not an email address"));
+    }
+    Some(email)
 }
 
 /// An absolute `http`/`https` URL.

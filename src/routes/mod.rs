@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod chains;
 pub mod changes;
+pub mod comments;
 pub mod events;
 pub mod feed_keys;
 pub mod health;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             networks::configure(api);
             programmes::configure(api);
             chains::configure(api);
+            comments::configure(api);
             changes::configure(api);
             access::configure(api);
             feed_keys::configure(api);

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::cache::Representations;
+use crate::clock::Clock;
 use crate::db::Database;
 use crate::domain::enums::{MembershipRole, Role};
 use crate::domain::organisation::{MembershipInput, NetworkInput};
@@ -52,6 +53,11 @@ pub struct NetworkListQuery {
     /// 200 characters.
     #[param(example = "p-cve")]
     q: Option<String>,
+    /// `true`: only networks that have not met within their cadence (`overdue` is `true`);
+    /// `false`: only networks with a cadence that they keep. Networks without a cadence (or
+    /// with no date to count from) are in neither.
+    #[param(value_type = Option<bool>, example = true)]
+    overdue: Option<String>,
     /// The `next_cursor` of the previous page, as given (opaque); absent for the first page.
     cursor: Option<String>,
     /// The page size: 1 to 200, default 50.
@@ -61,8 +67,9 @@ pub struct NetworkListQuery {
 
 /// List networks by name
 ///
-/// Anyone may list networks. Keyset-paginated: when `next_cursor` is not `null`, pass it as
-/// `cursor` for the next page.
+/// Anyone may list networks. Each shows its last and next meeting and whether it is overdue
+/// as of today (UTC); without a token only public meetings count. Keyset-paginated: when
+/// `next_cursor` is not `null`, pass it as `cursor` for the next page.
 #[utoipa::path(
     tag = "networks",
     params(NetworkListQuery),
@@ -76,15 +83,21 @@ pub struct NetworkListQuery {
 #[get("/networks")]
 pub async fn list_networks(
     db: web::Data<Database>,
+    clock: web::Data<Clock>,
     query: web::Query<NetworkListQuery>,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let filter = NetworkFilter {
         q: params::text("q", query.q)?,
+        overdue: params::boolean("overdue", query.overdue)?,
         cursor: query.cursor,
         limit: params::limit(query.limit)?,
     };
-    let page = db.run(move |conn| store::list(conn, &filter)).await?;
+    let (viewer, today) = (caller.viewer(), clock.today());
+    let page = db
+        .run(move |conn| store::list(conn, &filter, viewer, today))
+        .await?;
     Ok(http::collection(&page))
 }
 

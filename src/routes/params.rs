@@ -93,3 +93,17 @@ pub fn limit(value: Option<String>) -> Result<i64, ApiError> {
         .transpose()?;
     crate::store::pagination::limit(requested)
 }
+
+/// `true` or `false`.
+pub fn boolean(name: &str, value: Option<String>) -> Result<Option<bool>, ApiError> {
+    value
+        .map(|v| match v.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(ApiError::bad_parameter(
+                name,
+                format!("{v:?} is not true or false"),
+            )),
+        })
+        .transpose()
+}

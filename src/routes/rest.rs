@@ -6,6 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::cache::Representations;
+use crate::clock::Clock;
 use crate::db::{self, AnyConnection, Database};
 use crate::domain::enums::Role;
 use crate::error::ApiError;
@@ -168,12 +169,14 @@ pub async fn get<R: Resource>(
     req: HttpRequest,
     db: web::Data<Database>,
     cache: web::Data<Representations>,
+    clock: web::Data<Clock>,
     key: String,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer();
+    let today = clock.today();
     let entry = db
-        .run(move |conn| representation::cached::<R>(conn, &cache, &key, viewer))
+        .run(move |conn| representation::cached_on::<R>(conn, &cache, &key, viewer, today))
         .await?;
     Ok(http::with_etag(
         &req,
@@ -472,10 +475,11 @@ macro_rules! crud_handlers {
             req: actix_web::HttpRequest,
             db: actix_web::web::Data<$crate::db::Database>,
             cache: actix_web::web::Data<$crate::cache::Representations>,
+            clock: actix_web::web::Data<$crate::clock::Clock>,
             path: actix_web::web::Path<String>,
             caller: $crate::routes::Caller,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-            $crate::routes::rest::get::<$resource>(req, db, cache, path.into_inner(), caller).await
+            $crate::routes::rest::get::<$resource>(req, db, cache, clock, path.into_inner(), caller).await
         }
 
         #[utoipa::path(

@@ -65,15 +65,16 @@ pub struct AuditEntry {
     /// `update_members` (a network's members replaced by an import) or `revoke` (tokens).
     #[schema(example = "create")]
     pub action: String,
-    /// The kind of record: `event`, `organisation`, `person`, `network`, `membership`, `chain`
-    /// or `token`.
+    /// The kind of record: `event`, `organisation`, `person`, `network`, `membership`, `chain`,
+    /// `token`, `feed_key`, `webhook` or `comment` (a comment's moderation is an `update` of its
+    /// `status`).
     #[schema(example = "event")]
     pub resource: String,
     /// The record written, by id (UUID); `update_members` entries name the network as the
     /// import did, usually by slug. The `id` filter matches it exactly.
     pub record_id: String,
     /// The record's summary (`id`, `slug`, `name` or title) while it exists; `null` for
-    /// memberships and tokens (which have no slug) and for deleted records.
+    /// memberships, tokens and comments (which have no slug) and for deleted records.
     pub record: Option<Summary>,
     /// For updates `{field: {"from": …, "to": …}}`; for creates and deletes the record's
     /// fields.

@@ -113,7 +113,8 @@ pub struct Change {
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     /// The kind of record: `organisation`, `person`, `network`, `membership` (a network's
-    /// member), `event`, `chain` or `programme`.
+    /// member), `event`, `chain`, `programme` or `comment` (only approved ones: a comment's
+    /// approval is its creation here, its rejection or removal its deletion).
     #[schema(example = "event")]
     pub resource: String,
     /// The record's id.
@@ -277,6 +278,7 @@ fn change(row: ChangeRow, viewer: Viewer) -> Result<Change, ApiError> {
         ("event", _) => format!("/api/v1/events/{}", row.record_id),
         ("chain", _) => format!("/api/v1/chains/{}", row.record_id),
         ("programme", _) => format!("/api/v1/programmes/{}", row.record_id),
+        ("comment", _) => format!("/api/v1/comments/{}", row.record_id),
         (other, _) => return Err(ApiError::internal(format!("stored change of {other:?}"))),
     };
     Ok(Change {

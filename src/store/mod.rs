@@ -99,6 +99,7 @@ pub mod audit;
 pub mod calendar;
 pub mod chains;
 pub mod changes;
+pub mod comments;
 pub mod events;
 pub mod feed_keys;
 pub use events::conflicts;

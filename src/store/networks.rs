@@ -9,10 +9,13 @@ use utoipa::ToSchema;
 
 use crate::db::schema::{events, network_supporters, networks, organisations};
 use crate::db::{AnyConnection, Timestamp};
-use crate::domain::organisation::{NetworkInput, ValidNetwork};
+use crate::domain::enums::{EventStatus, Visibility};
+use crate::domain::organisation::{Cadence, NetworkInput, ValidNetwork};
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, NetworkId, OrganisationId};
+use crate::store::events::EventSummary;
+use crate::store::events::rows::UNDATED_DAY;
 use crate::store::pagination::{Cursor, split_page};
 use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{
@@ -34,6 +37,17 @@ struct NetworkRow {
     created_at: Timestamp,
     updated_at: Timestamp,
     version: i32,
+    cadence_months: Option<i32>,
+    cadence_note: Option<String>,
+}
+
+impl NetworkRow {
+    fn cadence(&self) -> Option<Cadence> {
+        self.cadence_months.map(|every_months| Cadence {
+            every_months,
+            note: self.cadence_note.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -49,6 +63,8 @@ struct NetworkColumns {
     website: Option<String>,
     search_text: String,
     updated_at: Timestamp,
+    cadence_months: Option<i32>,
+    cadence_note: Option<String>,
 }
 
 crate::db::same_sql_for_any_value!(NetworkColumns, network_columns_have_one_sql_text);
@@ -92,6 +108,23 @@ pub struct NetworkResponse {
     pub supporters: Vec<Summary>,
     /// Its web site; `null` when not known.
     pub website: Option<String>,
+    /// How often it intends to meet; `null` when it has not said.
+    pub cadence: Option<Cadence>,
+    /// Its last meeting held: of its meetings (events with its `network_id`) that are not
+    /// `cancelled` or `postponed` and whose dates are known, the latest that started on or
+    /// before today (UTC). Without a token, only public meetings count. `null` when none.
+    pub last_meeting: Option<EventSummary>,
+    /// Its next meeting: the first such meeting that starts after today; `null` when none is
+    /// scheduled.
+    pub next_meeting: Option<EventSummary>,
+    /// The day by which it should meet again under its `cadence`: `cadence.every_months` after
+    /// the start of `last_meeting` (after `established_on` when it has held none). `null`
+    /// without a cadence, or with neither date.
+    #[schema(example = "2018-03-14")]
+    pub due_by: Option<NaiveDate>,
+    /// Whether `due_by` has passed (today, UTC, is after it): the network has not met within
+    /// its cadence. `null` when `due_by` is.
+    pub overdue: Option<bool>,
     /// When the network was created (RFC 3339, UTC); read-only.
     #[serde(with = "crate::domain::time::instant")]
     pub created_at: DateTime<Utc>,
@@ -115,8 +148,129 @@ pub struct NetworkPage {
 #[derive(Debug, Clone, Default)]
 pub struct NetworkFilter {
     pub q: Option<String>,
+    /// Only networks whose `overdue` is this (networks without a cadence have neither).
+    pub overdue: Option<bool>,
     pub cursor: Option<String>,
     pub limit: i64,
+}
+
+/// Where a network stands against its cadence on a day.
+#[derive(Debug, Clone, Default)]
+struct Schedule {
+    last: Option<EventSummary>,
+    next: Option<EventSummary>,
+    due_by: Option<NaiveDate>,
+    overdue: Option<bool>,
+}
+
+/// The events that count as a network's meetings when its cadence is checked: its own, with
+/// known dates, neither cancelled nor postponed, and visible to `viewer`.
+macro_rules! counted_meetings {
+    ($ids:expr, $viewer:expr) => {
+        events::table
+            .filter(events::network_id.eq_any($ids))
+            .filter(events::start_date.lt(UNDATED_DAY))
+            .filter(diesel::dsl::not(events::status.eq_any([
+                EventStatus::Cancelled.as_str(),
+                EventStatus::Postponed.as_str(),
+            ])))
+            .filter(events::visibility.eq_any(visible_to($viewer)))
+    };
+}
+
+/// The visibilities `viewer` may see.
+fn visible_to(viewer: Viewer) -> Vec<&'static str> {
+    if viewer.sees_internal {
+        vec![Visibility::Public.as_str(), Visibility::Internal.as_str()]
+    } else {
+        vec![Visibility::Public.as_str()]
+    }
+}
+
+/// The last and next meeting of each of `rows` as `viewer` sees them on `today`, and where
+/// each stands against its cadence.
+fn schedules(
+    conn: &mut AnyConnection,
+    rows: &[NetworkRow],
+    viewer: Viewer,
+    today: NaiveDate,
+) -> Result<HashMap<NetworkId, Schedule>, ApiError> {
+    let ids: Vec<Option<NetworkId>> = rows.iter().map(|r| Some(r.id)).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let last_days: Vec<(Option<NetworkId>, Option<NaiveDate>)> = counted_meetings!(&ids, viewer)
+        .filter(events::start_date.le(today))
+        .group_by(events::network_id)
+        .select((events::network_id, diesel::dsl::max(events::start_date)))
+        .load(conn)?;
+    let next_days: Vec<(Option<NetworkId>, Option<NaiveDate>)> = counted_meetings!(&ids, viewer)
+        .filter(events::start_date.gt(today))
+        .group_by(events::network_id)
+        .select((events::network_id, diesel::dsl::min(events::start_date)))
+        .load(conn)?;
+    let wanted: HashMap<(NetworkId, NaiveDate), bool> = last_days
+        .iter()
+        .map(|row| (row, true))
+        .chain(next_days.iter().map(|row| (row, false)))
+        .filter_map(|((id, day), last)| Some(((id.as_ref().copied()?, (*day)?), last)))
+        .collect();
+    let days: Vec<NaiveDate> = wanted.keys().map(|(_, day)| *day).collect();
+    let mut found: HashMap<NetworkId, Schedule> = HashMap::new();
+    if !days.is_empty() {
+        // A day may hold more than one meeting of a network (a session and its plenary): the
+        // one with the lowest series number, then the first created, speaks for it.
+        let meetings: Vec<(Option<NetworkId>, EventId, String, String, NaiveDate)> =
+            counted_meetings!(&ids, viewer)
+                .filter(events::start_date.eq_any(&days))
+                .order((
+                    events::start_date,
+                    events::series_number.is_null(),
+                    events::series_number,
+                    events::id,
+                ))
+                .select((
+                    events::network_id,
+                    events::id,
+                    events::slug,
+                    events::title,
+                    events::start_date,
+                ))
+                .load(conn)?;
+        for (network, id, slug, title, day) in meetings {
+            let Some(network) = network else { continue };
+            let Some(&last) = wanted.get(&(network, day)) else {
+                continue;
+            };
+            let schedule = found.entry(network).or_default();
+            let slot = if last {
+                &mut schedule.last
+            } else {
+                &mut schedule.next
+            };
+            if slot.is_none() {
+                *slot = Some(EventSummary {
+                    id,
+                    slug,
+                    title,
+                    start_date: Some(day),
+                });
+            }
+        }
+    }
+    for row in rows {
+        let schedule = found.entry(row.id).or_default();
+        if let Some(cadence) = row.cadence() {
+            let since = schedule
+                .last
+                .as_ref()
+                .and_then(|m| m.start_date)
+                .or(row.established_on);
+            schedule.due_by = since.and_then(|day| cadence.due_after(day));
+            schedule.overdue = schedule.due_by.map(|due| today > due);
+        }
+    }
+    Ok(found)
 }
 
 const SORT: &str = "name";
@@ -124,6 +278,7 @@ const SORT: &str = "name";
 fn respond(
     conn: &mut AnyConnection,
     rows: Vec<NetworkRow>,
+    mut schedules: HashMap<NetworkId, Schedule>,
 ) -> Result<Vec<NetworkResponse>, ApiError> {
     let ids: Vec<NetworkId> = rows.iter().map(|r| r.id).collect();
     let mut supporters: HashMap<NetworkId, Vec<(OrganisationId, Summary)>> = HashMap::new();
@@ -164,7 +319,13 @@ fn respond(
                 .unwrap_or_default()
                 .into_iter()
                 .unzip();
+            let schedule = schedules.remove(&row.id).unwrap_or_default();
             NetworkResponse {
+                cadence: row.cadence(),
+                last_meeting: schedule.last,
+                next_meeting: schedule.next,
+                due_by: schedule.due_by,
+                overdue: schedule.overdue,
                 id: row.id,
                 slug: row.slug,
                 name: row.name,
@@ -192,8 +353,17 @@ pub fn find_id(conn: &mut AnyConnection, key: &str) -> Result<NetworkId, ApiErro
     lookup::network_id(conn, key)?.ok_or_else(|| ApiError::not_found("network", key))
 }
 
-pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkPage, ApiError> {
+/// A page of networks as `viewer` sees them on `today`.
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &NetworkFilter,
+    viewer: Viewer,
+    today: NaiveDate,
+) -> Result<NetworkPage, ApiError> {
     let mut query = networks::table.select(NetworkRow::as_select()).into_boxed();
+    if filter.overdue.is_some() {
+        query = query.filter(networks::cadence_months.is_not_null());
+    }
     if let Some(q) = filter.q.as_deref().map(fold).filter(|q| !q.is_empty()) {
         query = query.filter(networks::search_text.like(like_pattern(&q)).escape('\\'));
     }
@@ -206,10 +376,27 @@ pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkP
                 .or(networks::sort_key.eq(cursor.key).and(networks::id.gt(id))),
         );
     }
-    let rows: Vec<NetworkRow> = query
-        .order((networks::sort_key.asc(), networks::id.asc()))
-        .limit(filter.limit + 1)
-        .load(conn)?;
+    let query = query.order((networks::sort_key.asc(), networks::id.asc()));
+    let (rows, mut schedules) = match filter.overdue {
+        None => {
+            let rows: Vec<NetworkRow> = query.limit(filter.limit + 1).load(conn)?;
+            let schedules = schedules(conn, &rows, viewer, today)?;
+            (rows, schedules)
+        }
+        Some(wanted) => {
+            // Whether a network is overdue depends on its meetings and the day, so the rows
+            // with a cadence (a registry holds tens of networks, not thousands) are checked
+            // in name order until the page is full.
+            let rows: Vec<NetworkRow> = query.load(conn)?;
+            let schedules = schedules(conn, &rows, viewer, today)?;
+            let rows = rows
+                .into_iter()
+                .filter(|row| schedules.get(&row.id).and_then(|s| s.overdue) == Some(wanted))
+                .take(usize::try_from(filter.limit + 1).unwrap_or(usize::MAX))
+                .collect();
+            (rows, schedules)
+        }
+    };
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
         Cursor {
             sort: SORT.to_owned(),
@@ -218,8 +405,12 @@ pub fn list(conn: &mut AnyConnection, filter: &NetworkFilter) -> Result<NetworkP
         }
         .encode()
     });
+    let schedules = rows
+        .iter()
+        .filter_map(|row| Some((row.id, schedules.remove(&row.id)?)))
+        .collect();
     Ok(NetworkPage {
-        items: respond(conn, rows)?,
+        items: respond(conn, rows, schedules)?,
         next_cursor,
     })
 }
@@ -277,6 +468,8 @@ fn write(
         website: valid.website.clone(),
         search_text: valid.search_text(),
         updated_at: Timestamp::now(),
+        cadence_months: valid.cadence.as_ref().map(|c| c.every_months),
+        cadence_note: valid.cadence.as_ref().and_then(|c| c.note.clone()),
     };
     Ok(columns)
 }
@@ -325,14 +518,27 @@ impl Resource for Networks {
     fn get(
         conn: &mut AnyConnection,
         key: &str,
-        _viewer: Viewer,
+        viewer: Viewer,
+    ) -> Result<NetworkResponse, ApiError> {
+        Self::get_on(conn, key, viewer, Utc::now().date_naive())
+    }
+
+    const CHANGES_WITH_THE_DAY: bool = true;
+
+    fn get_on(
+        conn: &mut AnyConnection,
+        key: &str,
+        viewer: Viewer,
+        today: NaiveDate,
     ) -> Result<NetworkResponse, ApiError> {
         let id = find_id(conn, key)?;
         let row = networks::table
             .filter(networks::id.eq(id))
             .select(NetworkRow::as_select())
             .first(conn)?;
-        respond(conn, vec![row])?
+        let rows = vec![row];
+        let schedules = schedules(conn, &rows, viewer, today)?;
+        respond(conn, rows, schedules)?
             .pop()
             .ok_or_else(|| ApiError::not_found("network", key))
     }
@@ -376,6 +582,7 @@ impl Resource for Networks {
             coordinator_id: response.coordinator.as_ref().map(|c| c.slug.clone()),
             supporter_ids: response.supporters.iter().map(|s| s.slug.clone()).collect(),
             website: response.website.clone(),
+            cadence: response.cadence.clone(),
         }
     }
 }

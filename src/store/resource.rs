@@ -58,6 +58,20 @@ pub trait Resource: 'static {
     /// The record `key` names, as `viewer` may see it (404 when there is none).
     fn get(conn: &mut AnyConnection, key: &str, viewer: Viewer)
     -> Result<Self::Response, ApiError>;
+    /// Whether the representation also changes with the day (UTC) it is read on, as a
+    /// network's last and next meeting and whether it is overdue do: cached representations
+    /// are then kept per day as well as per generation.
+    const CHANGES_WITH_THE_DAY: bool = false;
+    /// The record `key` names as `viewer` sees it on `today`; [`Resource::get`] (which reads it
+    /// as of the system clock's day) unless [`Resource::CHANGES_WITH_THE_DAY`].
+    fn get_on(
+        conn: &mut AnyConnection,
+        key: &str,
+        viewer: Viewer,
+        _today: chrono::NaiveDate,
+    ) -> Result<Self::Response, ApiError> {
+        Self::get(conn, key, viewer)
+    }
     /// Replaces a record if it is still at `version` (else 412). `before` is the record as it
     /// was at `version`, when known: what did not change need not be written again.
     fn update(

@@ -192,7 +192,39 @@ fn call(
     }
 }
 
-fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -> Vec<Call> {
+/// Two comments on the event `first`: one approved (to read and moderate), one to delete.
+async fn seed_comments(app: &TestApp) -> (String, String) {
+    let mut ids = Vec::new();
+    for text in ["Approved", "Victim"] {
+        let body = json!({"author_name": "Ana", "email": "ana@example.org", "body": text});
+        let created = app
+            .request(
+                Method::POST,
+                "/api/v1/events/first/comments",
+                &[],
+                Some(("application/json", body.to_string().into_bytes())),
+            )
+            .await
+            .expect(201)
+            .json();
+        ids.push(created["id"].as_str().unwrap_or("").to_owned());
+    }
+    app.patch(
+        &format!("/api/v1/comments/{}", ids[0]),
+        &json!({"status": "approved"}),
+    )
+    .await
+    .expect(200);
+    (ids[0].clone(), ids[1].clone())
+}
+
+fn calls(
+    member: &str,
+    victim: &str,
+    key_victim: &str,
+    hooks: &SeededWebhooks,
+    (comment, comment_victim): &(String, String),
+) -> Vec<Call> {
     use Method as M;
     let editor = Some(Role::Editor);
     let admin = Some(Role::Admin);
@@ -554,6 +586,42 @@ fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -
             None,
             admin,
         ),
+        call(
+            M::GET,
+            "/api/v1/events/{id}/comments",
+            "/api/v1/events/first/comments",
+            None,
+            None,
+        ),
+        call(
+            M::POST,
+            "/api/v1/events/{id}/comments",
+            "/api/v1/events/first/comments",
+            Some(json!({"author_name": "Ana", "body": "A question"})),
+            None,
+        ),
+        call(M::GET, "/api/v1/comments", "/api/v1/comments", None, editor),
+        call(
+            M::GET,
+            "/api/v1/comments/{id}",
+            &format!("/api/v1/comments/{comment}"),
+            None,
+            None,
+        ),
+        call(
+            M::PATCH,
+            "/api/v1/comments/{id}",
+            &format!("/api/v1/comments/{comment}"),
+            Some(json!({"status": "rejected"})),
+            editor,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/comments/{id}",
+            &format!("/api/v1/comments/{comment_victim}"),
+            None,
+            editor,
+        ),
         call(M::GET, "/api/v1/webhooks", "/api/v1/webhooks", None, admin),
         call(
             M::GET,
@@ -669,7 +737,8 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     })
     .expect("revoke");
 
-    let calls = calls(&member, &victim, &key_victim, &hooks);
+    let comments = seed_comments(&app).await;
+    let calls = calls(&member, &victim, &key_victim, &hooks, &comments);
     // The matrix covers every documented operation.
     let documented: BTreeSet<(String, String)> = {
         let doc = app.get("/openapi.json").await.expect(200).json();

@@ -208,6 +208,7 @@ impl TestApp {
         let mut server = ServerSettings {
             workers: Some(1),
             rate_limit: 0,
+            comment_rate_limit: 0,
             ..ServerSettings::default()
         };
         adjust(&mut server);
@@ -258,6 +259,7 @@ impl TestApp {
             server: ServerSettings {
                 workers: Some(1),
                 rate_limit: 0,
+                comment_rate_limit: 0,
                 ..ServerSettings::default()
             },
         };

@@ -95,6 +95,23 @@ async fn a_registry_moves_to_the_other_backend_and_back(backend: Backend) {
         .await
         .expect(200)
         .header("etag");
+    // A comment, with the contact details an export leaves out and a move keeps.
+    let comment = app
+        .request(
+            awc::http::Method::POST,
+            "/api/v1/events/iisg-board-4/comments",
+            &[],
+            Some((
+                "application/json",
+                json!({"author_name": "Ana", "email": "ana@example.org", "body": "<b>Hi</b>"})
+                    .to_string()
+                    .into_bytes(),
+            )),
+        )
+        .await
+        .expect(201)
+        .json();
+    let comment = comment["id"].as_str().unwrap_or("").to_owned();
     let exported = bulk::export_json(&source).expect("export");
 
     let postgres = EmptyPostgres::new();
@@ -113,6 +130,23 @@ async fn a_registry_moves_to_the_other_backend_and_back(backend: Backend) {
     assert_eq!(webhooks.map(|(_, n)| *n), Some(1), "{report}");
     assert!(hook["id"].is_string());
     assert_eq!(bulk::export_json(&first_db).expect("export"), exported);
+    let comments = report.tables.iter().find(|(t, _)| t == "comments");
+    assert_eq!(comments.map(|(_, n)| *n), Some(1), "{report}");
+    let moved = first_db
+        .with_connection(|conn| {
+            let admin = meeting_registry::store::comments::CommentReader {
+                viewer: meeting_registry::store::Viewer::WRITER,
+                moderator: true,
+                admin: true,
+            };
+            meeting_registry::store::comments::read(conn, &comment, admin)
+                .map_err(|e| e.to_string())
+        })
+        .expect("the moved comment");
+    assert_eq!(
+        moved.contact.and_then(|c| c.email).as_deref(),
+        Some("ana@example.org")
+    );
 
     // The editor token of the source works on the target: its hash moved.
     let editor = app.editor_auth();

@@ -309,6 +309,7 @@ fn networks(
             coordinator_id: Some(organisations[coordinator].id.to_string()),
             supporter_ids: supporters,
             website: None,
+            cadence: None,
         };
         let valid = Networks::validate(input).map_err(|e| invalid("network", e))?;
         let id = Networks::create(conn, &valid)?;

@@ -51,6 +51,7 @@ pub enum WebhookResource {
     Event,
     Chain,
     Programme,
+    Comment,
 }
 
 impl WebhookResource {
@@ -63,6 +64,7 @@ impl WebhookResource {
             Self::Event => "event",
             Self::Chain => "chain",
             Self::Programme => "programme",
+            Self::Comment => "comment",
         }
     }
 
@@ -75,6 +77,7 @@ impl WebhookResource {
             Self::Event,
             Self::Chain,
             Self::Programme,
+            Self::Comment,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)

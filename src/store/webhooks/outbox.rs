@@ -313,7 +313,9 @@ pub fn current_data(
             Err(error) => Err(error),
         }
     }
-    use crate::store::{chains, events, memberships, networks, organisations, people, programmes};
+    use crate::store::{
+        chains, comments, events, memberships, networks, organisations, people, programmes,
+    };
     match resource {
         "organisation" => read::<organisations::Organisations>(conn, id, viewer),
         "person" => read::<people::People>(conn, id, viewer),
@@ -322,6 +324,7 @@ pub fn current_data(
         "event" => read::<events::Events>(conn, id, viewer),
         "chain" => read::<chains::Chains>(conn, id, viewer),
         "programme" => read::<programmes::Programmes>(conn, id, viewer),
+        "comment" => read::<comments::Comments>(conn, id, viewer),
         other => Err(ApiError::internal(format!("a delivery of {other:?}"))),
     }
 }

@@ -34,6 +34,7 @@ use crate::store::memberships;
 use crate::store::networks::Networks;
 use crate::store::organisations::Organisations;
 use crate::store::people::People;
+use crate::store::publications::Publications;
 use crate::store::resource::{Resource, TopLevel, Versioned};
 
 use export::all_members;
@@ -47,7 +48,15 @@ pub use report::{
 };
 
 /// The sections of a bundle, in the order they are stored (each refers only to earlier ones).
-pub const SECTIONS: [&str; 5] = ["organisations", "people", "networks", "events", "chains"];
+/// Publications come last: they refer to organisations, people and events.
+pub const SECTIONS: [&str; 6] = [
+    "organisations",
+    "people",
+    "networks",
+    "events",
+    "chains",
+    "publications",
+];
 
 /// Reports every reference that names neither a record of the file nor one of the registry.
 fn check_references<R: Resource>(
@@ -409,7 +418,14 @@ pub fn import(
     if !unreadable.is_empty() {
         return Err(ImportError::Unreadable(unreadable.join("\n")));
     }
-    let [organisations, people, networks, events, chains] = values;
+    let [
+        organisations,
+        people,
+        networks,
+        events,
+        chains,
+        publications,
+    ] = values;
     let mut problems = Problems::default();
     let mut organisations =
         parse_section::<Organisations>(0, organisations, "name", &["parent_id"], &mut problems);
@@ -423,17 +439,21 @@ pub fn import(
         &mut problems,
     );
     let mut chains = parse_section::<Chains>(4, chains, "title", &[], &mut problems);
+    let mut publications =
+        parse_section::<Publications>(5, publications, "title", &[], &mut problems);
     mark_duplicates(&mut organisations, &mut problems);
     mark_duplicates(&mut people, &mut problems);
     mark_duplicates(&mut networks, &mut problems);
     mark_duplicates(&mut events, &mut problems);
     mark_duplicates(&mut chains, &mut problems);
+    mark_duplicates(&mut publications, &mut problems);
     let mut in_file = HashSet::new();
     keys_of(&organisations, &mut in_file);
     keys_of(&people, &mut in_file);
     keys_of(&networks, &mut in_file);
     keys_of(&events, &mut in_file);
     keys_of(&chains, &mut in_file);
+    keys_of(&publications, &mut in_file);
 
     let mut run = Run {
         mode: options.mode,
@@ -454,11 +474,13 @@ pub fn import(
         check_references(conn, &networks, &in_file, &mut known, problems)?;
         check_references(conn, &events, &in_file, &mut known, problems)?;
         check_references(conn, &chains, &in_file, &mut known, problems)?;
+        check_references(conn, &publications, &in_file, &mut known, problems)?;
         store_section(conn, &organisations, &mut run)?;
         store_section(conn, &people, &mut run)?;
         store_section(conn, &networks, &mut run)?;
         store_section(conn, &events, &mut run)?;
         store_section(conn, &chains, &mut run)?;
+        store_section(conn, &publications, &mut run)?;
         let wrote = run.report.created > 0 || !run.report.overwritten.is_empty();
         if run.problems.is_empty() && wrote && !options.dry_run {
             Ok(())

@@ -12,6 +12,7 @@ use crate::store::memberships::{self, MembershipFilter};
 use crate::store::networks::{self, NetworkFilter, Networks};
 use crate::store::organisations::{self, OrganisationFilter, Organisations};
 use crate::store::people::{self, People, PersonFilter};
+use crate::store::publications::{self, PublicationFilter, Publications};
 use crate::store::resource::Resource;
 
 /// Every membership of a network, all pages.
@@ -107,6 +108,18 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         )?;
         Ok((page.items, page.next_cursor))
     })?;
+    let publications = all(|cursor| {
+        let page = publications::list(
+            conn,
+            &PublicationFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
+            Viewer::WRITER,
+        )?;
+        Ok((page.items, page.next_cursor))
+    })?;
     let mut network_values = Vec::new();
     for network in &networks {
         let mut value =
@@ -130,6 +143,7 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         "networks": Value::Array(network_values),
         "events": to_values(events.iter().map(|e| serde_json::to_value(Events::as_input(e)).unwrap_or(Value::Null)).collect()),
         "chains": to_values(chains.iter().map(|c| serde_json::to_value(Chains::as_input(c)).unwrap_or(Value::Null)).collect()),
+        "publications": to_values(publications.iter().map(|p| serde_json::to_value(Publications::as_input(p)).unwrap_or(Value::Null)).collect()),
     }))
 }
 

@@ -217,6 +217,71 @@ diesel::joinable!(event_organisers -> events (event_id));
 diesel::joinable!(event_organisers -> organisations (organisation_id));
 diesel::joinable!(event_participants -> events (event_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publications (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        sort_key -> Text,
+        title -> Text,
+        kind -> Text,
+        date -> Nullable<Text>,
+        language -> Nullable<Text>,
+        publisher_id -> Nullable<PortableUuid>,
+        url -> Nullable<Text>,
+        doi -> Nullable<Text>,
+        isbn -> Nullable<Text>,
+        description -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publication_authors (publication_id, position) {
+        publication_id -> PortableUuid,
+        position -> Integer,
+        person_id -> PortableUuid,
+        affiliation_id -> Nullable<PortableUuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publication_topics (publication_id, position) {
+        publication_id -> PortableUuid,
+        position -> Integer,
+        topic -> Text,
+        topic_key -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publication_events (publication_id, position) {
+        publication_id -> PortableUuid,
+        position -> Integer,
+        event_id -> PortableUuid,
+        role -> Text,
+    }
+}
+
+diesel::joinable!(publication_authors -> publications (publication_id));
+diesel::joinable!(publication_topics -> publications (publication_id));
+diesel::joinable!(publication_events -> publications (publication_id));
+diesel::joinable!(publication_events -> events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     people,
@@ -229,6 +294,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_organisers,
     event_participants,
     event_relations,
+    publications,
+    publication_authors,
+    publication_topics,
+    publication_events,
 );
 
 diesel::table! {

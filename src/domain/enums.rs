@@ -174,6 +174,32 @@ impl Role {
     }
 }
 
+text_enum!(
+    /// What kind of publication this is: `report`, `study`, `terms_of_reference`,
+    /// `conclusions`, `declaration`, `agenda`, `minutes` or `presentation`.
+    PublicationKind {
+        Report => "report",
+        Study => "study",
+        TermsOfReference => "terms_of_reference",
+        Conclusions => "conclusions",
+        Declaration => "declaration",
+        Agenda => "agenda",
+        Minutes => "minutes",
+        Presentation => "presentation",
+    }
+);
+
+text_enum!(
+    /// What happened to a publication at an event: `presented` there, `endorsed` or `adopted`
+    /// by it, or `prepared_for` it (an agenda, a draft for endorsement).
+    PublicationRole {
+        Presented => "presented",
+        Endorsed => "endorsed",
+        Adopted => "adopted",
+        PreparedFor => "prepared_for",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -323,7 +323,7 @@ pub async fn revoke_token(
 
 /// The kinds of record the audit log names; a `resource` filter naming another is refused
 /// rather than answered with an empty log.
-const AUDITED: [&str; 9] = [
+const AUDITED: [&str; 10] = [
     "event",
     "organisation",
     "person",
@@ -333,6 +333,7 @@ const AUDITED: [&str; 9] = [
     "token",
     "feed_key",
     "webhook",
+    "publication",
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -340,7 +341,7 @@ const AUDITED: [&str; 9] = [
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries about this kind of record: `event`, `organisation`, `person`, `network`,
-    /// `membership`, `chain`, `token` or `feed_key`.
+    /// `membership`, `chain`, `token`, `feed_key`, `webhook` or `publication`.
     #[param(example = "event")]
     resource: Option<String>,
     /// Only entries about this record, by its id (UUID), as `record_id` gives it.

@@ -12,6 +12,7 @@ pub mod linked_data;
 pub mod networks;
 pub mod organisations;
 pub mod params;
+pub mod publications;
 pub mod rest;
 pub mod webhooks;
 
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             organisations::configure(api);
             networks::configure(api);
             chains::configure(api);
+            publications::configure(api);
             changes::configure(api);
             access::configure(api);
             feed_keys::configure(api);

@@ -113,7 +113,7 @@ pub struct Change {
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     /// The kind of record: `organisation`, `person`, `network`, `membership` (a network's
-    /// member), `event` or `chain`.
+    /// member), `event`, `chain` or `publication`.
     #[schema(example = "event")]
     pub resource: String,
     /// The record's id.
@@ -146,17 +146,18 @@ pub struct ChangePage {
     /// later). Reading them after taking `next_cursor`, then following the feed from
     /// `next_cursor`, misses nothing; a change already seen in a list may come again.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = json!(["/api/v1/organisations", "/api/v1/people", "/api/v1/networks", "/api/v1/events", "/api/v1/chains"]))]
+    #[schema(example = json!(["/api/v1/organisations", "/api/v1/people", "/api/v1/networks", "/api/v1/events", "/api/v1/chains", "/api/v1/publications"]))]
     pub full_state: Option<Vec<String>>,
 }
 
 /// The lists that hold the registry's full state (memberships are read per network).
-const FULL_STATE: [&str; 5] = [
+const FULL_STATE: [&str; 6] = [
     "/api/v1/organisations",
     "/api/v1/people",
     "/api/v1/networks",
     "/api/v1/events",
     "/api/v1/chains",
+    "/api/v1/publications",
 ];
 
 #[derive(Queryable)]
@@ -275,6 +276,7 @@ fn change(row: ChangeRow, viewer: Viewer) -> Result<Change, ApiError> {
         ("network", _) => format!("/api/v1/networks/{}", row.record_id),
         ("event", _) => format!("/api/v1/events/{}", row.record_id),
         ("chain", _) => format!("/api/v1/chains/{}", row.record_id),
+        ("publication", _) => format!("/api/v1/publications/{}", row.record_id),
         (other, _) => return Err(ApiError::internal(format!("stored change of {other:?}"))),
     };
     Ok(Change {

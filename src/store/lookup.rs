@@ -3,9 +3,9 @@
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{chains, events, networks, organisations, people};
+use crate::db::schema::{chains, events, networks, organisations, people, publications};
 use crate::error::{ApiError, RecordRef};
-use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId};
+use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId, PublicationId};
 
 /// A key from a path or a body: a UUID is an id, a well-formed slug a slug; anything else
 /// names nothing (and never reaches the database: PostgreSQL refuses NUL in text).
@@ -72,6 +72,7 @@ resolver!(organisation_id, organisations, OrganisationId);
 resolver!(person_id, people, PersonId);
 resolver!(network_id, networks, NetworkId);
 resolver!(chain_id, chains, ChainId);
+resolver!(publication_id, publications, PublicationId);
 
 macro_rules! referrer {
     ($fn_name:ident, $table:ident, $id:ident, $resource:literal) => {
@@ -104,6 +105,7 @@ referrer!(
 referrer!(person_refs, people, PersonId, "person");
 referrer!(network_refs, networks, NetworkId, "network");
 referrer!(chain_refs, chains, ChainId, "chain");
+referrer!(publication_refs, publications, PublicationId, "publication");
 
 /// The record of `resource` that has `slug`, by id and slug (for a `slug_unique` violation).
 pub fn slug_holder(
@@ -117,6 +119,7 @@ pub fn slug_holder(
         "person" => person_id(conn, slug)?.map(|id| id.0),
         "network" => network_id(conn, slug)?.map(|id| id.0),
         "chain" => chain_id(conn, slug)?.map(|id| id.0),
+        "publication" => publication_id(conn, slug)?.map(|id| id.0),
         _ => None,
     };
     Ok(id.map(|id| RecordRef::new(resource, id, slug)))

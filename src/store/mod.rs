@@ -109,6 +109,7 @@ pub mod networks;
 pub mod organisations;
 pub mod pagination;
 pub mod people;
+pub mod publications;
 pub mod resource;
 pub mod tokens;
 pub mod webhooks;

@@ -329,6 +329,10 @@ impl Resource for People {
                     "network memberships",
                     lookup::network_refs(conn, &networks)?,
                 ),
+                (
+                    "publications (as author)",
+                    crate::store::publications::referring_to_person(conn, id)?,
+                ),
             ],
         )?;
         delete_row(conn, id, version)

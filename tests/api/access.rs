@@ -139,6 +139,18 @@ async fn seed(app: &TestApp) -> (String, String, String) {
         json!({"title": "Throwaway", "slug": "throwaway-chain"}),
     )
     .await;
+    app.create(
+        "/api/v1/publications",
+        json!({"title": "Report", "slug": "report", "kind": "report",
+               "authors": [{"person_id": "rizvo", "affiliation_id": "dcaf"}],
+               "events": [{"event_id": "first", "role": "presented"}]}),
+    )
+    .await;
+    app.create(
+        "/api/v1/publications",
+        json!({"title": "Throwaway", "slug": "throwaway-publication", "kind": "minutes"}),
+    )
+    .await;
     let db = Database::connect(&app.database_url, 1).expect("connect");
     let victim = db
         .with_connection(|conn| {
@@ -267,6 +279,62 @@ fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -
             "/api/v1/chains/chain",
             None,
             None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/publications",
+            "/api/v1/publications",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/publications/{id}",
+            "/api/v1/publications/report",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/people/{id}/publications",
+            "/api/v1/people/rizvo/publications",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/organisations/{id}/publications",
+            "/api/v1/organisations/dcaf/publications",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/events/{id}/documents",
+            "/api/v1/events/first/documents",
+            None,
+            None,
+        ),
+        call(
+            M::POST,
+            "/api/v1/publications",
+            "/api/v1/publications",
+            Some(json!({"title": "New report", "kind": "report"})),
+            editor,
+        ),
+        call(
+            M::PATCH,
+            "/api/v1/publications/{id}",
+            "/api/v1/publications/report",
+            Some(json!({"date": "2019"})),
+            editor,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/publications/{id}",
+            "/api/v1/publications/throwaway-publication",
+            None,
+            editor,
         ),
         call(
             M::GET,

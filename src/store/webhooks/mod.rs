@@ -50,6 +50,7 @@ pub enum WebhookResource {
     Membership,
     Event,
     Chain,
+    Publication,
 }
 
 impl WebhookResource {
@@ -61,6 +62,7 @@ impl WebhookResource {
             Self::Membership => "membership",
             Self::Event => "event",
             Self::Chain => "chain",
+            Self::Publication => "publication",
         }
     }
 
@@ -72,6 +74,7 @@ impl WebhookResource {
             Self::Membership,
             Self::Event,
             Self::Chain,
+            Self::Publication,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)

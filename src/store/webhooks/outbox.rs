@@ -313,7 +313,9 @@ pub fn current_data(
             Err(error) => Err(error),
         }
     }
-    use crate::store::{chains, events, memberships, networks, organisations, people};
+    use crate::store::{
+        chains, events, memberships, networks, organisations, people, publications,
+    };
     match resource {
         "organisation" => read::<organisations::Organisations>(conn, id, viewer),
         "person" => read::<people::People>(conn, id, viewer),
@@ -321,6 +323,7 @@ pub fn current_data(
         "membership" => read::<memberships::Memberships>(conn, id, viewer),
         "event" => read::<events::Events>(conn, id, viewer),
         "chain" => read::<chains::Chains>(conn, id, viewer),
+        "publication" => read::<publications::Publications>(conn, id, viewer),
         other => Err(ApiError::internal(format!("a delivery of {other:?}"))),
     }
 }

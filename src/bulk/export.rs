@@ -144,6 +144,7 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         "events": to_values(events.iter().map(|e| serde_json::to_value(Events::as_input(e)).unwrap_or(Value::Null)).collect()),
         "chains": to_values(chains.iter().map(|c| serde_json::to_value(Chains::as_input(c)).unwrap_or(Value::Null)).collect()),
         "publications": to_values(publications.iter().map(|p| serde_json::to_value(Publications::as_input(p)).unwrap_or(Value::Null)).collect()),
+        "outcomes": Value::Array(super::outcomes::export(conn)?),
     }))
 }
 

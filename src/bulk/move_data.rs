@@ -49,6 +49,7 @@ const TABLES: &[(&str, &str, &[&str])] = &[
     ("publication_authors", "publication_id, position", &[]),
     ("publication_topics", "publication_id, position", &[]),
     ("publication_events", "publication_id, position", &[]),
+    ("outcomes", "id", &[]),
     ("tokens", "id", &[]),
     ("feed_keys", "id", &[]),
     ("audit_log", "id", &[]),

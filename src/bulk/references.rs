@@ -27,6 +27,10 @@ const REFERENCE_FIELDS: &[(&str, &str, &str)] = &[
     ("publications", "authors[].affiliation_id", "organisations"),
     ("publications", "publisher_id", "organisations"),
     ("publications", "events[].event_id", "events"),
+    ("outcomes", "event_id", "events"),
+    ("outcomes", "owner_organisation_id", "organisations"),
+    ("outcomes", "owner_person_id", "people"),
+    ("outcomes", "publication_id", "publications"),
 ];
 
 /// One reference of a record: `organisers[1].organisation_id` names organisation `rcc`.

@@ -282,6 +282,29 @@ diesel::joinable!(publication_topics -> publications (publication_id));
 diesel::joinable!(publication_events -> publications (publication_id));
 diesel::joinable!(publication_events -> events (event_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    outcomes (id) {
+        id -> PortableUuid,
+        event_id -> PortableUuid,
+        kind -> Text,
+        text -> Text,
+        owner_organisation_id -> Nullable<PortableUuid>,
+        owner_person_id -> Nullable<PortableUuid>,
+        due_date -> Nullable<Date>,
+        due_key -> Date,
+        status -> Text,
+        publication_id -> Nullable<PortableUuid>,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::joinable!(outcomes -> events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     people,
@@ -298,6 +321,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     publication_authors,
     publication_topics,
     publication_events,
+    outcomes,
 );
 
 diesel::table! {

@@ -200,6 +200,26 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// What an event decided or left to do: a `decision`, a `conclusion`, an `endorsement`
+    /// (of a document, e.g. terms of reference) or a `follow_up` action.
+    OutcomeKind {
+        Decision => "decision",
+        Conclusion => "conclusion",
+        Endorsement => "endorsement",
+        FollowUp => "follow_up",
+    }
+);
+
+text_enum!(
+    /// Where an outcome stands: `open` (still to be done), `done` or `dropped`.
+    OutcomeStatus {
+        Open => "open",
+        Done => "done",
+        Dropped => "dropped",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod country;
 pub mod enums;
 pub mod event;
 pub mod organisation;
+pub mod outcome;
 pub mod publication;
 pub mod slug;
 pub mod text;

@@ -323,7 +323,7 @@ pub async fn revoke_token(
 
 /// The kinds of record the audit log names; a `resource` filter naming another is refused
 /// rather than answered with an empty log.
-const AUDITED: [&str; 10] = [
+const AUDITED: [&str; 11] = [
     "event",
     "organisation",
     "person",
@@ -334,6 +334,7 @@ const AUDITED: [&str; 10] = [
     "feed_key",
     "webhook",
     "publication",
+    "outcome",
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -341,7 +342,7 @@ const AUDITED: [&str; 10] = [
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries about this kind of record: `event`, `organisation`, `person`, `network`,
-    /// `membership`, `chain`, `token`, `feed_key`, `webhook` or `publication`.
+    /// `membership`, `chain`, `token`, `feed_key`, `webhook`, `publication` or `outcome`.
     #[param(example = "event")]
     resource: Option<String>,
     /// Only entries about this record, by its id (UUID), as `record_id` gives it.

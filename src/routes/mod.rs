@@ -11,6 +11,7 @@ pub mod health;
 pub mod linked_data;
 pub mod networks;
 pub mod organisations;
+pub mod outcomes;
 pub mod params;
 pub mod publications;
 pub mod rest;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             networks::configure(api);
             chains::configure(api);
             publications::configure(api);
+            outcomes::configure(api);
             changes::configure(api);
             access::configure(api);
             feed_keys::configure(api);

@@ -113,7 +113,7 @@ pub struct Change {
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     /// The kind of record: `organisation`, `person`, `network`, `membership` (a network's
-    /// member), `event`, `chain` or `publication`.
+    /// member), `event`, `chain`, `publication` or `outcome` (of an event).
     #[schema(example = "event")]
     pub resource: String,
     /// The record's id.
@@ -146,18 +146,19 @@ pub struct ChangePage {
     /// later). Reading them after taking `next_cursor`, then following the feed from
     /// `next_cursor`, misses nothing; a change already seen in a list may come again.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = json!(["/api/v1/organisations", "/api/v1/people", "/api/v1/networks", "/api/v1/events", "/api/v1/chains", "/api/v1/publications"]))]
+    #[schema(example = json!(["/api/v1/organisations", "/api/v1/people", "/api/v1/networks", "/api/v1/events", "/api/v1/chains", "/api/v1/publications", "/api/v1/outcomes"]))]
     pub full_state: Option<Vec<String>>,
 }
 
 /// The lists that hold the registry's full state (memberships are read per network).
-const FULL_STATE: [&str; 6] = [
+const FULL_STATE: [&str; 7] = [
     "/api/v1/organisations",
     "/api/v1/people",
     "/api/v1/networks",
     "/api/v1/events",
     "/api/v1/chains",
     "/api/v1/publications",
+    "/api/v1/outcomes",
 ];
 
 #[derive(Queryable)]
@@ -277,6 +278,7 @@ fn change(row: ChangeRow, viewer: Viewer) -> Result<Change, ApiError> {
         ("event", _) => format!("/api/v1/events/{}", row.record_id),
         ("chain", _) => format!("/api/v1/chains/{}", row.record_id),
         ("publication", _) => format!("/api/v1/publications/{}", row.record_id),
+        ("outcome", _) => format!("/api/v1/outcomes/{}", row.record_id),
         (other, _) => return Err(ApiError::internal(format!("stored change of {other:?}"))),
     };
     Ok(Change {

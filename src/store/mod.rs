@@ -107,6 +107,7 @@ pub mod lookup;
 pub mod memberships;
 pub mod networks;
 pub mod organisations;
+pub mod outcomes;
 pub mod pagination;
 pub mod people;
 pub mod publications;

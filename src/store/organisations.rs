@@ -444,6 +444,10 @@ impl Resource for Organisations {
                     "publications (as publisher or affiliation)",
                     crate::store::publications::referring_to_organisation(conn, id)?,
                 ),
+                (
+                    "events (outcomes it owns)",
+                    crate::store::outcomes::naming_organisation(conn, id)?,
+                ),
             ],
         )?;
         delete_row(conn, id, version)

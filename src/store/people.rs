@@ -333,6 +333,10 @@ impl Resource for People {
                     "publications (as author)",
                     crate::store::publications::referring_to_person(conn, id)?,
                 ),
+                (
+                    "events (outcomes it owns)",
+                    crate::store::outcomes::naming_person(conn, id)?,
+                ),
             ],
         )?;
         delete_row(conn, id, version)

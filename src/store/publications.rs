@@ -866,6 +866,13 @@ impl Resource for Publications {
     }
 
     fn delete(conn: &mut AnyConnection, id: PublicationId, version: i32) -> Result<(), ApiError> {
+        crate::store::refuse_if_referenced(
+            "publication",
+            vec![(
+                "events (outcomes naming it)",
+                crate::store::outcomes::naming_publication(conn, id)?,
+            )],
+        )?;
         // Its authors, topics and event links belong to it and go with it.
         delete_row(conn, id, version)
     }

@@ -193,7 +193,13 @@ fn call(
     }
 }
 
-fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -> Vec<Call> {
+fn calls(
+    member: &str,
+    victim: &str,
+    key_victim: &str,
+    hooks: &SeededWebhooks,
+    (outcome, outcome_victim): &(String, String),
+) -> Vec<Call> {
     use Method as M;
     let editor = Some(Role::Editor);
     let admin = Some(Role::Admin);
@@ -314,6 +320,42 @@ fn calls(member: &str, victim: &str, key_victim: &str, hooks: &SeededWebhooks) -
             "/api/v1/events/first/documents",
             None,
             None,
+        ),
+        call(M::GET, "/api/v1/outcomes", "/api/v1/outcomes", None, None),
+        call(
+            M::GET,
+            "/api/v1/outcomes/{id}",
+            &format!("/api/v1/outcomes/{outcome}"),
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/events/{id}/outcomes",
+            "/api/v1/events/first/outcomes",
+            None,
+            None,
+        ),
+        call(
+            M::POST,
+            "/api/v1/events/{id}/outcomes",
+            "/api/v1/events/first/outcomes",
+            Some(json!({"kind": "decision", "text": "Meet again"})),
+            editor,
+        ),
+        call(
+            M::PATCH,
+            "/api/v1/outcomes/{id}",
+            &format!("/api/v1/outcomes/{outcome}"),
+            Some(json!({"status": "done"})),
+            editor,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/outcomes/{id}",
+            &format!("/api/v1/outcomes/{outcome_victim}"),
+            None,
+            editor,
         ),
         call(
             M::POST,
@@ -643,6 +685,22 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     .await;
     let (webhook, webhook_victim) = seed_webhooks(&app);
     let (member, victim, key_victim) = seed(&app).await;
+    let outcome = app
+        .create(
+            "/api/v1/events/first/outcomes",
+            json!({"kind": "follow_up", "text": "Report back", "owner_person_id": "rizvo"}),
+        )
+        .await;
+    let outcome_victim = app
+        .create(
+            "/api/v1/events/first/outcomes",
+            json!({"kind": "decision", "text": "Throwaway"}),
+        )
+        .await;
+    let outcomes = (
+        outcome["id"].as_str().unwrap_or("").to_owned(),
+        outcome_victim["id"].as_str().unwrap_or("").to_owned(),
+    );
     let hooks = SeededWebhooks {
         delivery: first_delivery(&app, &webhook).await,
         webhook,
@@ -677,7 +735,7 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     })
     .expect("revoke");
 
-    let calls = calls(&member, &victim, &key_victim, &hooks);
+    let calls = calls(&member, &victim, &key_victim, &hooks, &outcomes);
     // The matrix covers every documented operation.
     let documented: BTreeSet<(String, String)> = {
         let doc = app.get("/openapi.json").await.expect(200).json();

@@ -520,6 +520,7 @@ async fn a_broken_file_is_reported_whole_and_nothing_is_written(backend: Backend
         "events",
         "chains",
         "publications",
+        "outcomes",
     ] {
         let page = app
             .get_as(&app.reader, &format!("/api/v1/{collection}"))

@@ -21,6 +21,7 @@ mod memberships;
 mod metrics;
 mod move_data;
 mod openapi;
+mod outcomes;
 mod publications;
 mod refs;
 mod relations;

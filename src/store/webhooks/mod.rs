@@ -51,6 +51,7 @@ pub enum WebhookResource {
     Event,
     Chain,
     Publication,
+    Outcome,
 }
 
 impl WebhookResource {
@@ -63,6 +64,7 @@ impl WebhookResource {
             Self::Event => "event",
             Self::Chain => "chain",
             Self::Publication => "publication",
+            Self::Outcome => "outcome",
         }
     }
 
@@ -75,6 +77,7 @@ impl WebhookResource {
             Self::Event,
             Self::Chain,
             Self::Publication,
+            Self::Outcome,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)

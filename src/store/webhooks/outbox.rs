@@ -314,7 +314,7 @@ pub fn current_data(
         }
     }
     use crate::store::{
-        chains, events, memberships, networks, organisations, people, publications,
+        chains, events, memberships, networks, organisations, outcomes, people, publications,
     };
     match resource {
         "organisation" => read::<organisations::Organisations>(conn, id, viewer),
@@ -324,6 +324,7 @@ pub fn current_data(
         "event" => read::<events::Events>(conn, id, viewer),
         "chain" => read::<chains::Chains>(conn, id, viewer),
         "publication" => read::<publications::Publications>(conn, id, viewer),
+        "outcome" => read::<outcomes::Outcomes>(conn, id, viewer),
         other => Err(ApiError::internal(format!("a delivery of {other:?}"))),
     }
 }

@@ -494,7 +494,94 @@ async fn the_demo_outcomes_answer_their_questions(backend: Backend) {
     );
 }
 
+fn import(
+    app: &TestApp,
+    bundle: &Value,
+    mode: bulk::ImportMode,
+) -> Result<bulk::ImportReport, bulk::ImportError> {
+    let db = Database::connect(&app.database_url, 1).expect("connect");
+    db.with_connection(|conn| {
+        Ok(bulk::import(
+            conn,
+            &bundle.to_string(),
+            bulk::ImportOptions {
+                mode,
+                dry_run: false,
+            },
+        ))
+    })
+    .expect("connection")
+}
+
+/// The `outcomes` section: checked whole, keyed by event, kept or overwritten as asked.
+async fn outcomes_import_keyed_by_their_event(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    seed(&app).await;
+    let broken = json!({"outcomes": [
+        {"event_id": "never-held", "kind": "decision", "text": "x"},
+        {"event_id": "iisg-board-4", "kind": "wish", "text": "x"},
+        {"kind": "decision", "text": "x", "publication_id": "nothing"},
+    ]});
+    let Err(bulk::ImportError::Invalid { problems, .. }) =
+        import(&app, &broken, bulk::ImportMode::KeepExisting)
+    else {
+        panic!("a broken outcomes section imported");
+    };
+    let found: Vec<(String, Vec<String>)> = problems
+        .iter()
+        .map(|p| {
+            let mut fields: Vec<String> = p.errors.iter().map(|e| e.field.clone()).collect();
+            fields.sort();
+            (p.position.clone(), fields)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("outcomes[0]".to_owned(), vec!["event_id".to_owned()]),
+            ("outcomes[1]".to_owned(), vec!["kind".to_owned()]),
+            (
+                "outcomes[2]".to_owned(),
+                vec!["event_id".to_owned(), "publication_id".to_owned()]
+            ),
+        ]
+    );
+    let file = json!({"outcomes": [
+        {"event_id": "iisg-board-4", "kind": "endorsement", "text": "ToR endorsed", "publication_id": "iisg-tor"},
+        {"event_id": "iisg-board-4", "kind": "follow_up", "text": "Report back", "owner_person_id": "rajko-kozmelj"},
+    ]});
+    let report = import(&app, &file, bulk::ImportMode::KeepExisting).expect("imports");
+    assert_eq!(report.created, 2);
+    let again = import(&app, &file, bulk::ImportMode::KeepExisting).expect("imports");
+    assert_eq!((again.created, again.unchanged), (0, 2));
+    // An outcome changed since is kept, and reported, unless the import overwrites.
+    let listed = app
+        .get("/api/v1/events/iisg-board-4/outcomes?kind=follow_up")
+        .await
+        .expect(200)
+        .json();
+    let path = format!(
+        "/api/v1/outcomes/{}",
+        listed["items"][0]["id"].as_str().unwrap_or("")
+    );
+    app.patch(&path, &json!({"status": "done"}))
+        .await
+        .expect(200);
+    let kept = import(&app, &file, bulk::ImportMode::KeepExisting).expect("imports");
+    assert_eq!(kept.kept.len(), 1, "{kept:?}");
+    assert_eq!(app.get(&path).await.expect(200).json()["status"], "done");
+    let overwritten = import(&app, &file, bulk::ImportMode::Overwrite).expect("imports");
+    assert_eq!(overwritten.overwritten.len(), 1, "{overwritten:?}");
+    let open = app
+        .get("/api/v1/outcomes?status=open&network=iisg-board")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(texts(&open), ["Report back"]);
+}
+
 on_both_backends!(
+    outcomes_import_keyed_by_their_event,
     outcomes_are_recorded_changed_and_removed,
     what_is_still_open_across_meetings,
     hostile_outcomes_are_refused_with_the_field_named,

@@ -12,6 +12,7 @@
 
 mod export;
 pub mod move_data;
+mod outcomes;
 mod parse;
 mod references;
 mod report;
@@ -36,6 +37,7 @@ use crate::store::networks::Networks;
 use crate::store::organisations::Organisations;
 use crate::store::people::People;
 use crate::store::programmes::Programmes;
+use crate::store::publications::Publications;
 use crate::store::resource::{Resource, TopLevel, Versioned};
 
 use export::all_members;
@@ -49,13 +51,17 @@ pub use report::{
 };
 
 /// The sections of a bundle, in the order they are stored (each refers only to earlier ones).
-pub const SECTIONS: [&str; 6] = [
+/// Publications refer to organisations, people and events; outcomes (keyed by their event)
+/// to publications too.
+pub const SECTIONS: [&str; 8] = [
     "organisations",
     "people",
     "networks",
     "programmes",
     "events",
     "chains",
+    "publications",
+    "outcomes",
 ];
 
 /// Reports every reference that names neither a record of the file nor one of the registry.
@@ -67,33 +73,46 @@ fn check_references<R: Resource>(
     problems: &mut Problems,
 ) -> Result<(), ApiError> {
     for item in items {
-        for reference in references(item.place.section, &item.raw) {
-            let target = (reference.section, reference.key.clone());
-            if in_file.contains(&target) {
-                continue;
+        check_record(conn, &item.place, &item.raw, in_file, known, problems)?;
+    }
+    Ok(())
+}
+
+/// [`check_references`] for one record as written.
+fn check_record(
+    conn: &mut AnyConnection,
+    place: &parse::Place,
+    raw: &serde_json::Map<String, Value>,
+    in_file: &HashSet<(&'static str, String)>,
+    known: &mut HashMap<(&'static str, String), bool>,
+    problems: &mut Problems,
+) -> Result<(), ApiError> {
+    for reference in references(place.section, raw) {
+        let target = (reference.section, reference.key.clone());
+        if in_file.contains(&target) {
+            continue;
+        }
+        let exists = match known.get(&target) {
+            Some(exists) => *exists,
+            None => {
+                let exists = stored(conn, reference.section, &reference.key)?;
+                known.insert(target, exists);
+                exists
             }
-            let exists = match known.get(&target) {
-                Some(exists) => *exists,
-                None => {
-                    let exists = stored(conn, reference.section, &reference.key)?;
-                    known.insert(target, exists);
-                    exists
-                }
-            };
-            // A malformed key is already reported by the parser for that field.
-            if !exists && !problems.has_field(&item.place, &reference.field) {
-                problems.add(
-                    &item.place,
-                    vec![FieldError::new(
-                        reference.field,
-                        format!(
-                            "no {} {:?} in the file or the registry",
-                            singular(reference.section),
-                            reference.key
-                        ),
-                    )],
-                );
-            }
+        };
+        // A malformed key is already reported by the parser for that field.
+        if !exists && !problems.has_field(place, &reference.field) {
+            problems.add(
+                place,
+                vec![FieldError::new(
+                    reference.field,
+                    format!(
+                        "no {} {:?} in the file or the registry",
+                        singular(reference.section),
+                        reference.key
+                    ),
+                )],
+            );
         }
     }
     Ok(())
@@ -455,7 +474,16 @@ pub fn import(
     if !unreadable.is_empty() {
         return Err(ImportError::Unreadable(unreadable.join("\n")));
     }
-    let [organisations, people, networks, programmes, events, chains] = values;
+    let [
+        organisations,
+        people,
+        networks,
+        programmes,
+        events,
+        chains,
+        publications,
+        outcome_values,
+    ] = values;
     let mut problems = Problems::default();
     let mut organisations =
         parse_section::<Organisations>(0, organisations, "name", &["parent_id"], &mut problems);
@@ -471,12 +499,16 @@ pub fn import(
         &mut problems,
     );
     let mut chains = parse_section::<Chains>(5, chains, "title", &[], &mut problems);
+    let mut publications =
+        parse_section::<Publications>(6, publications, "title", &[], &mut problems);
+    let outcome_items = outcomes::parse(outcome_values, &mut problems);
     mark_duplicates(&mut organisations, &mut problems);
     mark_duplicates(&mut people, &mut problems);
     mark_duplicates(&mut networks, &mut problems);
     mark_duplicates(&mut programmes, &mut problems);
     mark_duplicates(&mut events, &mut problems);
     mark_duplicates(&mut chains, &mut problems);
+    mark_duplicates(&mut publications, &mut problems);
     let mut in_file = HashSet::new();
     keys_of(&organisations, &mut in_file);
     keys_of(&people, &mut in_file);
@@ -484,6 +516,7 @@ pub fn import(
     keys_of(&programmes, &mut in_file);
     keys_of(&events, &mut in_file);
     keys_of(&chains, &mut in_file);
+    keys_of(&publications, &mut in_file);
 
     let mut run = Run {
         mode: options.mode,
@@ -505,12 +538,18 @@ pub fn import(
         check_references(conn, &programmes, &in_file, &mut known, problems)?;
         check_references(conn, &events, &in_file, &mut known, problems)?;
         check_references(conn, &chains, &in_file, &mut known, problems)?;
+        check_references(conn, &publications, &in_file, &mut known, problems)?;
+        for item in &outcome_items {
+            check_record(conn, &item.place, &item.raw, &in_file, &mut known, problems)?;
+        }
         store_section(conn, &organisations, &mut run)?;
         store_section(conn, &people, &mut run)?;
         store_section(conn, &networks, &mut run)?;
         store_section(conn, &programmes, &mut run)?;
         store_section(conn, &events, &mut run)?;
         store_section(conn, &chains, &mut run)?;
+        store_section(conn, &publications, &mut run)?;
+        outcomes::store(conn, &outcome_items, &mut run)?;
         let wrote = run.report.created > 0 || !run.report.overwritten.is_empty();
         if run.problems.is_empty() && wrote && !options.dry_run {
             Ok(())

@@ -148,6 +148,8 @@ id_type!(AuditId, "an audit log entry");
 id_type!(RecordId, "any record of the registry (in the change feed)");
 id_type!(WebhookId, "a webhook");
 id_type!(CommentId, "a comment on an event");
+id_type!(PublicationId, "a publication");
+id_type!(OutcomeId, "an outcome of an event");
 id_type!(
     DeliveryId,
     "a webhook delivery (also its `webhook-id` header)"

@@ -60,6 +60,8 @@ header. `@id` is the record's URL under `REGISTRY_PUBLIC_URL`. It has its own ET
         (name = "organisations", description = "Organisers, hosts, funders and partners"),
         (name = "people", description = "Chairs, speakers and coordinators"),
         (name = "programmes", description = "Programmes, actions, projects and plans events are implemented under, with their funders, coordinators and partners"),
+        (name = "publications", description = "Reports, studies, terms of reference and conclusions: their authors, publishers and the events they were presented at, endorsed or adopted by (links only, no files)"),
+        (name = "outcomes", description = "Outcomes of meetings: decisions, conclusions, endorsements and follow-up actions, with owners, due dates and status"),
         (name = "changes", description = "The change feed: every change to every record, in commit order, for mirrors"),
         (name = "calendar", description = "iCalendar feeds (RFC 5545) and the feed keys calendar clients use"),
         (name = "webhooks", description = "Webhooks: the change feed pushed to partners, signed (Standard Webhooks), retried, logged (admin)"),

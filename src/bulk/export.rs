@@ -14,6 +14,7 @@ use crate::store::networks::{self, NetworkFilter, Networks};
 use crate::store::organisations::{self, OrganisationFilter, Organisations};
 use crate::store::people::{self, People, PersonFilter};
 use crate::store::programmes::{self, ProgrammeFilter, Programmes};
+use crate::store::publications::{self, PublicationFilter, Publications};
 use crate::store::resource::Resource;
 
 /// Every membership of a network, all pages.
@@ -122,6 +123,18 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         )?;
         Ok((page.items, page.next_cursor))
     })?;
+    let publications = all(|cursor| {
+        let page = publications::list(
+            conn,
+            &PublicationFilter {
+                cursor,
+                limit: 200,
+                ..Default::default()
+            },
+            Viewer::WRITER,
+        )?;
+        Ok((page.items, page.next_cursor))
+    })?;
     let mut network_values = Vec::new();
     for network in &networks {
         let mut value =
@@ -164,6 +177,8 @@ pub fn export(conn: &mut AnyConnection) -> Result<Value, ApiError> {
         "programmes": to_values(programmes.iter().map(|p| serde_json::to_value(Programmes::as_input(p)).unwrap_or(Value::Null)).collect()),
         "events": Value::Array(event_values),
         "chains": to_values(chains.iter().map(|c| serde_json::to_value(Chains::as_input(c)).unwrap_or(Value::Null)).collect()),
+        "publications": to_values(publications.iter().map(|p| serde_json::to_value(Publications::as_input(p)).unwrap_or(Value::Null)).collect()),
+        "outcomes": Value::Array(super::outcomes::export(conn)?),
     }))
 }
 

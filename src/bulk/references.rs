@@ -30,6 +30,14 @@ const REFERENCE_FIELDS: &[(&str, &str, &str)] = &[
     ("events", "participants[].person_id", "people"),
     ("events", "participants[].organisation_id", "organisations"),
     ("chains", "event_ids[]", "events"),
+    ("publications", "authors[].person_id", "people"),
+    ("publications", "authors[].affiliation_id", "organisations"),
+    ("publications", "publisher_id", "organisations"),
+    ("publications", "events[].event_id", "events"),
+    ("outcomes", "event_id", "events"),
+    ("outcomes", "owner_organisation_id", "organisations"),
+    ("outcomes", "owner_person_id", "people"),
+    ("outcomes", "publication_id", "publications"),
 ];
 
 /// One reference of a record: `organisers[1].organisation_id` names organisation `rcc`.
@@ -101,6 +109,7 @@ pub(super) fn stored(conn: &mut AnyConnection, section: &str, key: &str) -> Resu
         "events" => lookup::event_id(conn, key)?.is_some(),
         "chains" => lookup::chain_id(conn, key)?.is_some(),
         "programmes" => lookup::programme_id(conn, key)?.is_some(),
+        "publications" => lookup::publication_id(conn, key)?.is_some(),
         _ => false,
     })
 }

@@ -281,6 +281,94 @@ diesel::table! {
 
 diesel::joinable!(comments -> events (event_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publications (id) {
+        id -> PortableUuid,
+        slug -> Text,
+        sort_key -> Text,
+        title -> Text,
+        kind -> Text,
+        date -> Nullable<Text>,
+        language -> Nullable<Text>,
+        publisher_id -> Nullable<PortableUuid>,
+        url -> Nullable<Text>,
+        doi -> Nullable<Text>,
+        isbn -> Nullable<Text>,
+        description -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publication_authors (publication_id, position) {
+        publication_id -> PortableUuid,
+        position -> Integer,
+        person_id -> PortableUuid,
+        affiliation_id -> Nullable<PortableUuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publication_topics (publication_id, position) {
+        publication_id -> PortableUuid,
+        position -> Integer,
+        topic -> Text,
+        topic_key -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    publication_events (publication_id, position) {
+        publication_id -> PortableUuid,
+        position -> Integer,
+        event_id -> PortableUuid,
+        role -> Text,
+    }
+}
+
+diesel::joinable!(publication_authors -> publications (publication_id));
+diesel::joinable!(publication_topics -> publications (publication_id));
+diesel::joinable!(publication_events -> publications (publication_id));
+diesel::joinable!(publication_events -> events (event_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::*;
+
+    outcomes (id) {
+        id -> PortableUuid,
+        event_id -> PortableUuid,
+        kind -> Text,
+        text -> Text,
+        owner_organisation_id -> Nullable<PortableUuid>,
+        owner_person_id -> Nullable<PortableUuid>,
+        due_date -> Nullable<Date>,
+        due_key -> Date,
+        status -> Text,
+        publication_id -> Nullable<PortableUuid>,
+        created_at -> PortableInstant,
+        updated_at -> PortableInstant,
+        version -> Integer,
+    }
+}
+
+diesel::joinable!(outcomes -> events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     comments,
     organisations,
@@ -296,6 +384,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_relations,
     programmes,
     programme_organisations,
+    publications,
+    publication_authors,
+    publication_topics,
+    publication_events,
+    outcomes,
 );
 
 diesel::table! {

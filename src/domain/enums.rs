@@ -221,6 +221,52 @@ impl Role {
     }
 }
 
+text_enum!(
+    /// What kind of publication this is: `report`, `study`, `terms_of_reference`,
+    /// `conclusions`, `declaration`, `agenda`, `minutes` or `presentation`.
+    PublicationKind {
+        Report => "report",
+        Study => "study",
+        TermsOfReference => "terms_of_reference",
+        Conclusions => "conclusions",
+        Declaration => "declaration",
+        Agenda => "agenda",
+        Minutes => "minutes",
+        Presentation => "presentation",
+    }
+);
+
+text_enum!(
+    /// What happened to a publication at an event: `presented` there, `endorsed` or `adopted`
+    /// by it, or `prepared_for` it (an agenda, a draft for endorsement).
+    PublicationRole {
+        Presented => "presented",
+        Endorsed => "endorsed",
+        Adopted => "adopted",
+        PreparedFor => "prepared_for",
+    }
+);
+
+text_enum!(
+    /// What an event decided or left to do: a `decision`, a `conclusion`, an `endorsement`
+    /// (of a document, e.g. terms of reference) or a `follow_up` action.
+    OutcomeKind {
+        Decision => "decision",
+        Conclusion => "conclusion",
+        Endorsement => "endorsement",
+        FollowUp => "follow_up",
+    }
+);
+
+text_enum!(
+    /// Where an outcome stands: `open` (still to be done), `done` or `dropped`.
+    OutcomeStatus {
+        Open => "open",
+        Done => "done",
+        Dropped => "dropped",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -323,7 +323,7 @@ pub async fn revoke_token(
 
 /// The kinds of record the audit log names; a `resource` filter naming another is refused
 /// rather than answered with an empty log.
-const AUDITED: [&str; 11] = [
+const AUDITED: [&str; 13] = [
     "event",
     "organisation",
     "person",
@@ -335,6 +335,8 @@ const AUDITED: [&str; 11] = [
     "feed_key",
     "webhook",
     "comment",
+    "publication",
+    "outcome",
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -342,7 +344,8 @@ const AUDITED: [&str; 11] = [
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries about this kind of record: `event`, `organisation`, `person`, `network`,
-    /// `membership`, `chain`, `programme`, `token`, `feed_key`, `webhook` or `comment`.
+    /// `membership`, `chain`, `programme`, `token`, `feed_key`, `webhook`, `comment`,
+    /// `publication` or `outcome`.
     #[param(example = "event")]
     resource: Option<String>,
     /// Only entries about this record, by its id (UUID), as `record_id` gives it.

@@ -12,8 +12,10 @@ pub mod health;
 pub mod linked_data;
 pub mod networks;
 pub mod organisations;
+pub mod outcomes;
 pub mod params;
 pub mod programmes;
+pub mod publications;
 pub mod rest;
 pub mod webhooks;
 
@@ -38,6 +40,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             programmes::configure(api);
             chains::configure(api);
             comments::configure(api);
+            publications::configure(api);
+            outcomes::configure(api);
             changes::configure(api);
             access::configure(api);
             feed_keys::configure(api);

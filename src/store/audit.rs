@@ -310,6 +310,16 @@ fn record_summaries(
                 .collect(),
         );
     }
+    let publication_ids: Vec<crate::ids::PublicationId> = ids_of("publication")
+        .into_iter()
+        .map(crate::ids::PublicationId)
+        .collect();
+    keep(
+        "publication",
+        crate::store::publications::summaries(conn, &publication_ids)?
+            .into_values()
+            .collect(),
+    );
     Ok(found)
 }
 

@@ -113,8 +113,9 @@ pub struct Change {
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<Utc>,
     /// The kind of record: `organisation`, `person`, `network`, `membership` (a network's
-    /// member), `event`, `chain`, `programme` or `comment` (only approved ones: a comment's
-    /// approval is its creation here, its rejection or removal its deletion).
+    /// member), `event`, `chain`, `programme`, `publication`, `outcome` (of an event) or
+    /// `comment` (only approved ones: a comment's approval is its creation here, its rejection
+    /// or removal its deletion).
     #[schema(example = "event")]
     pub resource: String,
     /// The record's id.
@@ -147,18 +148,20 @@ pub struct ChangePage {
     /// later). Reading them after taking `next_cursor`, then following the feed from
     /// `next_cursor`, misses nothing; a change already seen in a list may come again.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = json!(["/api/v1/organisations", "/api/v1/people", "/api/v1/networks", "/api/v1/programmes", "/api/v1/events", "/api/v1/chains"]))]
+    #[schema(example = json!(["/api/v1/organisations", "/api/v1/people", "/api/v1/networks", "/api/v1/programmes", "/api/v1/events", "/api/v1/chains", "/api/v1/publications", "/api/v1/outcomes"]))]
     pub full_state: Option<Vec<String>>,
 }
 
 /// The lists that hold the registry's full state (memberships are read per network).
-const FULL_STATE: [&str; 6] = [
+const FULL_STATE: [&str; 8] = [
     "/api/v1/organisations",
     "/api/v1/people",
     "/api/v1/networks",
     "/api/v1/programmes",
     "/api/v1/events",
     "/api/v1/chains",
+    "/api/v1/publications",
+    "/api/v1/outcomes",
 ];
 
 #[derive(Queryable)]
@@ -279,6 +282,8 @@ fn change(row: ChangeRow, viewer: Viewer) -> Result<Change, ApiError> {
         ("chain", _) => format!("/api/v1/chains/{}", row.record_id),
         ("programme", _) => format!("/api/v1/programmes/{}", row.record_id),
         ("comment", _) => format!("/api/v1/comments/{}", row.record_id),
+        ("publication", _) => format!("/api/v1/publications/{}", row.record_id),
+        ("outcome", _) => format!("/api/v1/outcomes/{}", row.record_id),
         (other, _) => return Err(ApiError::internal(format!("stored change of {other:?}"))),
     };
     Ok(Change {

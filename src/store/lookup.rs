@@ -3,9 +3,13 @@
 use diesel::prelude::*;
 
 use crate::db::AnyConnection;
-use crate::db::schema::{chains, events, networks, organisations, people, programmes};
+use crate::db::schema::{
+    chains, events, networks, organisations, people, programmes, publications,
+};
 use crate::error::{ApiError, RecordRef};
-use crate::ids::{ChainId, EventId, NetworkId, OrganisationId, PersonId, ProgrammeId};
+use crate::ids::{
+    ChainId, EventId, NetworkId, OrganisationId, PersonId, ProgrammeId, PublicationId,
+};
 
 /// A key from a path or a body: a UUID is an id, a well-formed slug a slug; anything else
 /// names nothing (and never reaches the database: PostgreSQL refuses NUL in text).
@@ -73,6 +77,7 @@ resolver!(person_id, people, PersonId);
 resolver!(network_id, networks, NetworkId);
 resolver!(chain_id, chains, ChainId);
 resolver!(programme_id, programmes, ProgrammeId);
+resolver!(publication_id, publications, PublicationId);
 
 macro_rules! referrer {
     ($fn_name:ident, $table:ident, $id:ident, $resource:literal) => {
@@ -106,6 +111,7 @@ referrer!(person_refs, people, PersonId, "person");
 referrer!(network_refs, networks, NetworkId, "network");
 referrer!(chain_refs, chains, ChainId, "chain");
 referrer!(programme_refs, programmes, ProgrammeId, "programme");
+referrer!(publication_refs, publications, PublicationId, "publication");
 
 /// The record of `resource` that has `slug`, by id and slug (for a `slug_unique` violation).
 pub fn slug_holder(
@@ -120,6 +126,7 @@ pub fn slug_holder(
         "network" => network_id(conn, slug)?.map(|id| id.0),
         "chain" => chain_id(conn, slug)?.map(|id| id.0),
         "programme" => programme_id(conn, slug)?.map(|id| id.0),
+        "publication" => publication_id(conn, slug)?.map(|id| id.0),
         _ => None,
     };
     Ok(id.map(|id| RecordRef::new(resource, id, slug)))

@@ -451,6 +451,14 @@ impl Resource for Organisations {
                     "events (as organiser or participant)",
                     lookup::event_refs(conn, &events_of)?,
                 ),
+                (
+                    "publications (as publisher or affiliation)",
+                    crate::store::publications::referring_to_organisation(conn, id)?,
+                ),
+                (
+                    "events (outcomes it owns)",
+                    crate::store::outcomes::naming_organisation(conn, id)?,
+                ),
             ],
         )?;
         delete_row(conn, id, version)

@@ -329,6 +329,14 @@ impl Resource for People {
                     "network memberships",
                     lookup::network_refs(conn, &networks)?,
                 ),
+                (
+                    "publications (as author)",
+                    crate::store::publications::referring_to_person(conn, id)?,
+                ),
+                (
+                    "events (outcomes it owns)",
+                    crate::store::outcomes::naming_person(conn, id)?,
+                ),
             ],
         )?;
         delete_row(conn, id, version)

@@ -150,6 +150,18 @@ async fn seed(app: &TestApp) -> (String, String, String) {
         json!({"title": "Throwaway", "slug": "throwaway-chain"}),
     )
     .await;
+    app.create(
+        "/api/v1/publications",
+        json!({"title": "Report", "slug": "report", "kind": "report",
+               "authors": [{"person_id": "rizvo", "affiliation_id": "dcaf"}],
+               "events": [{"event_id": "first", "role": "presented"}]}),
+    )
+    .await;
+    app.create(
+        "/api/v1/publications",
+        json!({"title": "Throwaway", "slug": "throwaway-publication", "kind": "minutes"}),
+    )
+    .await;
     let db = Database::connect(&app.database_url, 1).expect("connect");
     let victim = db
         .with_connection(|conn| {
@@ -224,6 +236,7 @@ fn calls(
     key_victim: &str,
     hooks: &SeededWebhooks,
     (comment, comment_victim): &(String, String),
+    (outcome, outcome_victim): &(String, String),
 ) -> Vec<Call> {
     use Method as M;
     let editor = Some(Role::Editor);
@@ -338,6 +351,98 @@ fn calls(
             "/api/v1/chains/chain",
             None,
             None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/publications",
+            "/api/v1/publications",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/publications/{id}",
+            "/api/v1/publications/report",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/people/{id}/publications",
+            "/api/v1/people/rizvo/publications",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/organisations/{id}/publications",
+            "/api/v1/organisations/dcaf/publications",
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/events/{id}/documents",
+            "/api/v1/events/first/documents",
+            None,
+            None,
+        ),
+        call(M::GET, "/api/v1/outcomes", "/api/v1/outcomes", None, None),
+        call(
+            M::GET,
+            "/api/v1/outcomes/{id}",
+            &format!("/api/v1/outcomes/{outcome}"),
+            None,
+            None,
+        ),
+        call(
+            M::GET,
+            "/api/v1/events/{id}/outcomes",
+            "/api/v1/events/first/outcomes",
+            None,
+            None,
+        ),
+        call(
+            M::POST,
+            "/api/v1/events/{id}/outcomes",
+            "/api/v1/events/first/outcomes",
+            Some(json!({"kind": "decision", "text": "Meet again"})),
+            editor,
+        ),
+        call(
+            M::PATCH,
+            "/api/v1/outcomes/{id}",
+            &format!("/api/v1/outcomes/{outcome}"),
+            Some(json!({"status": "done"})),
+            editor,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/outcomes/{id}",
+            &format!("/api/v1/outcomes/{outcome_victim}"),
+            None,
+            editor,
+        ),
+        call(
+            M::POST,
+            "/api/v1/publications",
+            "/api/v1/publications",
+            Some(json!({"title": "New report", "kind": "report"})),
+            editor,
+        ),
+        call(
+            M::PATCH,
+            "/api/v1/publications/{id}",
+            "/api/v1/publications/report",
+            Some(json!({"date": "2019"})),
+            editor,
+        ),
+        call(
+            M::DELETE,
+            "/api/v1/publications/{id}",
+            "/api/v1/publications/throwaway-publication",
+            None,
+            editor,
         ),
         call(
             M::GET,
@@ -703,6 +808,22 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     .await;
     let (webhook, webhook_victim) = seed_webhooks(&app);
     let (member, victim, key_victim) = seed(&app).await;
+    let outcome = app
+        .create(
+            "/api/v1/events/first/outcomes",
+            json!({"kind": "follow_up", "text": "Report back", "owner_person_id": "rizvo"}),
+        )
+        .await;
+    let outcome_victim = app
+        .create(
+            "/api/v1/events/first/outcomes",
+            json!({"kind": "decision", "text": "Throwaway"}),
+        )
+        .await;
+    let outcomes = (
+        outcome["id"].as_str().unwrap_or("").to_owned(),
+        outcome_victim["id"].as_str().unwrap_or("").to_owned(),
+    );
     let hooks = SeededWebhooks {
         delivery: first_delivery(&app, &webhook).await,
         webhook,
@@ -738,7 +859,7 @@ async fn every_endpoint_answers_every_credential_as_it_should(backend: Backend) 
     .expect("revoke");
 
     let comments = seed_comments(&app).await;
-    let calls = calls(&member, &victim, &key_victim, &hooks, &comments);
+    let calls = calls(&member, &victim, &key_victim, &hooks, &comments, &outcomes);
     // The matrix covers every documented operation.
     let documented: BTreeSet<(String, String)> = {
         let doc = app.get("/openapi.json").await.expect(200).json();

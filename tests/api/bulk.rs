@@ -513,7 +513,15 @@ async fn a_broken_file_is_reported_whole_and_nothing_is_written(backend: Backend
     );
 
     // Nothing was stored, not even the valid records.
-    for collection in ["organisations", "people", "networks", "events", "chains"] {
+    for collection in [
+        "organisations",
+        "people",
+        "networks",
+        "events",
+        "chains",
+        "publications",
+        "outcomes",
+    ] {
         let page = app
             .get_as(&app.reader, &format!("/api/v1/{collection}"))
             .await

@@ -10,7 +10,8 @@
 //! codes, 1–3 organisers and 0–5 participants each (20 regulars chair 30% of the meetings a
 //! person chairs), topics, network series whose numbers rise with their dates, sessions inside
 //! forums, chains of 2–3 back-to-back events in one city, ~5% internal and ~3% cancelled, ~20%
-//! implemented under a programme whose period covers them.
+//! implemented under a programme whose period covers them; then a publication per 50 events and
+//! 1–3 outcomes for ~35% of them (`documents`).
 //!
 //! Organisations, people, networks and memberships go through the store's own `create`
 //! functions, so they are exactly what the API would write. Events go in bulk: each one is
@@ -28,6 +29,7 @@
 //! generated as the API generates them (UUIDv7, now). It can run again on a filled database:
 //! new records get fresh slugs.
 
+mod documents;
 mod graph;
 mod organisations;
 mod planner;
@@ -148,6 +150,15 @@ fn run(cli: &Cli) -> Result<(), String> {
             writer.internal,
             writer.cancelled,
             writer.written as f64 / secs.max(0.001)
+        );
+        let documents_started = Clock::now();
+        let documents = documents::write(conn, &graph, &mut rng).map_err(|e| e.to_string())?;
+        eprintln!(
+            "  {} publications, {} outcomes ({} open) in {:.1}s",
+            documents.publications,
+            documents.outcomes,
+            documents.open,
+            documents_started.elapsed().as_secs_f64()
         );
         if let AnyConnection::Postgresql(c) = conn {
             // VACUUM marks the loaded pages all-visible, as autovacuum would in time: index-only

@@ -498,6 +498,12 @@ pub fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(),
         let detail = format!("events that precede it refer to it: {}", slugs.join(", "));
         return Err(ApiError::rule("still_referenced", records, detail));
     }
+    let documents = crate::store::publications::referring_to_event(conn, id)?;
+    if !documents.is_empty() {
+        let slugs: Vec<&str> = documents.iter().map(|r| r.slug.as_str()).collect();
+        let detail = format!("publications are linked to it: {}", slugs.join(", "));
+        return Err(ApiError::rule("still_referenced", documents, detail));
+    }
     let chain: Option<ChainId> = events::table
         .filter(events::id.eq(id))
         .select(events::chain_id)

@@ -52,6 +52,8 @@ pub enum WebhookResource {
     Chain,
     Programme,
     Comment,
+    Publication,
+    Outcome,
 }
 
 impl WebhookResource {
@@ -65,6 +67,8 @@ impl WebhookResource {
             Self::Chain => "chain",
             Self::Programme => "programme",
             Self::Comment => "comment",
+            Self::Publication => "publication",
+            Self::Outcome => "outcome",
         }
     }
 
@@ -78,6 +82,8 @@ impl WebhookResource {
             Self::Chain,
             Self::Programme,
             Self::Comment,
+            Self::Publication,
+            Self::Outcome,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)

@@ -314,7 +314,8 @@ pub fn current_data(
         }
     }
     use crate::store::{
-        chains, comments, events, memberships, networks, organisations, people, programmes,
+        chains, comments, events, memberships, networks, organisations, outcomes, people,
+        programmes, publications,
     };
     match resource {
         "organisation" => read::<organisations::Organisations>(conn, id, viewer),
@@ -325,6 +326,8 @@ pub fn current_data(
         "chain" => read::<chains::Chains>(conn, id, viewer),
         "programme" => read::<programmes::Programmes>(conn, id, viewer),
         "comment" => read::<comments::Comments>(conn, id, viewer),
+        "publication" => read::<publications::Publications>(conn, id, viewer),
+        "outcome" => read::<outcomes::Outcomes>(conn, id, viewer),
         other => Err(ApiError::internal(format!("a delivery of {other:?}"))),
     }
 }

@@ -1,0 +1,3 @@
+DROP TRIGGER outcomes_changes ON outcomes;
+DROP FUNCTION record_outcome_change();
+DROP TABLE outcomes;

@@ -1,0 +1,4 @@
+DROP TRIGGER outcomes_deleted;
+DROP TRIGGER outcomes_updated;
+DROP TRIGGER outcomes_created;
+DROP TABLE outcomes;

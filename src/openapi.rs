@@ -50,6 +50,7 @@ header. `@id` is the record's URL under `REGISTRY_PUBLIC_URL`. It has its own ET
         crate::error::RuleViolation,
         crate::error::RecordRef,
         crate::store::conflicts::Conflict,
+        crate::store::events::warnings::EventWarning,
         crate::representation::linked_data::LinkedData,
     )),
     tags(

@@ -241,8 +241,9 @@ pub struct ServerSettings {
     #[arg(long, env = "REGISTRY_RATE_LIMIT", default_value_t = 50)]
     pub rate_limit: u32,
     /// Memory for cached representations, in MiB (0 turns the cache off). Entries are checked
-    /// against the database's generation on every read, so the cache never serves a record
-    /// older than the last committed write.
+    /// against the registry's generation on every read (on PostgreSQL as notified by each
+    /// write), so the cache serves no record older than the writes the process knows of, nor
+    /// than the position a request sends back.
     #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub cache_mb: u64,
     /// An admin token to create on start if it does not exist (at least 32 characters), so a
@@ -294,6 +295,30 @@ pub struct ServerSettings {
     /// hourly (the comment itself stays).
     #[arg(long, env = "REGISTRY_COMMENT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36500))]
     pub comment_retention_days: u32,
+    /// PostgreSQL standbys that answer reads, comma-separated `postgres://` URLs (the flag
+    /// may be repeated). Writes, and reads that must be fresh, go to DATABASE_URL; a standby
+    /// that is down or lags beyond REGISTRY_READ_MAX_LAG_MS is skipped until it recovers.
+    #[arg(
+        long = "read-database-url",
+        env = "DATABASE_READ_URLS",
+        value_delimiter = ',',
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub read_database_urls: Vec<String>,
+    /// The largest lag, in milliseconds, at which a standby still answers reads.
+    #[arg(long, env = "REGISTRY_READ_MAX_LAG_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub read_max_lag_ms: u64,
+    /// Where each process LISTENs for writes on PostgreSQL (default: DATABASE_URL). Set it to
+    /// a direct connection to the primary when DATABASE_URL goes through a pooler in
+    /// transaction mode, which cannot keep a LISTEN.
+    #[arg(
+        long = "listen-database-url",
+        env = "DATABASE_LISTEN_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub listen_database_url: Option<String>,
     /// The server's clock: the system's, unless a test set one.
     #[arg(skip)]
     pub clock: crate::clock::Clock,
@@ -374,6 +399,9 @@ impl Default for ServerSettings {
             webhook_disable_after_seconds: 86400,
             comment_rate_limit: 5,
             comment_retention_days: 90,
+            read_database_urls: Vec::new(),
+            read_max_lag_ms: 1000,
+            listen_database_url: None,
             clock: crate::clock::Clock::default(),
         }
     }

@@ -190,6 +190,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Whether the failure is the server's (its database failed or is out of reach) rather
+    /// than the request's: such a read may succeed elsewhere.
+    pub fn is_the_servers(&self) -> bool {
+        matches!(self, Self::Internal { .. } | Self::Unavailable { .. })
+    }
+
     #[track_caller]
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal {
@@ -417,12 +423,36 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => Self::Unavailable {
                 cause: info.message().to_owned(),
             },
-            Error::DatabaseError(_, ref info) if is_busy(info.message()) => Self::Unavailable {
-                cause: info.message().to_owned(),
-            },
+            Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                Self::Unavailable {
+                    cause: info.message().to_owned(),
+                }
+            }
+            Error::DatabaseError(_, ref info)
+                if is_busy(info.message()) || lost_connection(info.message()) =>
+            {
+                Self::Unavailable {
+                    cause: info.message().to_owned(),
+                }
+            }
             other => Self::internal(other),
         }
     }
+}
+
+/// PostgreSQL's (libpq's) words for a session that is gone: the server restarted or failed
+/// over, or an administrator ended it. The request may succeed on a new connection.
+fn lost_connection(message: &str) -> bool {
+    [
+        "terminating connection",
+        "server closed the connection",
+        "no connection to the server",
+        "connection to server",
+        "could not receive data from server",
+        "could not send data to server",
+    ]
+    .iter()
+    .any(|words| message.contains(words))
 }
 
 fn is_busy(message: &str) -> bool {

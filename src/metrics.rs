@@ -29,6 +29,24 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StandbyLabels {
+    /// `host:port/database`.
+    standby: String,
+}
+
+/// What the scrape reports of the database beside the pool.
+#[derive(Debug, Default)]
+pub struct DatabaseState {
+    /// Connections in the pool and how many are idle.
+    pub pool: (u32, u32),
+    /// On PostgreSQL: whether the process listens for writes, notifications received and
+    /// sessions opened again.
+    pub listening: Option<(bool, u64, u64)>,
+    /// Each standby: its name, whether it serves reads, and its lag in milliseconds.
+    pub standbys: Vec<(String, bool, Option<u64>)>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: String,
     route: String,
@@ -41,6 +59,11 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    listening: Gauge,
+    notifications: Gauge,
+    listen_reconnects: Gauge,
+    standby_serving: Family<StandbyLabels, Gauge>,
+    standby_lag: Family<StandbyLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -79,12 +102,49 @@ impl Metrics {
             "Database connections idle in the pool (at the scrape)",
             pool_idle.clone(),
         );
+        let listening = Gauge::default();
+        registry.register(
+            "db_listening",
+            "1 while the process listens for writes (PostgreSQL) and cached reads need no \
+             round trip; 0 while reads ask the database",
+            listening.clone(),
+        );
+        let notifications = Gauge::default();
+        registry.register(
+            "db_notifications_received",
+            "Write notifications received since start (PostgreSQL)",
+            notifications.clone(),
+        );
+        let listen_reconnects = Gauge::default();
+        registry.register(
+            "db_listen_reconnects",
+            "Times the listening session was opened again after being lost",
+            listen_reconnects.clone(),
+        );
+        let standby_serving = Family::<StandbyLabels, Gauge>::default();
+        registry.register(
+            "db_standby_serving",
+            "1 while a read replica serves reads; 0 while it is skipped (down, lagging or promoted)",
+            standby_serving.clone(),
+        );
+        let standby_lag =
+            Family::<StandbyLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "db_standby_lag_seconds",
+            "How far a read replica is behind the primary (as of the monitor's last look)",
+            standby_lag.clone(),
+        );
         Self {
             registry,
             requests,
             durations,
             pool_connections,
             pool_idle,
+            listening,
+            notifications,
+            listen_reconnects,
+            standby_serving,
+            standby_lag,
         }
     }
 
@@ -105,9 +165,33 @@ impl Metrics {
     }
 
     /// The text a scrape gets, with the pool's state `(connections, idle)` as of now.
-    pub fn render(&self, pool: (u32, u32)) -> String {
+    pub fn render(&self, db: DatabaseState) -> String {
+        let pool = db.pool;
         self.pool_connections.set(i64::from(pool.0));
         self.pool_idle.set(i64::from(pool.1));
+        if let Some((listening, notifications, reconnects)) = db.listening {
+            self.listening.set(i64::from(listening));
+            self.notifications
+                .set(i64::try_from(notifications).unwrap_or(i64::MAX));
+            self.listen_reconnects
+                .set(i64::try_from(reconnects).unwrap_or(i64::MAX));
+        }
+        for (standby, serving, lag_ms) in db.standbys {
+            let labels = StandbyLabels { standby };
+            self.standby_serving
+                .get_or_create(&labels)
+                .set(i64::from(serving));
+            match lag_ms {
+                Some(lag_ms) => {
+                    self.standby_lag
+                        .get_or_create(&labels)
+                        .set(lag_ms as f64 / 1000.0);
+                }
+                None => {
+                    self.standby_lag.remove(&labels);
+                }
+            }
+        }
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &self.registry);
@@ -148,7 +232,10 @@ mod tests {
         metrics.observe("GET", "/api/v1/events/{id}", 200, 0.002);
         metrics.observe("GET", "/api/v1/events/{id}", 404, 0.001);
         metrics.observe("GET", "/api/v1/events/{id}", 200, 0.003);
-        let text = metrics.render((4, 3));
+        let text = metrics.render(DatabaseState {
+            pool: (4, 3),
+            ..DatabaseState::default()
+        });
         assert!(
             text.contains(
                 r#"registry_http_requests_total{method="GET",route="/api/v1/events/{id}",status="2xx"} 2"#
@@ -161,5 +248,28 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn standbys_are_reported_by_name_and_a_down_one_has_no_lag() {
+        let metrics = Metrics::new();
+        let text = metrics.render(DatabaseState {
+            pool: (4, 3),
+            listening: Some((true, 12, 1)),
+            standbys: vec![
+                ("db2:5432/registry".into(), true, Some(250)),
+                ("db3:5432/registry".into(), false, None),
+            ],
+        });
+        for line in [
+            "registry_db_listening 1",
+            "registry_db_notifications_received 12",
+            r#"registry_db_standby_serving{standby="db2:5432/registry"} 1"#,
+            r#"registry_db_standby_serving{standby="db3:5432/registry"} 0"#,
+            r#"registry_db_standby_lag_seconds{standby="db2:5432/registry"} 0.25"#,
+        ] {
+            assert!(text.contains(line), "{line} missing from {text}");
+        }
+        assert!(!text.contains(r#"lag_seconds{standby="db3"#), "{text}");
     }
 }

@@ -22,6 +22,12 @@ Errors are RFC 9457 `application/problem+json`. Every `{id}` in a path also acce
 record's slug. Lists are keyset-paginated: pass `next_cursor` back as `cursor`. Reads need \
 no token (a token also shows `internal` records and contact details); writes need an editor \
 token, tokens and the audit log an admin token.\n\n\
+Reading your own writes through several servers: every successful write answers \
+`X-Registry-Position` (and sets the `registry_position` cookie to the same value); a read \
+that sends it back (header, or the cookie a browser returns by itself) is answered from a \
+state that includes that write, whichever server and read replica takes it. Send the value \
+as it came; one that is not a position is refused with 400 (a cookie that is not one is \
+ignored).\n\n\
 The examples are records of the demo data (`data/demo.json`: the IISG Board, the RNNC, the \
 NFP Group, the Tirana chain of April 2019…), so a server started with \
 `meeting-registry serve --import data/demo.json` answers them.\n\n\

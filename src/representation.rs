@@ -87,11 +87,7 @@ pub fn cached_on<R: Resource>(
     viewer: Viewer,
     today: chrono::NaiveDate,
 ) -> Result<Arc<Entry>, ApiError> {
-    let cache_key = if R::CHANGES_WITH_THE_DAY {
-        std::borrow::Cow::Owned(format!("{key}@{today}"))
-    } else {
-        std::borrow::Cow::Borrowed(key)
-    };
+    let cache_key = cache_key::<R>(key, today);
     // The generation is read before the record: an entry is never older than its generation.
     let generation = db::generation(conn)?;
     if let Some(entry) = cache.get(R::NAME, &cache_key, viewer.sees_internal, generation) {
@@ -99,6 +95,34 @@ pub fn cached_on<R: Resource>(
     }
     let record = R::get_on(conn, key, viewer, today)?;
     keep(cache, R::NAME, &cache_key, viewer, generation, &record)
+}
+
+/// The representation [`cached_on`] would answer, if it is in the cache at `generation` (the
+/// one the process knows without asking, [`crate::db::Database::known_generation`]): a read
+/// that needs no database connection at all.
+pub fn cached_at<R: Resource>(
+    cache: &Representations,
+    key: &str,
+    viewer: Viewer,
+    today: chrono::NaiveDate,
+    generation: i64,
+) -> Option<Arc<Entry>> {
+    cache.get(
+        R::NAME,
+        &cache_key::<R>(key, today),
+        viewer.sees_internal,
+        generation,
+    )
+}
+
+/// A representation that changes with the day ([`Resource::CHANGES_WITH_THE_DAY`]) is kept
+/// under the day as well, so it is built again the first time it is read on a new day.
+fn cache_key<R: Resource>(key: &str, today: chrono::NaiveDate) -> std::borrow::Cow<'_, str> {
+    if R::CHANGES_WITH_THE_DAY {
+        std::borrow::Cow::Owned(format!("{key}@{today}"))
+    } else {
+        std::borrow::Cow::Borrowed(key)
+    }
 }
 
 /// Serialises `record` and keeps it in the cache as read at `generation`.

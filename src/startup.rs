@@ -55,6 +55,19 @@ impl Application {
         listener: TcpListener,
     ) -> Result<Self, String> {
         db.start_writer()?;
+        let read_urls: Vec<String> = settings
+            .server
+            .read_database_urls
+            .iter()
+            .map(|url| url.trim().to_owned())
+            .filter(|url| !url.is_empty())
+            .collect();
+        db.start_standbys(
+            &read_urls,
+            settings.database.pool_size,
+            Duration::from_millis(settings.server.read_max_lag_ms),
+        )?;
+        db.start_listening(settings.server.listen_database_url.as_deref())?;
         if let Some(secret) = &settings.server.admin_token {
             crate::cli::bootstrap_admin(&db, secret)?;
         }
@@ -128,6 +141,9 @@ impl Application {
                 .default_service(web::to(no_route))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
                 .wrap(actix_web::middleware::from_fn(routes::access::authenticate))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::db::position::middleware,
+                ))
                 .wrap(actix_web::middleware::from_fn(rate_limit::limit))
                 .wrap(actix_web::middleware::from_fn(cache_headers))
                 .wrap(
@@ -254,8 +270,14 @@ fn cors(origins: &[String]) -> Cors {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(crate::db::position::HEADER),
         ])
-        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(crate::db::position::HEADER),
+        ])
         .max_age(3600);
     for origin in origins {
         cors = if origin == "*" {

@@ -2,11 +2,15 @@
 //! the write-transaction discipline.
 
 pub(crate) mod kept_update;
+pub mod listen;
 pub mod location;
+pub mod position;
+pub mod replicas;
 pub mod schema;
 pub mod sql_types;
 mod writer;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -15,6 +19,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
+use position::Position;
 
 pub(crate) use kept_update::same_sql_for_any_value;
 pub use kept_update::{ByColumns, ByExpression, KeptUpdate, SameSqlForAnyValue};
@@ -162,8 +167,15 @@ impl ManageConnection for ConnectionManager {
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// Whether a connection handed back to the pool has been closed under it (PostgreSQL
+    /// restarted, a failover, `pg_terminate_backend`): libpq reads what the socket holds,
+    /// without a round trip, and fails on a closed one. Such a connection is dropped, and
+    /// the pool opens a new one, instead of failing the next request too.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        match conn {
+            AnyConnection::Postgresql(c) => c.notifications_iter().any(|n| n.is_err()),
+            AnyConnection::Sqlite(_) => false,
+        }
     }
 }
 
@@ -187,6 +199,11 @@ pub struct Database {
     manager: ConnectionManager,
     /// SQLite's group-committing writer (see [`writer`]); PostgreSQL writes run side by side.
     writer: Option<writer::Writer>,
+    /// On PostgreSQL, once the server listens for writes: the generation it knows of without
+    /// asking (see [`listen`]).
+    known: Option<Arc<listen::KnownGeneration>>,
+    /// PostgreSQL standbys that answer reads (see [`replicas`]).
+    standbys: Option<Arc<replicas::Standbys>>,
 }
 
 impl Database {
@@ -225,7 +242,116 @@ impl Database {
             backend,
             manager: writer_manager,
             writer: None,
+            known: None,
+            standbys: None,
         })
+    }
+
+    /// On PostgreSQL, starts listening for writes (on `listen_url`, else the primary's URL), so
+    /// a cached read needs no round trip (see [`listen`]). A no-op on SQLite, whose reads ask
+    /// the file, which costs less than a thread hop.
+    pub fn start_listening(&mut self, listen_url: Option<&str>) -> Result<(), String> {
+        if self.backend != Backend::Postgres || self.known.is_some() {
+            return Ok(());
+        }
+        let url = listen_url.unwrap_or(&self.manager.url).to_owned();
+        if Backend::of(&url) != Backend::Postgres {
+            return Err(format!(
+                "DATABASE_LISTEN_URL `{}` is not a postgres:// URL",
+                replicas::redacted(&url)
+            ));
+        }
+        let pool = self.pool.clone();
+        self.known = Some(listen::start(&url, move || {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            generation(&mut conn).map_err(|e| e.to_string())
+        })?);
+        Ok(())
+    }
+
+    /// Sends reads to these PostgreSQL standbys (see [`replicas`]), each with a pool of
+    /// `pool_size`; a standby more than `max_lag` behind is skipped.
+    pub fn start_standbys(
+        &mut self,
+        urls: &[String],
+        pool_size: u32,
+        max_lag: Duration,
+    ) -> Result<(), String> {
+        if urls.is_empty() {
+            return Ok(());
+        }
+        if self.backend != Backend::Postgres {
+            return Err(
+                "DATABASE_READ_URLS names read replicas, which are PostgreSQL standbys: \
+                 DATABASE_URL must be a postgres:// URL too"
+                    .into(),
+            );
+        }
+        self.standbys = Some(replicas::Standbys::start(
+            urls,
+            pool_size,
+            max_lag,
+            self.pool.clone(),
+        )?);
+        Ok(())
+    }
+
+    /// The generation a cached read of this request may trust without asking the database:
+    /// the one this process has heard of, when it is listening and the request asks for no
+    /// later position. `None`: ask.
+    pub fn known_generation(&self) -> Option<i64> {
+        let known = self.known.as_ref()?.get()?;
+        let wants = position::with_request(|reads| reads.wants).flatten();
+        match wants {
+            Some(wants) if wants.generation > known => None,
+            _ => Some(known),
+        }
+    }
+
+    /// Whether this process listens for writes (`None` on SQLite), and the notifications
+    /// and reconnections it has seen; for `/readyz` and `/metrics`.
+    pub fn listening(&self) -> Option<(bool, u64, u64)> {
+        let known = self.known.as_ref()?;
+        let (notifications, reconnects) = known.counts();
+        Some((known.is_listening(), notifications, reconnects))
+    }
+
+    /// What the standby monitor last saw, for `/readyz` and `/metrics` (empty without
+    /// standbys).
+    pub fn standby_health(&self) -> Vec<replicas::StandbyHealth> {
+        self.standbys
+            .as_ref()
+            .map(|standbys| standbys.health())
+            .unwrap_or_default()
+    }
+
+    /// The standby this request's reads go to, if any: chosen once per request, among those
+    /// the monitor finds usable and, when the request sent a position, replayed past it.
+    fn read_route(&self) -> Option<usize> {
+        let standbys = self.standbys.as_ref()?;
+        position::with_request(|reads| {
+            if !reads.may_use_standby {
+                return None;
+            }
+            match reads.route.get() {
+                Some(position::Route::Standby(index)) => Some(index),
+                Some(position::Route::Primary) => None,
+                None => {
+                    let wants = reads.wants;
+                    let chosen = match wants {
+                        // A position without a WAL position cannot be matched on a standby.
+                        Some(Position { lsn: None, .. }) => None,
+                        _ => standbys.choose(wants.and_then(|w| w.lsn)),
+                    };
+                    reads.route.set(Some(match chosen {
+                        Some(index) => position::Route::Standby(index),
+                        None => position::Route::Primary,
+                    }));
+                    chosen
+                }
+            }
+        })
+        .flatten()
     }
 
     /// Starts SQLite's group-committing writer (the server does; the command-line tools write
@@ -267,7 +393,35 @@ impl Database {
     /// page cache, less than handing it to a blocking thread and back costs, so it runs right
     /// here when a connection is free; PostgreSQL reads wait on the network and go to the
     /// blocking pool.
+    ///
+    /// With read replicas, the reads of a `GET` or `HEAD` request go to a standby (see
+    /// [`Database::read_route`]); if the standby fails them for a reason of its own, they are
+    /// run again on the primary, so a standby going down fails no request.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Clone + Send + 'static,
+    {
+        if let Some(index) = self.read_route()
+            && let Some(standbys) = &self.standbys
+        {
+            let pool = standbys.pool(index).clone();
+            let again = work.clone();
+            match Self::blocking_on(pool, work).await {
+                Err(error) if error.is_the_servers() => {
+                    standbys.failed(index, &error.to_string());
+                    position::with_request(|reads| reads.route.set(Some(position::Route::Primary)));
+                    return self.run_fresh(again).await;
+                }
+                outcome => return outcome,
+            }
+        }
+        self.run_fresh(work).await
+    }
+
+    /// [`Database::run`] on the primary, whatever the request: for reads that must see every
+    /// committed write (a token's check, the state a write starts from).
+    pub async fn run_fresh<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
@@ -288,10 +442,34 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     {
         match &self.writer {
-            Some(writer) => writer.write(work).await,
+            Some(writer) => {
+                let (value, generation) = writer.write(work).await?;
+                if let Some(generation) = generation {
+                    position::wrote(Position {
+                        generation,
+                        lsn: None,
+                    });
+                }
+                Ok(value)
+            }
             None => {
-                self.blocking(move |conn| write_transaction(conn, work))
-                    .await
+                let with_position = self.standbys.is_some();
+                let (value, reached) = self
+                    .blocking(move |conn| {
+                        let (value, generation) = transaction(conn, work)?;
+                        let lsn = if with_position {
+                            Some(wal_position(conn)?)
+                        } else {
+                            None
+                        };
+                        Ok((value, Position { generation, lsn }))
+                    })
+                    .await?;
+                if let Some(known) = &self.known {
+                    known.reached(reached.generation);
+                }
+                position::wrote(reached);
+                Ok(value)
             }
         }
     }
@@ -301,7 +479,14 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        Self::blocking_on(self.pool.clone(), work).await
+    }
+
+    async fn blocking_on<T, F>(pool: Pool, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    {
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
             work(&mut conn)
@@ -317,16 +502,21 @@ pub fn write_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, A
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
+    transaction(conn, work).map(|(value, _)| value)
+}
+
+/// [`write_transaction`], also answering the generation the write committed.
+fn transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<(T, i64), ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+{
     match conn {
         AnyConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
         AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    match work(conn).and_then(|value| {
-        advance_generation(conn)?;
-        Ok(value)
-    }) {
+    match work(conn).and_then(|value| Ok((value, advance_generation(conn)?))) {
         Ok(value) => {
             <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)
@@ -374,7 +564,11 @@ pub fn undo_if_unchanged<T>(
 /// stamped with the new generation under that lock, which committing writers take one after
 /// the other: so generations are handed out in commit order, and a reader that sees one sees
 /// every lower one (the change feed never skips a change committed late).
-fn advance_generation(conn: &mut AnyConnection) -> Result<(), ApiError> {
+///
+/// On PostgreSQL it also notifies [`listen::CHANNEL`] of the new generation, which PostgreSQL
+/// delivers to every listening process when the transaction commits, in commit order.
+/// Answers the new generation.
+fn advance_generation(conn: &mut AnyConnection) -> Result<i64, ApiError> {
     use schema::{changes, registry_state};
     KeptUpdate::new(
         registry_state::table,
@@ -391,7 +585,37 @@ fn advance_generation(conn: &mut AnyConnection) -> Result<(), ApiError> {
         changes::at.eq(Timestamp::now()),
     ));
     native!(conn, |c| stamp.execute(c))?;
-    Ok(())
+    #[derive(QueryableByName)]
+    struct Reached {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generation: i64,
+    }
+    let reached = match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query(
+                "SELECT s.generation FROM registry_state s, \
+                 LATERAL (SELECT pg_notify('registry_generation', s.generation::text)) n \
+                 WHERE s.id = 1",
+            )
+            .get_result::<Reached>(c)?
+            .generation
+        }
+        AnyConnection::Sqlite(c) => registry_state::table
+            .filter(registry_state::id.eq(1))
+            .select(registry_state::generation)
+            .first(c)?,
+    };
+    Ok(reached)
+}
+
+/// The primary's WAL position once a write has committed: a standby that has replayed to it
+/// holds the write.
+fn wal_position(conn: &mut AnyConnection) -> Result<u64, ApiError> {
+    let query = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint",
+    ));
+    let lsn: i64 = native!(conn, |c| query.get_result(c))?;
+    Ok(lsn.max(0) as u64)
 }
 
 /// The registry's generation: it changes whenever any process commits a write, so a

@@ -38,7 +38,7 @@ const WAL_FRAMES_RESTART: i64 = 16_000;
 
 /// What a queued write leaves for after the commit: it hands its result (or the commit's
 /// failure) to the waiting request.
-type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Finish = Box<dyn FnOnce(Result<Option<i64>, String>) + Send>;
 /// A queued write: runs on the writer's connection and says whether it succeeded.
 type Job = Box<dyn FnOnce(&mut AnyConnection) -> (bool, Finish) + Send>;
 
@@ -73,7 +73,7 @@ impl Writer {
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpoint(&mut checkpoint_conn, &checkpoint_requests, &seen))
             .map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
-        let (answers, answer_queue) = mpsc::channel::<(Vec<Finish>, Result<(), String>)>();
+        let (answers, answer_queue) = mpsc::channel::<(Vec<Finish>, Result<Option<i64>, String>)>();
         std::thread::Builder::new()
             .name("sqlite-answers".into())
             .spawn(move || {
@@ -98,19 +98,20 @@ impl Writer {
         Ok(Self { jobs })
     }
 
-    /// Queues `work` and waits for it to be committed (or refused).
-    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// Queues `work` and waits for it to be committed (or refused); answers its value and the
+    /// generation its batch committed.
+    pub async fn write<T, F>(&self, work: F) -> Result<(T, Option<i64>), ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, ApiError>>();
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<(T, Option<i64>), ApiError>>();
         let job: Job = Box::new(move |conn| match work(conn) {
             Ok(value) => (
                 true,
-                Box::new(move |committed: Result<(), String>| {
+                Box::new(move |committed: Result<Option<i64>, String>| {
                     let _ = reply.send(match committed {
-                        Ok(()) => Ok(value),
+                        Ok(generation) => Ok((value, generation)),
                         Err(cause) => Err(ApiError::Unavailable { cause }),
                     });
                 }),
@@ -132,7 +133,7 @@ impl Writer {
 }
 
 /// The answers of a batch, and whether it committed.
-type Answers = mpsc::Sender<(Vec<Finish>, Result<(), String>)>;
+type Answers = mpsc::Sender<(Vec<Finish>, Result<Option<i64>, String>)>;
 
 /// The writer's side of the checkpointing: it reports commits, and reads how long the WAL
 /// was at the checkpointer's last pass.
@@ -200,7 +201,10 @@ fn run(conn: &mut AnyConnection, queue: &mpsc::Receiver<Job>, wal: &Wal, answers
 }
 
 /// Runs a batch in one transaction: the answers to hand out, and whether the batch committed.
-fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) -> (Vec<Finish>, Result<(), String>) {
+fn commit_batch(
+    conn: &mut AnyConnection,
+    batch: Vec<Job>,
+) -> (Vec<Finish>, Result<Option<i64>, String>) {
     let AnyConnection::Sqlite(sqlite) = conn else {
         return (Vec::new(), Err("not a SQLite connection".into()));
     };
@@ -242,12 +246,14 @@ fn commit_batch(conn: &mut AnyConnection, batch: Vec<Job>) -> (Vec<Finish>, Resu
     let committed = if any_succeeded {
         advance_generation(conn)
             .map_err(|e| e.to_string())
-            .and_then(|()| {
+            .and_then(|generation| {
                 <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)
+                    .map(|()| Some(generation))
                     .map_err(|e| e.to_string())
             })
     } else {
         <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)
+            .map(|()| None)
             .map_err(|e| e.to_string())
     };
     if let Err(cause) = &committed {

@@ -114,33 +114,17 @@ pub fn calendar(
     conn: &mut AnyConnection,
     shared: &Calendars<'_>,
     scope: &Scope,
-    mut filter: EventFilter,
+    feed: Feed,
     viewer: Viewer,
     is_current: impl Fn(&str) -> bool,
 ) -> Result<Answer, ApiError> {
-    if !matches!(scope, Scope::Event(_)) && filter.from.is_none() {
-        let today = chrono::Utc::now().date_naive();
-        filter.from = Some(default_from(today, filter.to));
-    }
-    filter.sort = EventSort::Start;
-    filter.cursor = None;
-    filter.limit = MAX_FEED_EVENTS;
-    let key = format!("{}|{scope:?}|{filter:?}", viewer.sees_internal);
     // The generation is read first: a calendar is never older than the generation it is
     // kept under.
     let generation = db::generation(conn)?;
-    if let Some((at, etag)) = shared.tags.0.get(&key)
-        && at == generation
-        && is_current(&etag)
-    {
-        return Ok(Answer::Unchanged((*etag).clone()));
+    if let Some(answer) = kept(shared, &feed, viewer, generation, &is_current) {
+        return Ok(answer);
     }
-    if let Some(entry) = shared
-        .cache
-        .get(CALENDAR, &key, viewer.sees_internal, generation)
-    {
-        return Ok(Answer::Calendar(entry));
-    }
+    let Feed { mut filter, key } = feed;
     let (name, events) = match scope {
         Scope::Event(event_key) => {
             let event = event_store::Events::get(conn, event_key, viewer)?;
@@ -177,6 +161,50 @@ pub fn calendar(
 
 /// The cache's name for calendars.
 const CALENDAR: &str = "calendar";
+
+/// A feed's filter as a calendar reads it, and the key it is kept under.
+#[derive(Clone)]
+pub struct Feed {
+    filter: EventFilter,
+    key: String,
+}
+
+impl Feed {
+    /// The feed `scope` and `filter` select for `viewer`: without `from`, a year back (see
+    /// [`default_from`]); in start order; at most [`MAX_FEED_EVENTS`].
+    pub fn of(scope: &Scope, mut filter: EventFilter, viewer: Viewer) -> Self {
+        if !matches!(scope, Scope::Event(_)) && filter.from.is_none() {
+            let today = chrono::Utc::now().date_naive();
+            filter.from = Some(default_from(today, filter.to));
+        }
+        filter.sort = EventSort::Start;
+        filter.cursor = None;
+        filter.limit = MAX_FEED_EVENTS;
+        let key = format!("{}|{scope:?}|{filter:?}", viewer.sees_internal);
+        Self { filter, key }
+    }
+}
+
+/// The answer kept for `feed` at `generation`, if there is one: `Unchanged` when
+/// `is_current` accepts its ETag.
+pub fn kept(
+    shared: &Calendars<'_>,
+    feed: &Feed,
+    viewer: Viewer,
+    generation: i64,
+    is_current: impl Fn(&str) -> bool,
+) -> Option<Answer> {
+    if let Some((at, etag)) = shared.tags.0.get(&feed.key)
+        && at == generation
+        && is_current(&etag)
+    {
+        return Some(Answer::Unchanged((*etag).clone()));
+    }
+    shared
+        .cache
+        .get(CALENDAR, &feed.key, viewer.sees_internal, generation)
+        .map(Answer::Calendar)
+}
 
 /// The name of a feed and its events (those with dates), in start order.
 fn feed_events(

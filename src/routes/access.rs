@@ -103,7 +103,10 @@ pub async fn authenticate(
         )),
         Some(secret) => match req.app_data::<web::Data<Database>>().cloned() {
             None => Err(ApiError::internal("no database configured")),
-            Some(db) => match db.run(move |conn| tokens::verify(conn, &secret)).await {
+            Some(db) => match db
+                .run_fresh(move |conn| tokens::verify(conn, &secret))
+                .await
+            {
                 Ok(Ok(token)) => Ok(token),
                 Ok(Err(Refusal::Unknown)) => Err(unauthorized("the token is not known")),
                 Ok(Err(Refusal::Expired)) => Err(unauthorized("the token has expired")),

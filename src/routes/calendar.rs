@@ -131,7 +131,10 @@ async fn viewer(db: &Database, caller: &Caller, key: Option<String>) -> Result<V
     if key.is_empty() || key.len() > 512 {
         return Err(refused("the feed key is not known"));
     }
-    match db.run(move |conn| feed_keys::verify(conn, &key)).await? {
+    match db
+        .run_fresh(move |conn| feed_keys::verify(conn, &key))
+        .await?
+    {
         Ok(()) => Ok(Viewer {
             sees_internal: true,
         }),
@@ -179,20 +182,36 @@ impl<'a> CalendarState<'a> {
         let if_none_match = IfNoneMatch::of(self.req);
         let (cache, tags, long_events, public_url) =
             (self.cache, self.tags, self.long_events, self.public_url);
-        let answer = self
-            .db
-            .run(move |conn| {
-                let shared = Calendars {
-                    cache: &cache,
-                    tags: &tags,
-                    long_events: &long_events,
-                    public_url: &public_url,
-                };
-                calendar::calendar(conn, &shared, &scope, filter, viewer, |etag| {
-                    if_none_match.matches(etag)
-                })
+        let feed = calendar::Feed::of(&scope, filter, viewer);
+        let known = self.db.known_generation().and_then(|generation| {
+            let shared = Calendars {
+                cache: &cache,
+                tags: &tags,
+                long_events: &long_events,
+                public_url: &public_url,
+            };
+            calendar::kept(&shared, &feed, viewer, generation, |etag| {
+                if_none_match.matches(etag)
             })
-            .await?;
+        });
+        let answer = match known {
+            Some(answer) => answer,
+            None => {
+                self.db
+                    .run(move |conn| {
+                        let shared = Calendars {
+                            cache: &cache,
+                            tags: &tags,
+                            long_events: &long_events,
+                            public_url: &public_url,
+                        };
+                        calendar::calendar(conn, &shared, &scope, feed, viewer, |etag| {
+                            if_none_match.matches(etag)
+                        })
+                    })
+                    .await?
+            }
+        };
         let mut response = match answer {
             Answer::Unchanged(etag) => http::not_modified(&etag),
             Answer::Calendar(entry) => http::with_etag_as(

@@ -13,6 +13,14 @@ pub struct HealthResponse {
     /// Always `ok` (a failing check answers 503 with a problem document instead).
     #[schema(example = "ok")]
     pub status: &'static str,
+    /// `/readyz` on PostgreSQL: whether the process listens for writes, so cached reads need
+    /// no round trip (`false`: it is reconnecting, and every read asks the database).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listening: Option<bool>,
+    /// `/readyz` with read replicas: each standby as the monitor last saw it. A standby that
+    /// is down or lagging is skipped (reads go to the primary); the process stays ready.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub standbys: Vec<db::replicas::StandbyHealth>,
 }
 
 /// The process is up
@@ -25,13 +33,19 @@ pub struct HealthResponse {
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(HealthResponse { status: "ok" })
+    HttpResponse::Ok().json(HealthResponse {
+        status: "ok",
+        listening: None,
+        standbys: Vec::new(),
+    })
 }
 
 /// The database answers
 ///
-/// For readiness probes: answers 200 when a pooled database connection answers a query, 503
-/// otherwise. Needs no token.
+/// For readiness probes: answers 200 when a pooled connection to the primary database answers
+/// a query, 503 otherwise. On PostgreSQL it also says whether the process listens for writes
+/// and, with read replicas, each standby's state and lag (a standby that is down or lags is
+/// skipped, and does not make the process unready). Needs no token.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -41,10 +55,16 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
-    db.run(db::ping).await.map_err(|e| ApiError::Unavailable {
-        cause: e.to_string(),
-    })?;
-    Ok(HttpResponse::Ok().json(HealthResponse { status: "ok" }))
+    db.run_fresh(db::ping)
+        .await
+        .map_err(|e| ApiError::Unavailable {
+            cause: e.to_string(),
+        })?;
+    Ok(HttpResponse::Ok().json(HealthResponse {
+        status: "ok",
+        listening: db.listening().map(|(listening, _, _)| listening),
+        standbys: db.standby_health(),
+    }))
 }
 
 /// Metrics for Prometheus
@@ -68,5 +88,15 @@ pub async fn metrics(
 ) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
-        .body(metrics.render(db.pool_state()))
+        .body(
+            metrics.render(crate::metrics::DatabaseState {
+                pool: db.pool_state(),
+                listening: db.listening(),
+                standbys: db
+                    .standby_health()
+                    .into_iter()
+                    .map(|standby| (standby.name, standby.state == "ok", standby.lag_ms))
+                    .collect(),
+            }),
+        )
 }

@@ -248,6 +248,7 @@ async fn events_of(
     Ok(http::collection(&page))
 }
 
+#[derive(Clone)]
 enum Who {
     Organisation(String),
     Person(String),

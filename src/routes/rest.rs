@@ -175,9 +175,16 @@ pub async fn get<R: Resource>(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.viewer();
     let today = clock.today();
-    let entry = db
-        .run(move |conn| representation::cached_on::<R>(conn, &cache, &key, viewer, today))
-        .await?;
+    let known = db.known_generation().and_then(|generation| {
+        representation::cached_at::<R>(&cache, &key, viewer, today, generation)
+    });
+    let entry = match known {
+        Some(entry) => entry,
+        None => {
+            db.run(move |conn| representation::cached_on::<R>(conn, &cache, &key, viewer, today))
+                .await?
+        }
+    };
     Ok(http::with_etag(
         &req,
         StatusCode::OK,

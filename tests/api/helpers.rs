@@ -321,6 +321,22 @@ impl TestApp {
         self.request(Method::GET, path, &[], None).await
     }
 
+    /// A GET that sends back the `X-Registry-Position` of `after` (a write's response), as a
+    /// client that wants to read its own write through any server does.
+    #[allow(dead_code)]
+    pub async fn get_after(&self, path: &str, after: &TestResponse) -> TestResponse {
+        let position = after
+            .header("x-registry-position")
+            .unwrap_or_else(|| panic!("the write (status {}) names no position", after.status));
+        self.request(
+            Method::GET,
+            path,
+            &[("x-registry-position", &position)],
+            None,
+        )
+        .await
+    }
+
     /// A GET with a token.
     pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
         let auth = format!("Bearer {token}");

@@ -24,6 +24,7 @@ mod metrics;
 mod move_data;
 mod openapi;
 mod outcomes;
+mod positions;
 mod programmes;
 mod publications;
 mod refs;

@@ -294,6 +294,11 @@ pub struct ServerSettings {
     /// hourly (the comment itself stays).
     #[arg(long, env = "REGISTRY_COMMENT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36500))]
     pub comment_retention_days: u32,
+    /// Seconds the server keeps serving after SIGTERM or SIGINT while `/readyz` answers 503,
+    /// so a load balancer takes it out of rotation first; then in-flight requests finish and it
+    /// stops. 0 stops at once.
+    #[arg(long, env = "REGISTRY_DRAIN_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_seconds: u64,
     /// The server's clock: the system's, unless a test set one.
     #[arg(skip)]
     pub clock: crate::clock::Clock,
@@ -374,6 +379,7 @@ impl Default for ServerSettings {
             webhook_disable_after_seconds: 86400,
             comment_rate_limit: 5,
             comment_retention_days: 90,
+            drain_seconds: 5,
             clock: crate::clock::Clock::default(),
         }
     }

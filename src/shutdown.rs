@@ -48,7 +48,7 @@ pub async fn drained(draining: Arc<Draining>, period: Duration) {
     tracing::info!(
         signal = first,
         drain_seconds = period.as_secs_f64(),
-        "draining: /readyz answers 503; stopping after the drain period"
+        "draining: /readyz answers 503; stopping after the drain period (signal again to stop now)"
     );
     let deadline = pin!(actix_rt::time::sleep(period));
     match next_signal(&mut term, &mut int, Some(deadline)).await {

@@ -157,6 +157,26 @@ async fn a_terminated_server_drains_then_stops(backend: Backend) {
         "took {:?}",
         signalled.elapsed()
     );
+
+    // A second signal ends a drain early.
+    let mut impatient = ServerProcess::start(&app, "60").await;
+    impatient.terminate();
+    let signalled = Instant::now();
+    while impatient
+        .get(&app, "/readyz")
+        .await
+        .is_some_and(|r| r.status == 200)
+    {
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    impatient.terminate();
+    let status = impatient.exited_within(Duration::from_secs(30)).await;
+    assert!(status.success(), "{status}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(20),
+        "took {:?}: the second signal did not end the drain of 60 s",
+        signalled.elapsed()
+    );
 }
 
 on_both_backends!(a_terminated_server_drains_then_stops);

@@ -319,6 +319,11 @@ pub struct ServerSettings {
         hide_env_values = true
     )]
     pub listen_database_url: Option<String>,
+    /// Seconds the server keeps serving after SIGTERM or SIGINT while `/readyz` answers 503,
+    /// so a load balancer takes it out of rotation first; then in-flight requests finish and it
+    /// stops. 0 stops at once.
+    #[arg(long, env = "REGISTRY_DRAIN_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_seconds: u64,
     /// The server's clock: the system's, unless a test set one.
     #[arg(skip)]
     pub clock: crate::clock::Clock,
@@ -402,6 +407,7 @@ impl Default for ServerSettings {
             read_database_urls: Vec::new(),
             read_max_lag_ms: 1000,
             listen_database_url: None,
+            drain_seconds: 5,
             clock: crate::clock::Clock::default(),
         }
     }

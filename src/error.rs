@@ -182,6 +182,9 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {cause}")]
     Unavailable { cause: String },
+    /// The process is shutting down (crate::shutdown): ready no more, though it still serves.
+    #[error("draining")]
+    Draining,
     #[error("internal error at {location}: {cause}")]
     Internal {
         cause: String,
@@ -272,7 +275,9 @@ impl ApiError {
             Self::Unauthorized { .. } => ("unauthorized", "Authentication required"),
             Self::Forbidden { .. } => ("forbidden", "Not allowed"),
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
-            Self::Unavailable { .. } => ("unavailable", "Service temporarily unavailable"),
+            Self::Unavailable { .. } | Self::Draining => {
+                ("unavailable", "Service temporarily unavailable")
+            }
             Self::Internal { .. } => ("internal", "Internal server error"),
         };
         let (detail, errors, violations) = match self {
@@ -332,6 +337,13 @@ impl ApiError {
                 Vec::new(),
                 Vec::new(),
             ),
+            Self::Draining => (
+                "this process is draining: it is shutting down and finishes the requests it has; \
+                 send new ones to another process"
+                    .to_owned(),
+                Vec::new(),
+                Vec::new(),
+            ),
             Self::Internal { .. } => (
                 "the server failed; the cause is logged with this request's id".to_owned(),
                 Vec::new(),
@@ -365,7 +377,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::Draining => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -20,6 +20,7 @@ pub mod rate_limit;
 pub mod representation;
 pub mod request_line;
 pub mod routes;
+pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -30,6 +30,7 @@ use crate::rate_limit::{self, RateLimit};
 use crate::representation::calendar::CalendarTags;
 use crate::request_line::EscapedRequestLines;
 use crate::routes::{self, RouteTable};
+use crate::shutdown::Draining;
 use crate::store::events::LongEventsKept;
 
 pub struct Application {
@@ -104,6 +105,11 @@ impl Application {
         let clock = web::Data::new(settings.server.clock.clone());
         let routes = web::Data::new(routes);
         let metrics = web::Data::new(crate::metrics::Metrics::new());
+        let draining = web::Data::new(Draining::default());
+        let drain = crate::shutdown::drained(
+            draining.clone().into_inner(),
+            Duration::from_secs(settings.server.drain_seconds),
+        );
         let doc = Arc::new(doc);
         let app = move || {
             let (app, _) = App::new()
@@ -121,6 +127,7 @@ impl Application {
                 .app_data(rate_limit.clone())
                 .app_data(routes.clone())
                 .app_data(metrics.clone())
+                .app_data(draining.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(
                     web::QueryConfig::default()
@@ -181,7 +188,9 @@ impl Application {
         let builder = ServerBuilder::build()
             .workers(workers)
             .worker_max_blocking_threads(blocking)
-            .shutdown_timeout(20);
+            .shutdown_timeout(20)
+            // SIGTERM and SIGINT drain first (crate::shutdown), then stop gracefully.
+            .shutdown_signal(drain);
         // What HttpServer sets: on shutdown idle keep-alive connections close at once, and the
         // timeouts are its defaults.
         let shutdown = builder.graceful_shutdown_signal();
@@ -216,8 +225,8 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests (graceful shutdown is
-    /// actix's own signal handling).
+    /// Serves until SIGTERM or SIGINT, drains (see crate::shutdown), then finishes in-flight
+    /// requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

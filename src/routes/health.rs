@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db::{self, Database};
 use crate::error::{ApiError, responses};
+use crate::shutdown::Draining;
 
 /// The answer of the health checks.
 #[derive(Serialize, ToSchema)]
@@ -43,9 +44,12 @@ pub async fn healthz() -> HttpResponse {
 /// The database answers
 ///
 /// For readiness probes: answers 200 when a pooled connection to the primary database answers
-/// a query, 503 otherwise. On PostgreSQL it also says whether the process listens for writes
-/// and, with read replicas, each standby's state and lag (a standby that is down or lags is
-/// skipped, and does not make the process unready). Needs no token.
+/// a query, 503 otherwise. Also 503 (`unavailable`, its detail saying so) from the moment the
+/// process is told to stop (SIGTERM or SIGINT) while it keeps serving everything else for
+/// `REGISTRY_DRAIN_SECONDS`, so a load balancer takes it out of rotation before it stops. On
+/// PostgreSQL it also says whether the process listens for writes and, with read replicas,
+/// each standby's state and lag (a standby that is down or lags is skipped, and does not make
+/// the process unready). Needs no token.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -54,7 +58,13 @@ pub async fn healthz() -> HttpResponse {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(
+    db: web::Data<Database>,
+    draining: web::Data<Draining>,
+) -> Result<HttpResponse, ApiError> {
+    if draining.is_draining() {
+        return Err(ApiError::Draining);
+    }
     db.run_fresh(db::ping)
         .await
         .map_err(|e| ApiError::Unavailable {

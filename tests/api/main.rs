@@ -29,6 +29,7 @@ mod programmes;
 mod publications;
 mod refs;
 mod relations;
+mod shutdown;
 mod unchanged;
 mod undated;
 mod webhooks;

@@ -413,7 +413,10 @@ impl Database {
                     position::with_request(|reads| reads.route.set(Some(position::Route::Primary)));
                     return self.run_fresh(again).await;
                 }
-                outcome => return outcome,
+                outcome => {
+                    standbys.served(index);
+                    return outcome;
+                }
             }
         }
         self.run_fresh(work).await

@@ -42,6 +42,8 @@ pub struct StandbyHealth {
     pub lag_ms: Option<u64>,
     /// Why it is not used, when it is not.
     pub detail: Option<String>,
+    /// Reads it has answered for this process since start.
+    pub reads: u64,
 }
 
 struct Standby {
@@ -51,6 +53,7 @@ struct Standby {
     usable: AtomicBool,
     replayed: AtomicU64,
     lag_ms: AtomicU64,
+    reads: AtomicU64,
     state: Mutex<(&'static str, Option<String>)>,
 }
 
@@ -92,6 +95,7 @@ impl Standbys {
                 usable: AtomicBool::new(false),
                 replayed: AtomicU64::new(0),
                 lag_ms: AtomicU64::new(0),
+                reads: AtomicU64::new(0),
                 state: Mutex::new(("starting", None)),
             });
         }
@@ -139,6 +143,11 @@ impl Standbys {
         &self.standbys[index].pool
     }
 
+    /// A read was answered by standby `index`.
+    pub fn served(&self, index: usize) {
+        self.standbys[index].reads.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A read on standby `index` failed for a reason of the server's: skip it until the
     /// monitor sees it answer again.
     pub fn failed(&self, index: usize, error: &str) {
@@ -165,6 +174,7 @@ impl Standbys {
                     lag_ms: matches!(state, "ok" | "lagging")
                         .then(|| standby.lag_ms.load(Ordering::Relaxed)),
                     detail,
+                    reads: standby.reads.load(Ordering::Relaxed),
                 }
             })
             .collect()

@@ -234,9 +234,8 @@ pub async fn get_outcome(
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let entry = db
-        .run(move |conn| representation::cached::<Outcomes>(conn, &cache, &key, viewer))
-        .await?;
+    let today = chrono::Utc::now().date_naive();
+    let entry = rest::cached::<Outcomes>(&db, cache, key, viewer, today).await?;
     Ok(http::with_etag(
         &req,
         StatusCode::OK,

@@ -173,24 +173,35 @@ pub async fn get<R: Resource>(
     key: String,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.viewer();
-    let today = clock.today();
-    let known = db.known_generation().and_then(|generation| {
-        representation::cached_at::<R>(&cache, &key, viewer, today, generation)
-    });
-    let entry = match known {
-        Some(entry) => entry,
-        None => {
-            db.run(move |conn| representation::cached_on::<R>(conn, &cache, &key, viewer, today))
-                .await?
-        }
-    };
+    let entry = cached::<R>(&db, cache, key, caller.viewer(), clock.today()).await?;
     Ok(http::with_etag(
         &req,
         StatusCode::OK,
         entry.body.clone(),
         &entry.etag,
     ))
+}
+
+/// The representation of the record `key` names: from the cache with no database round trip
+/// when the process knows the registry's generation (PostgreSQL, listening), else as
+/// [`representation::cached_on`] reads it.
+pub async fn cached<R: Resource>(
+    db: &Database,
+    cache: web::Data<Representations>,
+    key: String,
+    viewer: Viewer,
+    today: chrono::NaiveDate,
+) -> Result<std::sync::Arc<crate::cache::Entry>, ApiError> {
+    let known = db.known_generation().and_then(|generation| {
+        representation::cached_at::<R>(&cache, &key, viewer, today, generation)
+    });
+    match known {
+        Some(entry) => Ok(entry),
+        None => {
+            db.run(move |conn| representation::cached_on::<R>(conn, &cache, &key, viewer, today))
+                .await
+        }
+    }
 }
 
 /// The response to a write of `record`, with its warnings.

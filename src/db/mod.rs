@@ -128,7 +128,7 @@ impl ConnectionManager {
                 // of the rows) is every list page and every `.first()`: planning was a
                 // larger part of a page than running it. The generic plans are the index
                 // walks the queries are written for; a `q` page is planned for its pattern
-                // (store::events::postgres::planned_for_values). A generic plan costs a
+                // (store::events::postgres::search_text_like). A generic plan costs a
                 // bound `LIMIT` as a tenth of the table, so it also started parallel workers
                 // for a 50-item page, and waiting for their first row was most of the page:
                 // a page reads too few rows for workers to pay.

@@ -530,6 +530,7 @@ async fn field_filters_select_events(backend: Backend) {
     app.create("/api/v1/events", sarajevo).await;
     let mut pristina = event_body("Coordination meeting", "2019-05-10");
     pristina["location"] = json!({"city": "Pristina", "country_code": "XK"});
+    pristina["description"] = json!(r"Hosted by O'Brien \ Partners; 100% of seats taken.");
     app.create("/api/v1/events", pristina).await;
 
     assert_eq!(titles(&app, "city=tirane").await, ["3rd RNNC meeting"]);
@@ -548,7 +549,28 @@ async fn field_filters_select_events(backend: Backend) {
     assert_eq!(titles(&app, "q=becirevic").await, ["Prisons conference"]);
     assert_eq!(titles(&app, "q=tirane").await, ["3rd RNNC meeting"]);
     assert_eq!(titles(&app, "q=TIRAN%C3%8B").await, ["3rd RNNC meeting"]);
-    assert_eq!(titles(&app, "q=%25").await, Vec::<String>::new());
+    // `%` is a character to find, not a wildcard: only the event whose text has one.
+    assert_eq!(titles(&app, "q=%25").await, ["Coordination meeting"]);
+    // Quotes, backslashes and wildcards are text to find, on both backends.
+    for q in ["o%27brien", "brien%20%5C%20partners", "100%25%20of", "%5C"] {
+        assert_eq!(
+            titles(&app, &format!("q={q}")).await,
+            ["Coordination meeting"],
+            "{q}"
+        );
+    }
+    for q in [
+        "o%27%27brien",
+        "x%27%20OR%20%271%27%3D%271",
+        "%5C%5C",
+        "100%25%25",
+    ] {
+        assert_eq!(
+            titles(&app, &format!("q={q}")).await,
+            Vec::<String>::new(),
+            "{q}"
+        );
+    }
     assert_eq!(
         titles(&app, "q=rnnc&kind=conference").await,
         Vec::<String>::new()

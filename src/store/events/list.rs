@@ -14,7 +14,6 @@ use crate::store::{Viewer, lookup};
 
 use super::filter::{EventFilter, order_page};
 use super::party_walk::walk_party;
-use super::postgres;
 use super::query::{PageQuery, Planner, Text, walks_index};
 use super::rows::PageKey;
 use super::search;
@@ -113,7 +112,7 @@ pub fn list_rows(
     if let (Some(earliest), Some(kept)) = (earliest, long_events_kept)
         && let Some((kept_at, long)) = kept.get(earliest)
     {
-        let (rows, read_at) = page_rows_planned(conn, &query, Some(&long))?;
+        let (rows, read_at) = page_rows(conn, &query, Some(&long))?;
         // Generations only grow: a page read at the generation the long events were read at
         // saw the registry they describe.
         let read_at = match read_at {
@@ -137,7 +136,7 @@ pub fn list_rows(
             (Some(long), Some(read_before))
         }
     };
-    let (rows, read_at) = page_rows_planned(conn, &query, long.as_deref())?;
+    let (rows, read_at) = page_rows(conn, &query, long.as_deref())?;
     let generation = match read_before.or(read_at) {
         Some(generation) => generation,
         None => crate::db::generation(conn)?,
@@ -159,23 +158,6 @@ pub(super) fn finish_page(filter: &EventFilter, rows: Vec<PageKey>, generation: 
         rows,
         next_cursor,
         generation,
-    }
-}
-
-/// [`page_rows`], planned for its values where that matters: how many events a `q` pattern
-/// matches decides between PostgreSQL's trigram index (a rare term) and a walk in start order
-/// (a frequent one), so a `q` page there is planned for its pattern
-/// ([`postgres::planned_for_values`]).
-pub(super) fn page_rows_planned(
-    conn: &mut AnyConnection,
-    query: &PageQuery<'_>,
-    long: Option<&LongEvents>,
-) -> Result<(Vec<PageKey>, Option<i64>), ApiError> {
-    match (Backend::of_connection(conn), &query.text) {
-        (Backend::Postgres, Text::Like(_)) => {
-            postgres::planned_for_values(conn, |conn| page_rows(conn, query, long))
-        }
-        _ => page_rows(conn, query, long),
     }
 }
 

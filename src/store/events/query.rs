@@ -16,6 +16,7 @@ use crate::store::Viewer;
 
 use super::filter::{EventFilter, EventSort};
 use super::page::{Page, ReadAt};
+use super::postgres;
 use super::rows::{PageKey, undated_at};
 use super::sqlite;
 use super::window::{Span, span_end, span_start};
@@ -24,9 +25,10 @@ use super::window::{Span, span_end, span_start};
 pub(super) enum Text {
     /// No `q` (or one that folds to nothing).
     Any,
-    /// A LIKE pattern: on PostgreSQL (its trigram index serves it), and on SQLite for one or
-    /// two characters.
+    /// A LIKE pattern on SQLite, for one or two characters.
     Like(String),
+    /// A LIKE pattern on PostgreSQL (its trigram index serves it), planned for its value.
+    Pattern(String),
     /// An FTS5 phrase for SQLite's trigram index, which finds the substring.
     Indexed(String),
 }
@@ -36,7 +38,9 @@ impl Text {
         let folded = fold(q);
         if folded.is_empty() {
             Self::Any
-        } else if backend == Backend::Sqlite && folded.chars().count() >= 3 {
+        } else if backend == Backend::Postgres {
+            Self::Pattern(like_pattern(&folded))
+        } else if folded.chars().count() >= 3 {
             Self::Indexed(sqlite::phrase(&folded))
         } else {
             Self::Like(like_pattern(&folded))
@@ -253,6 +257,7 @@ impl<'a> Planner<'a> {
             Text::Like(pattern) => {
                 query.filter(events::search_text.like(pattern.clone()).escape('\\'))
             }
+            Text::Pattern(pattern) => query.filter(postgres::search_text_like(pattern)),
             // The text index is walked in start order (see `search`), except for the few
             // long events named by id, each checked against it, and for `sort=updated`,
             // which reads all matches first.

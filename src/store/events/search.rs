@@ -31,7 +31,9 @@ pub(super) fn walk_text_index(
         cursor_at,
         filter.sort,
     );
-    let mut batch = want;
+    // A little more than a page, so that the matches the other filters leave out (internal
+    // events, for the public) seldom cost a second round.
+    let mut batch = want + want / 4 + 4;
     let mut found: Vec<PageKey> = Vec::new();
     let mut last_round = false;
     loop {
@@ -44,6 +46,13 @@ pub(super) fn walk_text_index(
             break;
         }
         if found.len() as i64 >= want {
+            // A page that ends a second or more before the last match's second is settled:
+            // every match still unread starts after it.
+            if let Some(page_last) = found.last()
+                && sqlite::settled_before(page_last.at, last, sort)
+            {
+                break;
+            }
             // Events of the second the last match starts in may still come before the
             // page's last one (keys order seconds, not ids): read them all, then stop.
             range.end_with_second_of(last, sort);

@@ -64,6 +64,19 @@ fn key_of_second(second: i64) -> i64 {
     second.saturating_mul(SECOND_IN_KEYS)
 }
 
+/// Whether a page whose last row starts at `page_last` can gain no event from the keys after
+/// `last` in the list's `sort`: it ends more than a second (the rounding of keys, see
+/// [`KeyRange::of`]) before the second `last` belongs to.
+pub(super) fn settled_before(page_last: Timestamp, last: i64, sort: EventSort) -> bool {
+    let page_second = page_last.get().timestamp();
+    let key_second = last.div_euclid(SECOND_IN_KEYS);
+    match sort {
+        EventSort::Start => page_second + 1 < key_second,
+        EventSort::StartDescending => page_second - 1 > key_second,
+        EventSort::Updated => false,
+    }
+}
+
 /// The part of the text index a walk has still to read: keys in `low..high`.
 pub(super) struct KeyRange {
     low: i64,

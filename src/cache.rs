@@ -102,6 +102,40 @@ impl Representations {
     }
 }
 
+/// Whole pages of event lists, as [`Representations`] keeps records: each under the path and
+/// query it answered (so `?limit=50&q=x` and `?q=x&limit=50` are two entries) and the reader's
+/// visibility, for the generation it was read at. A list polled by many clients then costs what
+/// a cached record costs; the first request after a write reads the page again.
+pub struct Pages(Representations);
+
+impl Pages {
+    /// Room for about `budget_bytes` of pages (0 turns page caching off).
+    pub fn new(budget_bytes: u64) -> Self {
+        Self(Representations::new(budget_bytes))
+    }
+
+    /// The page answering `path_and_query` for this visibility, if it was read at `generation`.
+    pub fn get(&self, path_and_query: &str, sees_internal: bool, generation: i64) -> Option<Bytes> {
+        self.0
+            .get("page", path_and_query, sees_internal, generation)
+            .map(|entry| entry.body.clone())
+    }
+
+    /// Keeps a page read at `generation`.
+    pub fn insert(&self, path_and_query: &str, sees_internal: bool, generation: i64, body: Bytes) {
+        self.0.insert(
+            "page",
+            path_and_query,
+            sees_internal,
+            Entry {
+                generation,
+                body,
+                etag: String::new(),
+            },
+        );
+    }
+}
+
 /// Small answers derived from the registry, each with the generation it was read at: a reader
 /// uses one only once it knows the registry is still at that generation.
 pub struct Derived<K, V> {
@@ -159,6 +193,20 @@ mod tests {
         let inserted = cache.insert("event", "a", true, entry(1, "{}"));
         assert_eq!(&inserted.body[..], b"{}");
         assert!(cache.get("event", "a", true, 1).is_none());
+    }
+
+    #[test]
+    fn a_page_serves_only_its_query_generation_and_viewer() {
+        let pages = Pages::new(1 << 20);
+        let page = Bytes::from_static(b"{\"items\":[]}");
+        pages.insert("/api/v1/events?q=x", false, 3, page.clone());
+        assert_eq!(pages.get("/api/v1/events?q=x", false, 3), Some(page));
+        assert_eq!(pages.get("/api/v1/events?q=x", false, 4), None);
+        assert_eq!(pages.get("/api/v1/events?q=x", true, 3), None);
+        assert_eq!(pages.get("/api/v1/events?q=y", false, 3), None);
+        let off = Pages::new(0);
+        off.insert("/api/v1/events", false, 1, Bytes::from_static(b"{}"));
+        assert_eq!(off.get("/api/v1/events", false, 1), None);
     }
 
     #[test]

@@ -243,7 +243,8 @@ pub struct ServerSettings {
     /// Memory for cached representations, in MiB (0 turns the cache off). Entries are checked
     /// against the registry's generation on every read (on PostgreSQL as notified by each
     /// write), so the cache serves no record older than the writes the process knows of, nor
-    /// than the position a request sends back.
+    /// than the position a request sends back. Whole pages of event lists are cached the same
+    /// way, in half as much memory again.
     #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub cache_mb: u64,
     /// An admin token to create on start if it does not exist (at least 32 characters), so a

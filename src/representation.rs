@@ -152,7 +152,7 @@ pub fn event_page(
     long_events: &LongEventsKept,
     filter: &EventFilter,
     viewer: Viewer,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<(Vec<u8>, i64), ApiError> {
     let event_store::ListedRows {
         rows,
         next_cursor,
@@ -199,7 +199,7 @@ pub fn event_page(
     body.extend_from_slice(b"],\"next_cursor\":");
     serde_json::to_writer(&mut body, &next_cursor).map_err(ApiError::internal)?;
     body.push(b'}');
-    Ok(body)
+    Ok((body, generation))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::cache::Representations;
+use crate::cache::{Pages, Representations};
 use crate::configuration::Settings;
 use crate::db::Database;
 use crate::error::ApiError;
@@ -99,6 +99,8 @@ impl Application {
         let cache = web::Data::new(Representations::new(
             settings.server.cache_mb.saturating_mul(1 << 20),
         ));
+        // Pages of event lists get half as much again.
+        let pages = web::Data::new(Pages::new(settings.server.cache_mb.saturating_mul(1 << 19)));
         let long_events = web::Data::new(LongEventsKept::new());
         let calendar_tags = web::Data::new(CalendarTags::new());
         let public_url = web::Data::new(settings.server.public_url.clone());
@@ -118,6 +120,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(db.clone())
                 .app_data(cache.clone())
+                .app_data(pages.clone())
                 .app_data(long_events.clone())
                 .app_data(calendar_tags.clone())
                 .app_data(public_url.clone())

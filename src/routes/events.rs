@@ -1,6 +1,6 @@
 //! `/api/v1/events`: meetings and events.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -157,6 +157,7 @@ impl EventListQuery {
 )]
 #[get("/events")]
 pub async fn list_events(
+    req: HttpRequest,
     db: web::Data<Database>,
     cache: web::Data<Representations>,
     long_events: web::Data<LongEventsKept>,
@@ -165,12 +166,10 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
-    let body = db
-        .run(move |conn| representation::event_page(conn, &cache, &long_events, &filter, viewer))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+    rest::cached_page(&req, &db, viewer, move |conn| {
+        representation::event_page(conn, &cache, &long_events, &filter, viewer)
+    })
+    .await
 }
 
 rest::crud_handlers! {

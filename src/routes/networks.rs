@@ -120,6 +120,7 @@ pub async fn list_networks(
 )]
 #[get("/networks/{id}/meetings")]
 pub async fn network_meetings(
+    req: HttpRequest,
     db: web::Data<Database>,
     cache: web::Data<Representations>,
     long_events: web::Data<LongEventsKept>,
@@ -130,18 +131,14 @@ pub async fn network_meetings(
     let mut filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let body = db
-        .run(move |conn| {
-            filter.network = Some(store::find_id(conn, &key)?.to_string());
-            if filter.sort == EventSort::Updated {
-                filter.sort = EventSort::Start;
-            }
-            representation::event_page(conn, &cache, &long_events, &filter, viewer)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+    rest::cached_page(&req, &db, viewer, move |conn| {
+        filter.network = Some(store::find_id(conn, &key)?.to_string());
+        if filter.sort == EventSort::Updated {
+            filter.sort = EventSort::Start;
+        }
+        representation::event_page(conn, &cache, &long_events, &filter, viewer)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,7 +1,7 @@
 //! `/api/v1/programmes`: the programmes, actions, projects and plans events are implemented
 //! under, with the organisations that fund, coordinate and implement them.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -145,6 +145,7 @@ pub async fn list_programmes(
 )]
 #[get("/programmes/{id}/events")]
 pub async fn programme_events(
+    req: HttpRequest,
     db: web::Data<Database>,
     cache: web::Data<Representations>,
     long_events: web::Data<LongEventsKept>,
@@ -155,15 +156,11 @@ pub async fn programme_events(
     let mut filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let body = db
-        .run(move |conn| {
-            filter.programme = Some(store::find_id(conn, &key)?.to_string());
-            representation::event_page(conn, &cache, &long_events, &filter, viewer)
-        })
-        .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+    rest::cached_page(&req, &db, viewer, move |conn| {
+        filter.programme = Some(store::find_id(conn, &key)?.to_string());
+        representation::event_page(conn, &cache, &long_events, &filter, viewer)
+    })
+    .await
 }
 
 /// Filters and paging of an organisation's programmes (ordered by title).

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::cache::Representations;
+use crate::cache::{Pages, Representations};
 use crate::clock::Clock;
 use crate::db::{self, AnyConnection, Database};
 use crate::domain::enums::Role;
@@ -202,6 +202,53 @@ pub async fn cached<R: Resource>(
                 .await
         }
     }
+}
+
+/// A page of a list: from the page cache when the registry is still at the generation the page
+/// was read at, else read by `read` (which returns the body and that generation) and kept. The
+/// cache key is the request's path and query, so `read` must depend on nothing else but the
+/// viewer's visibility. With a listening PostgreSQL connection a hit makes no round trip; else
+/// (SQLite, or a request asking for a later position) it reads the generation first.
+pub async fn cached_page<F>(
+    req: &HttpRequest,
+    db: &Database,
+    viewer: Viewer,
+    read: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<(Vec<u8>, i64), ApiError> + Clone + Send + 'static,
+{
+    let pages = req
+        .app_data::<web::Data<Pages>>()
+        .cloned()
+        .unwrap_or_else(|| web::Data::new(Pages::new(0)));
+    let key = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    let known = db.known_generation();
+    let hit = known.and_then(|generation| pages.get(&key, viewer.sees_internal, generation));
+    let body = match hit {
+        Some(body) => body,
+        None => {
+            db.run(move |conn| {
+                if known.is_none() {
+                    let generation = db::generation(conn)?;
+                    if let Some(body) = pages.get(&key, viewer.sees_internal, generation) {
+                        return Ok(body);
+                    }
+                }
+                let (body, generation) = read(conn)?;
+                let body = web::Bytes::from(body);
+                pages.insert(&key, viewer.sees_internal, generation, body.clone());
+                Ok(body)
+            })
+            .await?
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 /// The response to a write of `record`, with its warnings.

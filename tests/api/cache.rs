@@ -115,7 +115,103 @@ async fn a_replica_sees_writes_made_through_another_server(backend: Backend) {
     assert_eq!(item_fields(&page, "title"), Vec::<String>::new());
 }
 
+async fn titles(server: &TestApp, path: &str) -> Vec<String> {
+    item_fields(&server.get(path).await.expect(200).json(), "title")
+}
+
+/// Pages of event lists are cached whole, per path and query, viewer and generation: a page
+/// read again after any write, through this server or another, shows that write; an internal
+/// event never reaches a public page, whoever read the list first.
+async fn a_cached_list_page_follows_every_write(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let other = first.replica().await;
+    first
+        .create("/api/v1/networks", json!({"name": "RNNC", "slug": "rnnc"}))
+        .await;
+    let lists = [
+        "/api/v1/events?q=pagecache&limit=3",
+        "/api/v1/events?country=AL&from=2019-01-01&limit=3",
+        "/api/v1/networks/rnnc/meetings?limit=3",
+    ];
+    let mut expected: Vec<String> = Vec::new();
+    for round in 0..4 {
+        // Both servers read every list twice, so the second answer is a cached page.
+        for server in [&first, &other] {
+            for path in lists {
+                titles(server, path).await;
+                titles(server, path).await;
+            }
+        }
+        let writer = if round % 2 == 0 { &first } else { &other };
+        let reader = if round % 2 == 0 { &other } else { &first };
+        let title = format!("Pagecache meeting {round}");
+        let mut body = event_body(&title, &format!("2019-0{}-10", round + 1));
+        body["network_id"] = json!("rnnc");
+        let written = writer.post("/api/v1/events", &body).await.expect(201);
+        expected.push(title);
+        let first_page: Vec<String> = expected.iter().take(3).cloned().collect();
+        for path in lists {
+            let by_position = reader.get_after(path, &written).await.expect(200).json();
+            assert_eq!(item_fields(&by_position, "title"), first_page, "{path}");
+            // The writer knows its own write at once.
+            assert_eq!(titles(writer, path).await, first_page, "{path}");
+        }
+    }
+    // A rename shows on the cached pages that embed the event.
+    let renamed = first
+        .patch(
+            "/api/v1/events/pagecache-meeting-0",
+            &json!({"title": "Pagecache meeting zero"}),
+        )
+        .await
+        .expect(200);
+    let page = other.get_after(lists[2], &renamed).await.expect(200).json();
+    assert_eq!(item_fields(&page, "title")[0], "Pagecache meeting zero");
+    // A delete takes it off them.
+    let deleted = other
+        .delete("/api/v1/events/pagecache-meeting-0")
+        .await
+        .expect(204);
+    let page = first.get_after(lists[0], &deleted).await.expect(200).json();
+    assert!(
+        !item_fields(&page, "title").contains(&"Pagecache meeting zero".to_owned()),
+        "{page}"
+    );
+
+    // An internal event: a token holder fills the cache first; the public page leaves it out.
+    let mut body = event_body("Pagecache closed meeting", "2018-12-01");
+    body["visibility"] = json!("internal");
+    body["network_id"] = json!("rnnc");
+    let written = first.post("/api/v1/events", &body).await.expect(201);
+    let position = written.header("x-registry-position").unwrap_or_default();
+    for _ in 0..2 {
+        let auth = format!("Bearer {}", first.reader);
+        let internal = other
+            .request(
+                Method::GET,
+                lists[2],
+                &[("authorization", &auth), ("x-registry-position", &position)],
+                None,
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(
+            item_fields(&internal, "title")[0],
+            "Pagecache closed meeting"
+        );
+    }
+    for _ in 0..2 {
+        let public = other.get_after(lists[2], &written).await.expect(200).json();
+        assert!(
+            !item_fields(&public, "title").contains(&"Pagecache closed meeting".to_owned()),
+            "{public}"
+        );
+    }
+}
+
 on_both_backends!(
+    a_cached_list_page_follows_every_write,
     embedded_records_are_current_after_their_own_change,
     each_viewer_gets_its_own_representation,
     a_replica_sees_writes_made_through_another_server,

@@ -307,6 +307,19 @@ pub struct ServerSettings {
         hide_env_values = true
     )]
     pub read_database_urls: Vec<String>,
+    /// Proxies (IP addresses or networks such as `10.0.0.0/8`, comma-separated; the flag may
+    /// be repeated) whose `X-Forwarded-For` names the client: a request from one of them counts
+    /// against the client's comment limit and request limit, and the client's address is the
+    /// one a comment keeps and the request log shows. The header is read from the right, past
+    /// every trusted proxy. None by default: the peer is the client and the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "REGISTRY_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "IP|CIDR",
+        value_parser = crate::client_ip::parse_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The largest lag, in milliseconds, at which a standby still answers reads.
     #[arg(long, env = "REGISTRY_READ_MAX_LAG_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub read_max_lag_ms: u64,
@@ -407,6 +420,7 @@ impl Default for ServerSettings {
             comment_retention_days: 90,
             read_database_urls: Vec::new(),
             read_max_lag_ms: 1000,
+            trusted_proxies: Vec::new(),
             listen_database_url: None,
             drain_seconds: 5,
             clock: crate::clock::Clock::default(),

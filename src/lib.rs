@@ -4,6 +4,7 @@ pub mod bulk;
 pub mod cache;
 pub mod canonical;
 pub mod cli;
+pub mod client_ip;
 pub mod clock;
 pub mod configuration;
 pub mod db;

@@ -1,5 +1,6 @@
-//! Per-client rate limiting: a token bucket per bearer token, else per peer IP address
-//! (governor's GCRA). 429 with `Retry-After` when a client exceeds it.
+//! Per-client rate limiting: a token bucket per bearer token, else per client IP address
+//! (governor's GCRA; the address is the peer's, or the one a trusted proxy forwarded, see
+//! [`crate::client_ip`]). 429 with `Retry-After` when a client exceeds it.
 //!
 //! The buckets live in this process: with several replicas each limits on its own, so the
 //! effective limit is per replica. That keeps replicas stateless towards each other.
@@ -17,6 +18,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
+use crate::client_ip::TrustedProxies;
 use crate::error::ApiError;
 
 type Limiter =
@@ -41,11 +43,16 @@ impl RateLimit {
 }
 
 fn client_key(req: &ServiceRequest) -> String {
-    client_of(req.headers(), req.peer_addr())
+    let trusted = req.app_data::<web::Data<TrustedProxies>>();
+    let client = match trusted {
+        Some(trusted) => trusted.client(req.headers(), req.peer_addr()),
+        None => req.peer_addr().map(|a| a.ip()),
+    };
+    client_of(req.headers(), client)
 }
 
-/// The client a request counts against: its bearer token (hashed), else its peer address.
-fn client_of(headers: &header::HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
+/// The client a request counts against: its bearer token (hashed), else its address.
+fn client_of(headers: &header::HeaderMap, client: Option<IpAddr>) -> String {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         // The hash of the credentials, so a bad token cannot hide behind a good one's bucket.
         return format!(
@@ -53,7 +60,7 @@ fn client_of(headers: &header::HeaderMap, peer: Option<std::net::SocketAddr>) ->
             hex::encode(&Sha256::digest(value.as_bytes())[..12])
         );
     }
-    match peer.map(|a| a.ip()) {
+    match client {
         Some(IpAddr::V6(ip)) => {
             // One bucket per /64: a single host usually has a whole /64.
             let segments = ip.segments();
@@ -97,7 +104,7 @@ impl CommentRateLimit {
             return Ok(());
         };
         limiter
-            .check_key(&client_of(req.headers(), req.peer_addr()))
+            .check_key(&client_of(req.headers(), crate::client_ip::of(req)))
             .map_err(too_many)?;
         if limiter.len() > 100_000 {
             limiter.retain_recent();

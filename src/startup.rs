@@ -101,6 +101,9 @@ impl Application {
         ));
         // Pages of event lists get half as much again.
         let pages = web::Data::new(Pages::new(settings.server.cache_mb.saturating_mul(1 << 19)));
+        let trusted_proxies = web::Data::new(crate::client_ip::TrustedProxies::new(
+            settings.server.trusted_proxies.clone(),
+        ));
         let long_events = web::Data::new(LongEventsKept::new());
         let calendar_tags = web::Data::new(CalendarTags::new());
         let public_url = web::Data::new(settings.server.public_url.clone());
@@ -121,6 +124,7 @@ impl Application {
             app.app_data(db.clone())
                 .app_data(cache.clone())
                 .app_data(pages.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(long_events.clone())
                 .app_data(calendar_tags.clone())
                 .app_data(public_url.clone())

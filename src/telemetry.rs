@@ -64,13 +64,20 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
-        let connection = request.connection_info();
+        // Not `realip_remote_addr`, which believes a forwarded address from anyone.
+        let trusted = request.app_data::<actix_web::web::Data<crate::client_ip::TrustedProxies>>();
+        let client_ip = match trusted {
+            Some(trusted) => trusted.client(request.headers(), request.peer_addr()),
+            None => request.peer_addr().map(|a| a.ip()),
+        }
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
             http.route = request.match_pattern().as_deref().unwrap_or("default"),
             http.target = %without_secrets(request.uri().path_and_query().map_or("", |p| p.as_str())),
-            http.client_ip = connection.realip_remote_addr().unwrap_or(""),
+            http.client_ip = client_ip.as_str(),
             http.user_agent = user_agent,
             request_id = request_id.map(tracing::field::display),
             http.status_code = tracing::field::Empty,

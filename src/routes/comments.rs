@@ -86,7 +86,7 @@ pub async fn post_comment(
         token_id: None,
         name: "anonymous".to_owned(),
     });
-    let client_ip = req.peer_addr().map(|a| a.ip().to_string());
+    let client_ip = crate::client_ip::of(&req).map(|ip| ip.to_string());
     let now = clock.now();
     rest::post_once(&req, &db, &caller, &body, move |conn| {
         let created = store::create(conn, &event, &valid, client_ip, now, viewer)?;

@@ -496,6 +496,73 @@ async fn a_flood_of_comments_is_refused(backend: Backend) {
     assert_eq!(queue["items"].as_array().map(Vec::len), Some(3));
 }
 
+/// Posts `body` as a comment on `event`, as relayed by a proxy that says it came from
+/// `forwarded_for`.
+async fn post_forwarded(app: &TestApp, forwarded_for: &str, text: &str) -> TestResponse {
+    app.request(
+        Method::POST,
+        "/api/v1/events/iisg-board-4/comments",
+        &[("x-forwarded-for", forwarded_for)],
+        Some((
+            "application/json",
+            comment("Ana Kovač", text).to_string().into_bytes(),
+        )),
+    )
+    .await
+}
+
+/// The address a comment keeps, as admins see it.
+async fn kept_address(app: &TestApp, created: TestResponse) -> Value {
+    let id = created.expect(201).json()["id"].clone();
+    let id = id.as_str().unwrap_or_default();
+    app.get_as(&app.admin, &format!("/api/v1/comments/{id}"))
+        .await
+        .expect(200)
+        .json()["contact"]["client_ip"]
+        .clone()
+}
+
+/// Behind a trusted proxy (`REGISTRY_TRUSTED_PROXIES`), each client has its own comment limit
+/// and its own address on its comments; a forged `X-Forwarded-For` changes neither, and a
+/// server that trusts no proxy ignores the header.
+async fn a_trusted_proxy_names_each_commenter(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.comment_rate_limit = 2;
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
+    })
+    .await;
+    board_meeting(&app).await;
+    let first = post_forwarded(&app, "203.0.113.7", "One").await;
+    assert_eq!(kept_address(&app, first).await, "203.0.113.7");
+    // The client forged the left entry; the proxy appended the address it saw.
+    let forged = post_forwarded(&app, "198.51.100.1, 203.0.113.7", "Two").await;
+    assert_eq!(kept_address(&app, forged).await, "203.0.113.7");
+    post_forwarded(&app, "203.0.113.7", "Three")
+        .await
+        .problem(429);
+    post_forwarded(&app, "198.51.100.1, 203.0.113.7", "Four")
+        .await
+        .problem(429);
+    // Another client behind the same proxy is not held back.
+    let other = post_forwarded(&app, "[2001:db8::5]:443", "Five").await;
+    assert_eq!(kept_address(&app, other).await, "2001:db8::5");
+    // Garbage is no client: the proxy itself is.
+    let garbage = post_forwarded(&app, "'; DROP TABLE comments; --", "Six").await;
+    assert_eq!(kept_address(&app, garbage).await, "127.0.0.1");
+
+    // Trusting no proxy, the header is ignored: one bucket, the peer's address.
+    let plain = TestApp::spawn_with(backend, |s| s.comment_rate_limit = 2).await;
+    board_meeting(&plain).await;
+    let first = post_forwarded(&plain, "203.0.113.7", "One").await;
+    assert_eq!(kept_address(&plain, first).await, "127.0.0.1");
+    post_forwarded(&plain, "203.0.113.8", "Two")
+        .await
+        .expect(201);
+    post_forwarded(&plain, "203.0.113.9", "Three")
+        .await
+        .problem(429);
+}
+
 async fn comments_reach_the_change_feed_only_once_approved(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     board_meeting(&app).await;
@@ -710,6 +777,7 @@ on_both_backends!(
     the_body_is_plain_text_returned_byte_for_byte,
     hostile_comments_are_refused_naming_the_field,
     a_flood_of_comments_is_refused,
+    a_trusted_proxy_names_each_commenter,
     comments_reach_the_change_feed_only_once_approved,
     contact_details_are_erased_after_the_retention,
     comments_travel_in_export_and_import_without_contact_details,

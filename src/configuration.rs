@@ -243,10 +243,15 @@ pub struct ServerSettings {
     /// Memory for cached representations, in MiB (0 turns the cache off). Entries are checked
     /// against the registry's generation on every read (on PostgreSQL as notified by each
     /// write), so the cache serves no record older than the writes the process knows of, nor
-    /// than the position a request sends back. Whole pages of event lists are cached the same
-    /// way, in half as much memory again.
+    /// than the position a request sends back.
     #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub cache_mb: u64,
+    /// Memory for whole pages of event lists (`/events`, a network's meetings, a programme's
+    /// events), in MiB (0 turns page caching off). A page is kept under its path and query and
+    /// checked against the registry's generation as a record is, so a list polled by many
+    /// clients is read once per write.
+    #[arg(long, env = "REGISTRY_PAGE_CACHE_MB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(0..=65536))]
+    pub page_cache_mb: u64,
     /// An admin token to create on start if it does not exist (at least 32 characters), so a
     /// container can be administered without exec-ing into it.
     #[arg(long, env = "REGISTRY_ADMIN_TOKEN", hide_env_values = true)]
@@ -409,6 +414,7 @@ impl Default for ServerSettings {
             workers: None,
             rate_limit: 50,
             cache_mb: 16,
+            page_cache_mb: 8,
             admin_token: None,
             changes_retention_days: 90,
             public_url: PublicUrl::default(),

@@ -99,8 +99,9 @@ impl Application {
         let cache = web::Data::new(Representations::new(
             settings.server.cache_mb.saturating_mul(1 << 20),
         ));
-        // Pages of event lists get half as much again.
-        let pages = web::Data::new(Pages::new(settings.server.cache_mb.saturating_mul(1 << 19)));
+        let pages = web::Data::new(Pages::new(
+            settings.server.page_cache_mb.saturating_mul(1 << 20),
+        ));
         let trusted_proxies = web::Data::new(crate::client_ip::TrustedProxies::new(
             settings.server.trusted_proxies.clone(),
         ));

@@ -63,9 +63,22 @@ impl TrustedProxies {
 
 /// The client of a request, by the proxies the application trusts (none if it names none).
 pub fn of(req: &actix_web::HttpRequest) -> Option<IpAddr> {
-    match req.app_data::<actix_web::web::Data<TrustedProxies>>() {
-        Some(trusted) => trusted.client(req.headers(), req.peer_addr()),
-        None => req.peer_addr().map(|a| a.ip().to_canonical()),
+    by_app(req.app_data(), req.headers(), req.peer_addr())
+}
+
+/// [`of`], for a request as middleware sees it.
+pub fn of_service(req: &actix_web::dev::ServiceRequest) -> Option<IpAddr> {
+    by_app(req.app_data(), req.headers(), req.peer_addr())
+}
+
+fn by_app(
+    trusted: Option<&actix_web::web::Data<TrustedProxies>>,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Option<IpAddr> {
+    match trusted {
+        Some(trusted) => trusted.client(headers, peer),
+        None => peer.map(|a| a.ip().to_canonical()),
     }
 }
 

@@ -18,7 +18,6 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
-use crate::client_ip::TrustedProxies;
 use crate::error::ApiError;
 
 type Limiter =
@@ -43,12 +42,7 @@ impl RateLimit {
 }
 
 fn client_key(req: &ServiceRequest) -> String {
-    let trusted = req.app_data::<web::Data<TrustedProxies>>();
-    let client = match trusted {
-        Some(trusted) => trusted.client(req.headers(), req.peer_addr()),
-        None => req.peer_addr().map(|a| a.ip()),
-    };
-    client_of(req.headers(), client)
+    client_of(req.headers(), crate::client_ip::of_service(req))
 }
 
 /// The client a request counts against: its bearer token (hashed), else its address.

@@ -65,13 +65,9 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
         // Not `realip_remote_addr`, which believes a forwarded address from anyone.
-        let trusted = request.app_data::<actix_web::web::Data<crate::client_ip::TrustedProxies>>();
-        let client_ip = match trusted {
-            Some(trusted) => trusted.client(request.headers(), request.peer_addr()),
-            None => request.peer_addr().map(|a| a.ip()),
-        }
-        .map(|ip| ip.to_string())
-        .unwrap_or_default();
+        let client_ip = crate::client_ip::of_service(request)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::ids::EventId;
 
 use super::filter::{EventSort, order_page};
+use super::page::Page;
 use super::query::{Party, Planner};
 use super::rows::PageKey;
 use super::window::{MAX_UTC_OFFSET_HOURS, Span, span_end, span_start, utc_midnight};
@@ -87,6 +88,56 @@ macro_rules! candidates {
     }};
 }
 
+/// `$filtered` limited to the first `$batch` candidates of one relation table between the
+/// bounds, in the walk's order: a subquery of fixed shape.
+macro_rules! checked_first {
+    ($filtered:expr, $table:ident, $matches:expr, ($low:expr, $high:expr, $ends_from:expr, $descending:expr, $batch:expr)) => {{
+        let candidates = $table::table
+            .filter($matches)
+            .filter($table::starts_at.ge($low))
+            .filter($table::starts_at.le($high))
+            .filter($table::ends_at.ge($ends_from))
+            .select($table::event_id);
+        if $descending {
+            $filtered.filter(
+                events::id.eq_any(
+                    candidates
+                        .order(($table::starts_at.desc(), $table::event_id.desc()))
+                        .limit($batch),
+                ),
+            )
+        } else {
+            $filtered.filter(
+                events::id.eq_any(
+                    candidates
+                        .order(($table::starts_at.asc(), $table::event_id.asc()))
+                        .limit($batch),
+                ),
+            )
+        }
+    }};
+}
+
+/// The open ends of a walk's bounds: before and after every stored instant (an undated event
+/// is stored at the start of 9999-12-31).
+fn earliest() -> Timestamp {
+    Timestamp::from(
+        chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|at| at.and_utc())
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),
+    )
+}
+
+fn latest() -> Timestamp {
+    Timestamp::from(
+        chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|day| day.and_hms_micro_opt(23, 59, 59, 999_999))
+            .map(|at| at.and_utc())
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+    )
+}
+
 impl<'a> PartyWalk<'a> {
     /// A walk over the starts a list's span may hold: on or after `low`, before `below`, and
     /// from the list's cursor on (`cursor_at`, in the list's direction); of events that end on
@@ -118,6 +169,48 @@ impl<'a> PartyWalk<'a> {
     /// Whether every candidate has been read.
     pub(super) fn is_done(&self) -> bool {
         self.done
+    }
+
+    /// For a party with one index (a person, a topic), the first `batch` candidates checked
+    /// against the rest of the page's filters in the same statement: `filtered` limited to
+    /// them. `None` for an organisation, whose two indexes are merged in Rust, and once the
+    /// walk has begun.
+    fn first_checked<'q>(&self, filtered: Page<'q>, batch: i64) -> Option<Page<'q>>
+    where
+        'a: 'q,
+    {
+        if self.after.is_some() || self.done {
+            return None;
+        }
+        // One statement text for every walk (the bounds a walk leaves open are the ends of
+        // time), so that it is prepared once; starts are kept to the microsecond, so "before
+        // `below`" is "at most a microsecond before it".
+        let low = self.low.unwrap_or_else(earliest);
+        let high = [
+            self.up_to,
+            self.below
+                .map(|below| Timestamp::from(below.get() - chrono::Duration::microseconds(1))),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or_else(latest);
+        let ends_from = self.ends_from.unwrap_or_else(earliest);
+        Some(match self.party {
+            Party::Person(id) => checked_first!(
+                filtered,
+                event_participants,
+                event_participants::person_id.eq(Some(id)),
+                (low, high, ends_from, self.descending, batch)
+            ),
+            Party::Topic(key) => checked_first!(
+                filtered,
+                event_topics,
+                event_topics::topic_key.eq(key),
+                (low, high, ends_from, self.descending, batch)
+            ),
+            Party::Organisation(_) => return None,
+        })
     }
 
     /// The next candidates in the walk's order, each event once. Together with the earlier
@@ -246,10 +339,24 @@ pub(super) fn walk_party(
     let mut batch = (want + want / 8 + 2).min(PARTY_BATCH_MAX);
     let mut found: Vec<PageKey> = Vec::new();
     let mut read = 0;
+    // The first step of a one-index party is one statement: its candidates checked in a
+    // subquery. A full page needs nothing more; else the candidates are read alone, to learn
+    // where the walk goes on (or that it is done), and the loop takes over from there.
+    let mut checked = false;
+    if let Some(query) = walk.first_checked(planner.filtered(span, Some(party)), batch) {
+        found = planner.load(conn, query)?;
+        order_page(&mut found, sort, want);
+        if found.len() as i64 >= want {
+            return Ok(found);
+        }
+        checked = true;
+    }
     while !walk.is_done() {
         let ids = walk.next_batch(conn, batch)?;
         read += ids.len() as i64;
-        if !ids.is_empty() {
+        if std::mem::take(&mut checked) {
+            // These are the candidates the first statement checked.
+        } else if !ids.is_empty() {
             let query = planner
                 .filtered(span, Some(party))
                 .filter(events::id.eq_any(ids));

@@ -234,6 +234,18 @@ impl ApiError {
         }
     }
 
+    /// This error, but a list filter's "names nothing" (a 422 naming `parameter` alone) as
+    /// the 404 of the record a path names: for lists under a record (`/networks/{id}/…`),
+    /// which pass the path's key on as a filter.
+    pub fn or_not_found(self, parameter: &str, resource: &'static str, key: &str) -> Self {
+        match &self {
+            Self::Validation(errors) if errors.len() == 1 && errors[0].field == parameter => {
+                Self::not_found(resource, key)
+            }
+            _ => self,
+        }
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::Conflict {
             detail: detail.into(),

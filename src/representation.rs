@@ -16,9 +16,7 @@ use crate::cache::{Entry, Representations};
 use crate::db::{self, AnyConnection};
 use crate::error::ApiError;
 use crate::store::Viewer;
-use crate::store::events::{
-    self as event_store, EventFilter, EventResponse, Events, LongEventsKept,
-};
+use crate::store::events::{self as event_store, EventFilter, EventResponse, Events, ListsKept};
 use crate::store::resource::Resource;
 
 /// A strong ETag over the exact representation.
@@ -149,7 +147,7 @@ pub fn keep(
 pub fn event_page(
     conn: &mut AnyConnection,
     cache: &Representations,
-    long_events: &LongEventsKept,
+    lists_kept: &ListsKept,
     filter: &EventFilter,
     viewer: Viewer,
 ) -> Result<(Vec<u8>, i64), ApiError> {
@@ -157,7 +155,7 @@ pub fn event_page(
         rows,
         next_cursor,
         generation,
-    } = event_store::list_rows(conn, filter, viewer, Some(long_events))?;
+    } = event_store::list_rows(conn, filter, viewer, Some(lists_kept))?;
     let keys: Vec<String> = rows.iter().map(|row| row.id.0.to_string()).collect();
     let mut items: Vec<Option<Arc<Entry>>> = keys
         .iter()

@@ -31,7 +31,7 @@ use crate::representation::calendar::CalendarTags;
 use crate::request_line::EscapedRequestLines;
 use crate::routes::{self, RouteTable};
 use crate::shutdown::Draining;
-use crate::store::events::LongEventsKept;
+use crate::store::events::ListsKept;
 
 pub struct Application {
     server: Server,
@@ -105,7 +105,7 @@ impl Application {
         let trusted_proxies = web::Data::new(crate::client_ip::TrustedProxies::new(
             settings.server.trusted_proxies.clone(),
         ));
-        let long_events = web::Data::new(LongEventsKept::new());
+        let lists_kept = web::Data::new(ListsKept::new());
         let calendar_tags = web::Data::new(CalendarTags::new());
         let public_url = web::Data::new(settings.server.public_url.clone());
         let clock = web::Data::new(settings.server.clock.clone());
@@ -126,7 +126,7 @@ impl Application {
                 .app_data(cache.clone())
                 .app_data(pages.clone())
                 .app_data(trusted_proxies.clone())
-                .app_data(long_events.clone())
+                .app_data(lists_kept.clone())
                 .app_data(calendar_tags.clone())
                 .app_data(public_url.clone())
                 .app_data(clock.clone())

@@ -40,9 +40,7 @@ use crate::error::{ApiError, RecordRef};
 use crate::ical::{self, Writer};
 use crate::store::Viewer;
 use crate::store::calendar::{self as calendar_store, Owner};
-use crate::store::events::{
-    self as event_store, EventFilter, EventResponse, EventSort, LongEventsKept,
-};
+use crate::store::events::{self as event_store, EventFilter, EventResponse, EventSort, ListsKept};
 use crate::store::resource::Resource;
 
 /// The most events a feed holds; a feed that would hold more is refused (422) with a
@@ -87,7 +85,7 @@ impl Default for CalendarTags {
 pub struct Calendars<'a> {
     pub cache: &'a Representations,
     pub tags: &'a CalendarTags,
-    pub long_events: &'a LongEventsKept,
+    pub lists_kept: &'a ListsKept,
     pub public_url: &'a PublicUrl,
 }
 
@@ -232,7 +230,7 @@ fn feed_events(
         }
         Scope::Events | Scope::Event(_) => "Meeting registry: events".to_owned(),
     };
-    let listed = event_store::list_rows(conn, filter, viewer, Some(shared.long_events))?;
+    let listed = event_store::list_rows(conn, filter, viewer, Some(shared.lists_kept))?;
     if listed.next_cursor.is_some() {
         return Err(ApiError::invalid(
             "from",

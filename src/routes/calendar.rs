@@ -17,7 +17,7 @@ use crate::representation::calendar::{self, Answer, CalendarTags, Calendars, Sco
 use crate::routes::Caller;
 use crate::routes::events::EventListQuery;
 use crate::store::Viewer;
-use crate::store::events::{EventFilter, LongEventsKept};
+use crate::store::events::{EventFilter, ListsKept};
 use crate::store::feed_keys;
 use crate::store::tokens::Refusal;
 
@@ -150,7 +150,7 @@ pub struct CalendarState<'a> {
     db: web::Data<Database>,
     cache: web::Data<Representations>,
     tags: web::Data<CalendarTags>,
-    long_events: web::Data<LongEventsKept>,
+    lists_kept: web::Data<ListsKept>,
     public_url: web::Data<PublicUrl>,
 }
 
@@ -166,7 +166,7 @@ impl<'a> CalendarState<'a> {
             db: data(req)?,
             cache: data(req)?,
             tags: data(req)?,
-            long_events: data(req)?,
+            lists_kept: data(req)?,
             public_url: data(req)?,
         })
     }
@@ -180,14 +180,14 @@ impl<'a> CalendarState<'a> {
         viewer: Viewer,
     ) -> Result<HttpResponse, ApiError> {
         let if_none_match = IfNoneMatch::of(self.req);
-        let (cache, tags, long_events, public_url) =
-            (self.cache, self.tags, self.long_events, self.public_url);
+        let (cache, tags, lists_kept, public_url) =
+            (self.cache, self.tags, self.lists_kept, self.public_url);
         let feed = calendar::Feed::of(&scope, filter, viewer);
         let known = self.db.known_generation().and_then(|generation| {
             let shared = Calendars {
                 cache: &cache,
                 tags: &tags,
-                long_events: &long_events,
+                lists_kept: &lists_kept,
                 public_url: &public_url,
             };
             calendar::kept(&shared, &feed, viewer, generation, |etag| {
@@ -202,7 +202,7 @@ impl<'a> CalendarState<'a> {
                         let shared = Calendars {
                             cache: &cache,
                             tags: &tags,
-                            long_events: &long_events,
+                            lists_kept: &lists_kept,
                             public_url: &public_url,
                         };
                         calendar::calendar(conn, &shared, &scope, feed, viewer, |etag| {

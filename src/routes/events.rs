@@ -11,7 +11,7 @@ use crate::domain::event::EventInput;
 use crate::error::{ApiError, responses};
 use crate::representation;
 use crate::routes::{Caller, params, rest};
-use crate::store::events::LongEventsKept;
+use crate::store::events::ListsKept;
 use crate::store::events::{EventFilter, EventPage, EventResponse, EventSort, Events};
 
 /// Filters and paging of the event list. Dates are local to each event. Filters combine with
@@ -160,14 +160,14 @@ pub async fn list_events(
     req: HttpRequest,
     db: web::Data<Database>,
     cache: web::Data<Representations>,
-    long_events: web::Data<LongEventsKept>,
+    lists_kept: web::Data<ListsKept>,
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
     rest::cached_page(&req, &db, viewer, move |conn| {
-        representation::event_page(conn, &cache, &long_events, &filter, viewer)
+        representation::event_page(conn, &cache, &lists_kept, &filter, viewer)
     })
     .await
 }

@@ -16,7 +16,7 @@ use crate::representation;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::audit;
-use crate::store::events::LongEventsKept;
+use crate::store::events::ListsKept;
 use crate::store::events::{EventPage, EventSort};
 use crate::store::idempotency::StoredResponse;
 use crate::store::memberships::{
@@ -123,7 +123,7 @@ pub async fn network_meetings(
     req: HttpRequest,
     db: web::Data<Database>,
     cache: web::Data<Representations>,
-    long_events: web::Data<LongEventsKept>,
+    lists_kept: web::Data<ListsKept>,
     path: web::Path<String>,
     query: web::Query<EventListQuery>,
     caller: Caller,
@@ -131,12 +131,13 @@ pub async fn network_meetings(
     let mut filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
+    filter.network = Some(key.clone());
+    if filter.sort == EventSort::Updated {
+        filter.sort = EventSort::Start;
+    }
     rest::cached_page(&req, &db, viewer, move |conn| {
-        filter.network = Some(store::find_id(conn, &key)?.to_string());
-        if filter.sort == EventSort::Updated {
-            filter.sort = EventSort::Start;
-        }
-        representation::event_page(conn, &cache, &long_events, &filter, viewer)
+        representation::event_page(conn, &cache, &lists_kept, &filter, viewer)
+            .map_err(|error| error.or_not_found("network", "network", &key))
     })
     .await
 }

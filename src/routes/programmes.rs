@@ -14,7 +14,7 @@ use crate::http;
 use crate::representation;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
-use crate::store::events::{EventPage, LongEventsKept};
+use crate::store::events::{EventPage, ListsKept};
 use crate::store::lookup;
 use crate::store::programmes::{
     self as store, ProgrammeFilter, ProgrammePage, ProgrammeResponse, Programmes,
@@ -148,7 +148,7 @@ pub async fn programme_events(
     req: HttpRequest,
     db: web::Data<Database>,
     cache: web::Data<Representations>,
-    long_events: web::Data<LongEventsKept>,
+    lists_kept: web::Data<ListsKept>,
     path: web::Path<String>,
     query: web::Query<EventListQuery>,
     caller: Caller,
@@ -156,9 +156,10 @@ pub async fn programme_events(
     let mut filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
+    filter.programme = Some(key.clone());
     rest::cached_page(&req, &db, viewer, move |conn| {
-        filter.programme = Some(store::find_id(conn, &key)?.to_string());
-        representation::event_page(conn, &cache, &long_events, &filter, viewer)
+        representation::event_page(conn, &cache, &lists_kept, &filter, viewer)
+            .map_err(|error| error.or_not_found("programme", "programme", &key))
     })
     .await
 }

@@ -10,6 +10,7 @@ use crate::error::{ApiError, RecordRef};
 use crate::ids::{
     ChainId, EventId, NetworkId, OrganisationId, PersonId, ProgrammeId, PublicationId,
 };
+use crate::store::events::ReadAt;
 
 /// A key from a path or a body: a UUID is an id, a well-formed slug a slug; anything else
 /// names nothing (and never reaches the database: PostgreSQL refuses NUL in text).
@@ -47,6 +48,34 @@ macro_rules! resolver {
                     .select($table::id)
                     .first::<$id>(c)
                     .optional())?,
+                Key::Nothing => None,
+            };
+            Ok(found)
+        }
+    };
+}
+
+/// [`resolver!`], also answering the generation the registry was at when the id was read (in
+/// the same statement): for answers kept until the registry changes.
+macro_rules! resolver_at {
+    ($fn_name:ident, $table:ident, $id:ident) => {
+        /// The id of the record with this id or slug, if it exists, and the registry's
+        /// generation it was read at.
+        pub fn $fn_name(
+            conn: &mut AnyConnection,
+            key: &str,
+        ) -> Result<Option<($id, i64)>, ApiError> {
+            let found = match Key::parse(key) {
+                Key::Id(id) => $table::table
+                    .filter($table::id.eq($id(id)))
+                    .select(($table::id, ReadAt))
+                    .first::<($id, i64)>(conn)
+                    .optional()?,
+                Key::Slug(slug) => $table::table
+                    .filter($table::slug.eq(slug))
+                    .select(($table::id, ReadAt))
+                    .first::<($id, i64)>(conn)
+                    .optional()?,
                 Key::Nothing => None,
             };
             Ok(found)
@@ -131,3 +160,9 @@ pub fn slug_holder(
     };
     Ok(id.map(|id| RecordRef::new(resource, id, slug)))
 }
+
+resolver_at!(organisation_id_at, organisations, OrganisationId);
+resolver_at!(person_id_at, people, PersonId);
+resolver_at!(network_id_at, networks, NetworkId);
+resolver_at!(chain_id_at, chains, ChainId);
+resolver_at!(programme_id_at, programmes, ProgrammeId);

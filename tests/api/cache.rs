@@ -210,8 +210,94 @@ async fn a_cached_list_page_follows_every_write(backend: Backend) {
     }
 }
 
+/// Lists keep the ids their filters name (`person=`, a network's meetings) between requests:
+/// a slug that moves to another record, and a network deleted, show on the next list through
+/// this server and through another, however often the old answer was read.
+async fn a_kept_filter_name_follows_renames_and_deletes(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let other = first.replica().await;
+    first
+        .create(
+            "/api/v1/people",
+            json!({"full_name": "Anes Rizvo", "slug": "rizvo"}),
+        )
+        .await;
+    for (name, slug) in [("RNNC", "rnnc"), ("NFP Group", "nfp-group")] {
+        first
+            .create("/api/v1/networks", json!({"name": name, "slug": slug}))
+            .await;
+    }
+    let mut body = event_body("Kept name meeting", "2019-05-10");
+    body["participants"] = json!([{"person_id": "rizvo", "role": "chair"}]);
+    body["network_id"] = json!("rnnc");
+    first.post("/api/v1/events", &body).await.expect(201);
+    let lists = [
+        "/api/v1/events?person=rizvo&limit=5",
+        "/api/v1/networks/rnnc/meetings?limit=5",
+        "/api/v1/events?network=rnnc&limit=5",
+    ];
+    for server in [&first, &other] {
+        for path in lists {
+            for _ in 0..2 {
+                assert_eq!(titles(server, path).await, ["Kept name meeting"], "{path}");
+            }
+        }
+        for _ in 0..2 {
+            assert!(
+                titles(server, "/api/v1/networks/nfp-group/meetings")
+                    .await
+                    .is_empty()
+            );
+        }
+    }
+
+    // The slug moves to the person's new name, and another person takes the old one.
+    first
+        .patch("/api/v1/people/rizvo", &json!({"slug": "anes-rizvo"}))
+        .await
+        .expect(200);
+    let taken = first
+        .post(
+            "/api/v1/people",
+            &json!({"full_name": "Rizvo Namesake", "slug": "rizvo"}),
+        )
+        .await
+        .expect(201);
+    for server in [&first, &other] {
+        let old_name = server.get_after(lists[0], &taken).await.expect(200).json();
+        assert!(item_fields(&old_name, "title").is_empty(), "{old_name}");
+        let new_name = server
+            .get_after("/api/v1/events?person=anes-rizvo&limit=5", &taken)
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(item_fields(&new_name, "title"), ["Kept name meeting"]);
+    }
+
+    // A network deleted: its meetings are a 404, a filter naming it a 422.
+    let deleted = first.delete("/api/v1/networks/nfp-group").await.expect(204);
+    for server in [&first, &other] {
+        let problem = server
+            .get_after("/api/v1/networks/nfp-group/meetings", &deleted)
+            .await
+            .problem(404);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("nfp-group"),
+            "{problem}"
+        );
+        server
+            .get_after("/api/v1/events?network=nfp-group", &deleted)
+            .await
+            .problem(422);
+    }
+}
+
 on_both_backends!(
     a_cached_list_page_follows_every_write,
+    a_kept_filter_name_follows_renames_and_deletes,
     embedded_records_are_current_after_their_own_change,
     each_viewer_gets_its_own_representation,
     a_replica_sees_writes_made_through_another_server,

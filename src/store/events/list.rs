@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::cache::Derived;
 use crate::db::{AnyConnection, Backend, Timestamp};
 use crate::error::ApiError;
 use crate::ids::EventId;
@@ -27,19 +28,79 @@ pub struct ListedRows {
     pub generation: i64,
 }
 
-/// The id a reference filter (`network=`, …) names, if the list has it; one naming nothing
-/// is a 422. (`Some(Some(id))`: the filters bind a nullable id.)
-fn reference<Id>(
-    conn: &mut AnyConnection,
-    parameter: &str,
-    key: Option<&str>,
-    find: fn(&mut AnyConnection, &str) -> Result<Option<Id>, ApiError>,
-) -> Result<Option<Option<Id>>, ApiError> {
-    let Some(key) = key else { return Ok(None) };
-    let found = find(conn, key)?;
-    Ok(Some(Some(lookup::filter_target(
-        parameter, parameter, key, found,
-    )?)))
+/// What event lists keep between requests, each answer with the generation it was read at: the
+/// long events of each `from` window, and the ids the reference filters (`network=`, …) name.
+/// A list uses them and then checks them against the generation its page was read at (a
+/// column of the page's query): a page of a network's meetings then costs one statement, not
+/// one more per name to look up.
+pub struct ListsKept {
+    long: LongEventsKept,
+    references: Derived<(&'static str, String), uuid::Uuid>,
+}
+
+impl ListsKept {
+    /// Names kept at once; the least used go first.
+    const REFERENCES: usize = 4096;
+
+    pub fn new() -> Self {
+        Self {
+            long: LongEventsKept::new(),
+            references: Derived::new(Self::REFERENCES),
+        }
+    }
+}
+
+impl Default for ListsKept {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A lookup of an id or slug that also answers the generation it was read at.
+type FindAt<Id> = fn(&mut AnyConnection, &str) -> Result<Option<(Id, i64)>, ApiError>;
+
+/// Where a list's reference filters are resolved: from what is kept (noting the generation
+/// of each kept id used), or from the database.
+struct References<'k> {
+    kept: Option<&'k ListsKept>,
+    reuse: bool,
+    used: Vec<i64>,
+}
+
+impl References<'_> {
+    /// The id a reference filter names, if the list has it; one naming nothing is a 422.
+    /// (`Some(Some(id))`: the filters bind a nullable id.)
+    fn resolve<Id: Copy + From<uuid::Uuid> + Into<uuid::Uuid>>(
+        &mut self,
+        conn: &mut AnyConnection,
+        parameter: &'static str,
+        key: Option<&str>,
+        find: FindAt<Id>,
+    ) -> Result<Option<Option<Id>>, ApiError> {
+        let Some(key) = key else { return Ok(None) };
+        let name = (parameter, key.to_owned());
+        if self.reuse
+            && let Some((at, id)) = self.kept.and_then(|kept| kept.references.get(&name))
+        {
+            self.used.push(at);
+            return Ok(Some(Some(Id::from(*id))));
+        }
+        let found = find(conn, key)?;
+        if let (Some(kept), Some((id, at))) = (self.kept, found) {
+            kept.references.insert(name, at, id.into());
+        }
+        Ok(Some(Some(lookup::filter_target(
+            parameter,
+            parameter,
+            key,
+            found.map(|(id, _)| id),
+        )?)))
+    }
+
+    /// Whether every kept id used was read at `generation`.
+    fn all_read_at(&self, generation: i64) -> bool {
+        self.used.iter().all(|&at| at == generation)
+    }
 }
 
 /// Everything `filter` names, resolved once: reference filters to ids, the cursor to its key.
@@ -47,27 +108,33 @@ fn resolve<'a>(
     conn: &mut AnyConnection,
     filter: &'a EventFilter,
     viewer: Viewer,
+    references: &mut References<'_>,
 ) -> Result<PageQuery<'a>, ApiError> {
-    let network = reference(
+    let network = references.resolve(
         conn,
         "network",
         filter.network.as_deref(),
-        lookup::network_id,
+        lookup::network_id_at,
     )?;
-    let chain = reference(conn, "chain", filter.chain.as_deref(), lookup::chain_id)?;
-    let programme = reference(
+    let chain = references.resolve(conn, "chain", filter.chain.as_deref(), lookup::chain_id_at)?;
+    let programme = references.resolve(
         conn,
         "programme",
         filter.programme.as_deref(),
-        lookup::programme_id,
+        lookup::programme_id_at,
     )?;
-    let organisation = reference(
+    let organisation = references.resolve(
         conn,
         "organisation",
         filter.organisation.as_deref(),
-        lookup::organisation_id,
+        lookup::organisation_id_at,
     )?;
-    let person = reference(conn, "person", filter.person.as_deref(), lookup::person_id)?;
+    let person = references.resolve(
+        conn,
+        "person",
+        filter.person.as_deref(),
+        lookup::person_id_at,
+    )?;
     let cursor = match &filter.cursor {
         Some(text) => {
             let cursor = Cursor::<String>::decode(text, filter.sort.name())?;
@@ -103,16 +170,43 @@ pub fn list_rows(
     conn: &mut AnyConnection,
     filter: &EventFilter,
     viewer: Viewer,
+    kept: Option<&ListsKept>,
+) -> Result<ListedRows, ApiError> {
+    let mut references = References {
+        kept,
+        reuse: true,
+        used: Vec::new(),
+    };
+    let query = resolve(conn, filter, viewer, &mut references)?;
+    let listed = rows_of(conn, filter, &query, kept.map(|kept| &kept.long))?;
+    if references.all_read_at(listed.generation) {
+        return Ok(listed);
+    }
+    // A kept id was read before the registry last changed: the names are read again, and
+    // the page with them.
+    let mut references = References {
+        kept,
+        reuse: false,
+        used: Vec::new(),
+    };
+    let query = resolve(conn, filter, viewer, &mut references)?;
+    rows_of(conn, filter, &query, kept.map(|kept| &kept.long))
+}
+
+/// [`list_rows`] once the names are resolved.
+fn rows_of(
+    conn: &mut AnyConnection,
+    filter: &EventFilter,
+    query: &PageQuery<'_>,
     long_events_kept: Option<&LongEventsKept>,
 ) -> Result<ListedRows, ApiError> {
-    let query = resolve(conn, filter, viewer)?;
     // With a `from` date, events that end on or after it started at most their own length
     // before it: short events in a window two weeks wide, long ones through their index.
     let earliest = filter.from.map(overlap_start);
     if let (Some(earliest), Some(kept)) = (earliest, long_events_kept)
         && let Some((kept_at, long)) = kept.get(earliest)
     {
-        let (rows, read_at) = page_rows(conn, &query, Some(&long))?;
+        let (rows, read_at) = page_rows(conn, query, Some(&long))?;
         // Generations only grow: a page read at the generation the long events were read at
         // saw the registry they describe.
         let read_at = match read_at {
@@ -136,7 +230,7 @@ pub fn list_rows(
             (Some(long), Some(read_before))
         }
     };
-    let (rows, read_at) = page_rows(conn, &query, long.as_deref())?;
+    let (rows, read_at) = page_rows(conn, query, long.as_deref())?;
     let generation = match read_before.or(read_at) {
         Some(generation) => generation,
         None => crate::db::generation(conn)?,

@@ -29,7 +29,8 @@ use crate::store::resource::{Resource, TopLevel};
 use crate::store::{Viewer, lookup};
 
 pub use filter::{EventFilter, EventSort};
-pub use list::{ListedRows, list_rows};
+pub use list::{ListedRows, ListsKept, list_rows};
+pub(crate) use page::ReadAt;
 pub use read::{get, list, load_details, rows_by_id};
 pub use response::{
     ChainPosition, EventPage, EventResponse, EventSummary, Location, OrganiserResponse,
@@ -37,9 +38,7 @@ pub use response::{
 };
 use rows::EventColumns;
 pub use rows::{EventRow, PageKey};
-pub use window::{
-    LongEvents, LongEventsKept, LongSpan, SHORT_SPAN_DAYS, long_events, overlap_start, span_end,
-};
+pub use window::{LongEvents, LongSpan, SHORT_SPAN_DAYS, long_events, overlap_start, span_end};
 pub use write::{create, delete, update};
 
 versioned_rows!(events, EventId, EventColumns, EventResponse);

@@ -5,11 +5,11 @@ use diesel::prelude::*;
 use crate::db::MultiBackend;
 use crate::db::schema::events;
 
-/// The current generation, as a column of a page's query: a list costs one statement less
-/// than asking for it apart. An expression of its own, like [`super::LongSpan`], so the
+/// The current generation, as a column of a page's query (or of a list's name lookup, see
+/// `lookup::person_id_at`): a list costs one statement less than asking for it apart. An expression of its own, like [`super::LongSpan`], so the
 /// statement stays prepared; both backends compute the subquery once per statement.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-pub(super) struct ReadAt;
+pub(crate) struct ReadAt;
 
 impl diesel::expression::Expression for ReadAt {
     type SqlType = diesel::sql_types::BigInt;

@@ -452,7 +452,7 @@ impl Database {
     {
         match &self.writer {
             Some(writer) => {
-                let (value, generation) = writer.write(work).await?;
+                let (value, generation) = writer.write(work, true).await?;
                 if let Some(generation) = generation {
                     position::wrote(Position {
                         generation,
@@ -479,6 +479,34 @@ impl Database {
                 }
                 position::wrote(reached);
                 Ok(value)
+            }
+        }
+    }
+
+    /// Runs `work` in a write transaction that leaves the registry's generation where it is:
+    /// for bookkeeping no cached representation shows and no client reads back by position
+    /// (webhook deliveries' queue and outcomes), on PostgreSQL with an asynchronous commit. Moving the generation would make every cached
+    /// record and page stale, notify every process, and queue behind the row lock every
+    /// client's write takes, once per delivery.
+    pub async fn write_bookkeeping<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => Ok(writer.write(work, false).await?.0),
+            // Nor does its commit wait for the disk: a delivery's queue, claim or outcome lost
+            // in a crash means a delivery made again, which webhooks promise anyway (at least
+            // once, by `webhook-id`).
+            None => {
+                self.blocking(move |conn| {
+                    conn.transaction(|conn| {
+                        conn.batch_execute("SET LOCAL synchronous_commit = off")?;
+                        work(conn).map_err(Bookkeeping::Failed)
+                    })
+                    .map_err(Bookkeeping::into_api_error)
+                })
+                .await
             }
         }
     }
@@ -533,6 +561,27 @@ where
         Err(error) => {
             <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
             Err(error)
+        }
+    }
+}
+
+/// The error of a bookkeeping transaction: its work's own, or the database's.
+enum Bookkeeping {
+    Failed(ApiError),
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Bookkeeping {
+    fn from(error: diesel::result::Error) -> Self {
+        Bookkeeping::Database(error)
+    }
+}
+
+impl Bookkeeping {
+    fn into_api_error(self) -> ApiError {
+        match self {
+            Bookkeeping::Failed(error) => error,
+            Bookkeeping::Database(error) => error.into(),
         }
     }
 }

@@ -40,7 +40,14 @@ const WAL_FRAMES_RESTART: i64 = 16_000;
 /// failure) to the waiting request.
 type Finish = Box<dyn FnOnce(Result<Option<i64>, String>) + Send>;
 /// A queued write: runs on the writer's connection and says whether it succeeded.
-type Job = Box<dyn FnOnce(&mut AnyConnection) -> (bool, Finish) + Send>;
+type Work = Box<dyn FnOnce(&mut AnyConnection) -> (bool, Finish) + Send>;
+
+/// A queued write, and whether it moves the registry's generation (see
+/// [`super::Database::write_bookkeeping`] for writes that do not).
+struct Job {
+    work: Work,
+    versioned: bool,
+}
 
 #[derive(Clone)]
 pub struct Writer {
@@ -99,14 +106,15 @@ impl Writer {
     }
 
     /// Queues `work` and waits for it to be committed (or refused); answers its value and the
-    /// generation its batch committed.
-    pub async fn write<T, F>(&self, work: F) -> Result<(T, Option<i64>), ApiError>
+    /// generation its batch committed. A write that is not `versioned` does not move the
+    /// generation by itself (its batch may, for the others).
+    pub async fn write<T, F>(&self, work: F, versioned: bool) -> Result<(T, Option<i64>), ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<(T, Option<i64>), ApiError>>();
-        let job: Job = Box::new(move |conn| match work(conn) {
+        let work: Work = Box::new(move |conn| match work(conn) {
             Ok(value) => (
                 true,
                 Box::new(move |committed: Result<Option<i64>, String>| {
@@ -124,7 +132,7 @@ impl Writer {
             ),
         });
         self.jobs
-            .send(job)
+            .send(Job { work, versioned })
             .map_err(|_| ApiError::internal("the SQLite writer thread has stopped"))?;
         answer.await.map_err(|_| ApiError::Unavailable {
             cause: "the write was not carried out".into(),
@@ -214,8 +222,12 @@ fn commit_batch(
         return (Vec::new(), Err(e.to_string()));
     }
     let mut finishes: Vec<Finish> = Vec::with_capacity(batch.len());
-    let mut any_succeeded = false;
-    for job in batch {
+    let mut any_versioned = false;
+    for Job {
+        work: job,
+        versioned,
+    } in batch
+    {
         if let Err(e) = <AnyConnection as Connection>::TransactionManager::begin_transaction(conn) {
             tracing::error!(error = %e, "cannot open a savepoint");
             continue;
@@ -226,7 +238,7 @@ fn commit_batch(
                     <AnyConnection as Connection>::TransactionManager::commit_transaction(conn);
                 match released {
                     Ok(()) => {
-                        any_succeeded = true;
+                        any_versioned |= versioned;
                         finishes.push(finish);
                     }
                     Err(e) => finish(Err(format!("the write could not be kept: {e}"))),
@@ -243,7 +255,7 @@ fn commit_batch(
         }
     }
     let commit_started = std::time::Instant::now();
-    let committed = if any_succeeded {
+    let committed = if any_versioned {
         advance_generation(conn)
             .map_err(|e| e.to_string())
             .and_then(|generation| {

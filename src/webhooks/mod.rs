@@ -173,7 +173,10 @@ async fn fan_out(db: &Database) -> Result<(), ApiError> {
         }
         let id = subscription.id;
         loop {
-            match db.write(move |conn| store::fan_out(conn, id)).await {
+            match db
+                .write_bookkeeping(move |conn| store::fan_out(conn, id))
+                .await
+            {
                 Ok(Some(done)) => {
                     if done.added > 0 {
                         tracing::debug!(webhook = %id, added = done.added, "webhook deliveries queued");
@@ -247,7 +250,7 @@ impl Dispatcher {
         }
         let lease_until = Timestamp::from(chrono::Utc::now() + LEASE);
         let claimed = db
-            .write(move |conn| store::claim(conn, &chosen, lease_until))
+            .write_bookkeeping(move |conn| store::claim(conn, &chosen, lease_until))
             .await?;
         for delivery in claimed {
             *self
@@ -312,7 +315,9 @@ impl Dispatcher {
             .unwrap_or(chrono::Duration::days(1));
         let (id, webhook) = (delivery.id, delivery.webhook_id);
         match db
-            .write(move |conn| store::record(conn, id, webhook, &outcome, disable_after))
+            .write_bookkeeping(move |conn| {
+                store::record(conn, id, webhook, &outcome, disable_after)
+            })
             .await
         {
             Ok(true) => tracing::warn!(%webhook, "webhook disabled after failing too long"),

@@ -729,8 +729,49 @@ async fn a_webhook_failing_too_long_is_disabled_and_can_be_enabled_again(backend
     assert_eq!(enabled["failing_since"], Value::Null);
 }
 
+/// Delivering moves no generation: the queue and the outcome of each delivery are the
+/// dispatcher's bookkeeping, so telling a partner of a change makes no cached record or page
+/// stale, and clients' writes do not queue behind it. The next client write is the very next
+/// generation (its position says so).
+async fn deliveries_leave_the_registry_generation_alone(backend: Backend) {
+    let app = spawn(backend).await;
+    let target = ok_receiver();
+    let (created, _) = register(&app, json!({"url": target.url})).await;
+    let id = created["id"].as_str().unwrap_or("").to_owned();
+    let generation = |written: &TestResponse| -> i64 {
+        let position = written.header("x-registry-position").unwrap_or_default();
+        position
+            .split('-')
+            .next()
+            .and_then(|g| g.parse().ok())
+            .unwrap_or_else(|| panic!("no generation in the position {position:?}"))
+    };
+    let first = app
+        .post("/api/v1/events", &event_body("First", "2020-01-10"))
+        .await
+        .expect(201);
+    target.wait_for(1, Duration::from_secs(20)).await;
+    // Queued, claimed and answered: all three are written once the log says so.
+    let log_path = format!("/api/v1/webhooks/{id}/deliveries");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = app.get_as(&app.admin, &log_path).await.expect(200).json();
+        if log["items"][0]["status"] == "succeeded" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never recorded: {log}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = app
+        .post("/api/v1/events", &event_body("Second", "2020-01-11"))
+        .await
+        .expect(201);
+    assert_eq!(generation(&second), generation(&first) + 1);
+}
+
 on_both_backends!(
     a_webhook_failing_too_long_is_disabled_and_can_be_enabled_again,
+    deliveries_leave_the_registry_generation_alone,
     webhooks_are_managed_by_admins_only_and_refuse_bad_input,
     private_targets_are_refused_without_the_flag,
     deliveries_are_signed_and_carry_the_record,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::cache::Representations;
-use crate::db::Database;
+use crate::db::{self, AnyConnection, Database};
 use crate::domain::enums::{OutcomeKind, OutcomeStatus, Role};
 use crate::domain::outcome::OutcomeInput;
 use crate::error::{ApiError, responses};
@@ -97,16 +97,31 @@ impl OutcomeListQuery {
 )]
 #[get("/outcomes")]
 pub async fn list_outcomes(
+    req: HttpRequest,
     db: web::Data<Database>,
     query: web::Query<OutcomeListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| store::list(conn, &filter, viewer))
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_page(&req, &db, viewer, move |conn| {
+        page_at_generation(conn, |conn| store::list(conn, &filter, viewer))
+    })
+    .await
+}
+
+/// A page of outcomes and the generation to keep it under: read before the page, so the page
+/// is at least as new as the generation says.
+fn page_at_generation(
+    conn: &mut AnyConnection,
+    read: impl FnOnce(&mut AnyConnection) -> Result<OutcomePage, ApiError>,
+) -> Result<(Vec<u8>, i64), ApiError> {
+    let generation = db::generation(conn)?;
+    let page = read(conn)?;
+    Ok((
+        serde_json::to_vec(&page).map_err(ApiError::internal)?,
+        generation,
+    ))
 }
 
 /// An event's outcomes
@@ -128,6 +143,7 @@ pub async fn list_outcomes(
 )]
 #[get("/events/{id}/outcomes")]
 pub async fn event_outcomes(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<OutcomeListQuery>,
@@ -136,10 +152,10 @@ pub async fn event_outcomes(
     let filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| store::of_event(conn, &key, &filter, viewer))
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_page(&req, &db, viewer, move |conn| {
+        page_at_generation(conn, |conn| store::of_event(conn, &key, &filter, viewer))
+    })
+    .await
 }
 
 /// Record an outcome of an event

@@ -295,8 +295,47 @@ async fn a_kept_filter_name_follows_renames_and_deletes(backend: Backend) {
     }
 }
 
+/// Lists of outcomes are kept whole too: a follow-up closed through another server leaves the
+/// open list read through this one, however often it was read before.
+async fn a_cached_outcome_list_follows_every_write(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let other = first.replica().await;
+    first
+        .create("/api/v1/events", event_body("Board", "2019-11-18"))
+        .await;
+    let outcome = first
+        .create(
+            "/api/v1/events/board/outcomes",
+            json!({"text": "Lay out a new phase", "kind": "follow_up"}),
+        )
+        .await;
+    let lists = [
+        "/api/v1/outcomes?status=open",
+        "/api/v1/events/board/outcomes?status=open",
+    ];
+    let texts = |page: &serde_json::Value| item_fields(page, "text");
+    for path in lists {
+        for _ in 0..2 {
+            let page = first.get(path).await.expect(200).json();
+            assert_eq!(texts(&page), ["Lay out a new phase"], "{path}");
+        }
+    }
+    let closed = other
+        .patch(
+            &format!("/api/v1/outcomes/{}", outcome["id"].as_str().unwrap_or("")),
+            &json!({"status": "done"}),
+        )
+        .await
+        .expect(200);
+    for path in lists {
+        let page = first.get_after(path, &closed).await.expect(200).json();
+        assert!(texts(&page).is_empty(), "{path}: {page}");
+    }
+}
+
 on_both_backends!(
     a_cached_list_page_follows_every_write,
+    a_cached_outcome_list_follows_every_write,
     a_kept_filter_name_follows_renames_and_deletes,
     embedded_records_are_current_after_their_own_change,
     each_viewer_gets_its_own_representation,

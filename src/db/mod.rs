@@ -485,9 +485,9 @@ impl Database {
 
     /// Runs `work` in a write transaction that leaves the registry's generation where it is:
     /// for bookkeeping no cached representation shows and no client reads back by position
-    /// (webhook deliveries' queue and outcomes), on PostgreSQL with an asynchronous commit. Moving the generation would make every cached
-    /// record and page stale, notify every process, and queue behind the row lock every
-    /// client's write takes, once per delivery.
+    /// (webhook deliveries' queue and outcomes), on PostgreSQL with an asynchronous commit.
+    /// Moving the generation would make every cached record and page stale, notify every
+    /// process, and queue behind the row lock every client's write takes, once per delivery.
     pub async fn write_bookkeeping<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -500,11 +500,12 @@ impl Database {
             // once, by `webhook-id`).
             None => {
                 self.blocking(move |conn| {
-                    conn.transaction(|conn| {
-                        conn.batch_execute("SET LOCAL synchronous_commit = off")?;
-                        work(conn).map_err(Bookkeeping::Failed)
+                    in_transaction(conn, |conn| {
+                        if let AnyConnection::Postgresql(c) = conn {
+                            c.batch_execute("SET LOCAL synchronous_commit = off")?;
+                        }
+                        work(conn)
                     })
-                    .map_err(Bookkeeping::into_api_error)
                 })
                 .await
             }
@@ -547,13 +548,24 @@ fn transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<(T, i64), ApiE
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
+    in_transaction(conn, |conn| {
+        let value = work(conn)?;
+        Ok((value, advance_generation(conn)?))
+    })
+}
+
+/// Runs `work` in a transaction (on SQLite `BEGIN IMMEDIATE`), committed if it succeeds.
+fn in_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+{
     match conn {
         AnyConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
         AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    match work(conn).and_then(|value| Ok((value, advance_generation(conn)?))) {
+    match work(conn) {
         Ok(value) => {
             <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
             Ok(value)
@@ -561,27 +573,6 @@ where
         Err(error) => {
             <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
             Err(error)
-        }
-    }
-}
-
-/// The error of a bookkeeping transaction: its work's own, or the database's.
-enum Bookkeeping {
-    Failed(ApiError),
-    Database(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for Bookkeeping {
-    fn from(error: diesel::result::Error) -> Self {
-        Bookkeeping::Database(error)
-    }
-}
-
-impl Bookkeeping {
-    fn into_api_error(self) -> ApiError {
-        match self {
-            Bookkeeping::Failed(error) => error,
-            Bookkeeping::Database(error) => error.into(),
         }
     }
 }

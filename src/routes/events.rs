@@ -166,7 +166,7 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
-    rest::cached_page(&req, &db, viewer, move |conn| {
+    rest::cached_page(&req, &db, viewer, move |conn, _| {
         representation::event_page(conn, &cache, &lists_kept, &filter, viewer)
     })
     .await

@@ -135,7 +135,7 @@ pub async fn network_meetings(
     if filter.sort == EventSort::Updated {
         filter.sort = EventSort::Start;
     }
-    rest::cached_page(&req, &db, viewer, move |conn| {
+    rest::cached_page(&req, &db, viewer, move |conn, _| {
         representation::event_page(conn, &cache, &lists_kept, &filter, viewer)
             .map_err(|error| error.or_not_found("network", "network", &key))
     })

@@ -157,7 +157,7 @@ pub async fn programme_events(
     let key = path.into_inner();
     let viewer = caller.viewer();
     filter.programme = Some(key.clone());
-    rest::cached_page(&req, &db, viewer, move |conn| {
+    rest::cached_page(&req, &db, viewer, move |conn, _| {
         representation::event_page(conn, &cache, &lists_kept, &filter, viewer)
             .map_err(|error| error.or_not_found("programme", "programme", &key))
     })

@@ -205,7 +205,9 @@ pub async fn cached<R: Resource>(
 }
 
 /// A page of a list: from the page cache when the registry is still at the generation the page
-/// was read at, else read by `read` (which returns the body and that generation) and kept. The
+/// was read at, else read by `read` (which returns the body and that generation) and kept.
+/// `read` is handed the generation when it was just read on the same connection (so a page read
+/// after it is at least that new), `None` otherwise. The
 /// cache key is the request's path and query, so `read` must depend on nothing else but the
 /// viewer's visibility. With a listening PostgreSQL connection a hit makes no round trip; else
 /// (SQLite, or a request asking for a later position) it reads the generation first.
@@ -216,7 +218,10 @@ pub async fn cached_page<F>(
     read: F,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&mut AnyConnection) -> Result<(Vec<u8>, i64), ApiError> + Clone + Send + 'static,
+    F: FnOnce(&mut AnyConnection, Option<i64>) -> Result<(Vec<u8>, i64), ApiError>
+        + Clone
+        + Send
+        + 'static,
 {
     let pages = req
         .app_data::<web::Data<Pages>>()
@@ -232,13 +237,17 @@ where
         Some(body) => body,
         None => {
             db.run(move |conn| {
-                if known.is_none() {
-                    let generation = db::generation(conn)?;
-                    if let Some(body) = pages.get(&key, viewer.sees_internal, generation) {
-                        return Ok(body);
+                let read_before = match known {
+                    Some(_) => None,
+                    None => {
+                        let generation = db::generation(conn)?;
+                        if let Some(body) = pages.get(&key, viewer.sees_internal, generation) {
+                            return Ok(body);
+                        }
+                        Some(generation)
                     }
-                }
-                let (body, generation) = read(conn)?;
+                };
+                let (body, generation) = read(conn, read_before)?;
                 let body = web::Bytes::from(body);
                 pages.insert(&key, viewer.sees_internal, generation, body.clone());
                 Ok(body)

@@ -67,7 +67,16 @@ struct References<'k> {
     used: Vec<i64>,
 }
 
-impl References<'_> {
+impl<'k> References<'k> {
+    /// Names resolved through `kept`; from what it holds only if `reuse`.
+    fn new(kept: Option<&'k ListsKept>, reuse: bool) -> Self {
+        Self {
+            kept,
+            reuse,
+            used: Vec::new(),
+        }
+    }
+
     /// The id a reference filter names, if the list has it; one naming nothing is a 422.
     /// (`Some(Some(id))`: the filters bind a nullable id.)
     fn resolve<Id: Copy + From<uuid::Uuid> + Into<uuid::Uuid>>(
@@ -172,11 +181,7 @@ pub fn list_rows(
     viewer: Viewer,
     kept: Option<&ListsKept>,
 ) -> Result<ListedRows, ApiError> {
-    let mut references = References {
-        kept,
-        reuse: true,
-        used: Vec::new(),
-    };
+    let mut references = References::new(kept, true);
     let query = resolve(conn, filter, viewer, &mut references)?;
     let listed = rows_of(conn, filter, &query, kept.map(|kept| &kept.long))?;
     if references.all_read_at(listed.generation) {
@@ -184,12 +189,7 @@ pub fn list_rows(
     }
     // A kept id was read before the registry last changed: the names are read again, and
     // the page with them.
-    let mut references = References {
-        kept,
-        reuse: false,
-        used: Vec::new(),
-    };
-    let query = resolve(conn, filter, viewer, &mut references)?;
+    let query = resolve(conn, filter, viewer, &mut References::new(kept, false))?;
     rows_of(conn, filter, &query, kept.map(|kept| &kept.long))
 }
 

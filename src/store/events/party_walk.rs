@@ -354,9 +354,9 @@ pub(super) fn walk_party(
     while !walk.is_done() {
         let ids = walk.next_batch(conn, batch)?;
         read += ids.len() as i64;
-        if std::mem::take(&mut checked) {
-            // These are the candidates the first statement checked.
-        } else if !ids.is_empty() {
+        // The first step's candidates were checked by the first statement.
+        let already_checked = std::mem::take(&mut checked);
+        if !already_checked && !ids.is_empty() {
             let query = planner
                 .filtered(span, Some(party))
                 .filter(events::id.eq_any(ids));

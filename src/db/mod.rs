@@ -543,15 +543,23 @@ where
     transaction(conn, work).map(|(value, _)| value)
 }
 
-/// [`write_transaction`], also answering the generation the write committed.
+/// [`write_transaction`], also answering the generation the write committed: on SQLite the
+/// write's own; on PostgreSQL the generation read just after the commit, which is the write's
+/// own or a later one (either way one the registry has reached, and one that holds the write).
 fn transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<(T, i64), ApiError>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
-    in_transaction(conn, |conn| {
-        let value = work(conn)?;
-        Ok((value, advance_generation(conn)?))
-    })
+    match conn {
+        AnyConnection::Sqlite(_) => in_transaction(conn, |conn| {
+            let value = work(conn)?;
+            Ok((value, advance_generation(conn)?))
+        }),
+        AnyConnection::Postgresql(_) => {
+            let value = run_transaction(conn, work, commit_advancing)?;
+            Ok((value, generation(conn)?))
+        }
+    }
 }
 
 /// Runs `work` in a transaction (on SQLite `BEGIN IMMEDIATE`), committed if it succeeds.
@@ -559,22 +567,32 @@ fn in_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, ApiError
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
+    run_transaction(conn, work, |conn| {
+        Ok(<AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?)
+    })
+}
+
+/// Runs `work` in a transaction and ends it with `commit` if it succeeds; rolls back if
+/// either fails (a failed commit may already have ended the transaction).
+fn run_transaction<T, F, C>(conn: &mut AnyConnection, work: F, commit: C) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
+    C: FnOnce(&mut AnyConnection) -> Result<(), ApiError>,
+{
     match conn {
         AnyConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
         AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    match work(conn) {
-        Ok(value) => {
-            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(error) => {
-            <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
-            Err(error)
+    let outcome = work(conn).and_then(|value| commit(conn).map(|()| value));
+    if outcome.is_err() {
+        match <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::NotInTransaction) => {}
+            Err(error) => return Err(error.into()),
         }
     }
+    outcome
 }
 
 /// Runs `write` in a savepoint. When it answers `None` (it stored nothing that differs from
@@ -605,87 +623,72 @@ pub fn undo_if_unchanged<T>(
     }
 }
 
-/// Moves the registry's generation: the last statement of every write transaction, so the row
-/// lock it takes on PostgreSQL is held only while the transaction commits (taking it earlier
-/// would order it before the transaction's other locks and invite deadlocks).
+/// Moves the registry's generation: the last statement of every write transaction, so the lock
+/// on its row is held only while the transaction commits (taking it earlier would order it
+/// before the transaction's other locks and invite deadlocks).
 ///
 /// The change rows the transaction's writes left (the triggers of the `changes` table) are
 /// stamped with the new generation under that lock, which committing writers take one after
 /// the other: so generations are handed out in commit order, and a reader that sees one sees
 /// every lower one (the change feed never skips a change committed late).
 ///
-/// On PostgreSQL it also notifies [`listen::CHANNEL`] of the new generation, which PostgreSQL
-/// delivers to every listening process when the transaction commits, in commit order.
-/// Answers the new generation.
+/// This is SQLite's (answering the new generation); PostgreSQL's is [`commit_advancing`].
 fn advance_generation(conn: &mut AnyConnection) -> Result<i64, ApiError> {
     use schema::{changes, registry_state};
-    match conn {
-        // One statement: the row lock is held from here to the commit, so every round trip
-        // spent under it is one every other committing writer waits for.
-        AnyConnection::Postgresql(c) => Ok(AdvanceGeneration {
-            at: Timestamp::now(),
-        }
-        .get_result::<i64>(c)?),
-        AnyConnection::Sqlite(c) => {
-            RunQueryDsl::execute(
-                KeptUpdate::new(
-                    registry_state::table,
-                    registry_state::generation.eq(registry_state::generation + 1),
-                    registry_state::id.eq(1),
-                ),
-                c,
-            )?;
-            let current = registry_state::table
-                .filter(registry_state::id.eq(1))
-                .select(registry_state::generation)
-                .single_value();
-            diesel::update(changes::table.filter(changes::generation.is_null()))
-                .set((
-                    changes::generation.eq(current),
-                    changes::at.eq(Timestamp::now()),
-                ))
-                .execute(c)?;
-            Ok(registry_state::table
-                .filter(registry_state::id.eq(1))
-                .select(registry_state::generation)
-                .first(c)?)
-        }
-    }
+    let AnyConnection::Sqlite(c) = conn else {
+        return Err(ApiError::internal(
+            "advance_generation is SQLite's; PostgreSQL commits with commit_advancing",
+        ));
+    };
+    RunQueryDsl::execute(
+        KeptUpdate::new(
+            registry_state::table,
+            registry_state::generation.eq(registry_state::generation + 1),
+            registry_state::id.eq(1),
+        ),
+        c,
+    )?;
+    let current = registry_state::table
+        .filter(registry_state::id.eq(1))
+        .select(registry_state::generation)
+        .single_value();
+    diesel::update(changes::table.filter(changes::generation.is_null()))
+        .set((
+            changes::generation.eq(current),
+            changes::at.eq(Timestamp::now()),
+        ))
+        .execute(c)?;
+    Ok(registry_state::table
+        .filter(registry_state::id.eq(1))
+        .select(registry_state::generation)
+        .first(c)?)
 }
 
-/// [`advance_generation`] on PostgreSQL: the generation moved, the transaction's change rows
-/// stamped with it and the listeners notified, in one prepared statement. (In one statement
-/// the stamping still follows the row lock: it reads the generation the update returned.)
-#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-struct AdvanceGeneration {
-    at: Timestamp,
+/// [`advance_generation`] on PostgreSQL, sent with the `COMMIT` in one round trip: the
+/// generation moved, the transaction's change rows stamped with it, and [`listen::CHANNEL`]
+/// notified (PostgreSQL delivers it to every listening process when the transaction commits,
+/// in commit order).
+///
+/// The row lock the update takes orders committing writers, so every moment it is held is one
+/// every other writer waits for. Sent apart from the `COMMIT`, it was held across a round trip
+/// to this process, and on a busy machine across the wait for this thread to be scheduled
+/// again; sent together, it is held only while PostgreSQL commits. The generation the write
+/// reached is read after the commit (see [`transaction`]).
+fn commit_advancing(conn: &mut AnyConnection) -> Result<(), ApiError> {
+    // The instant is this process's own clock, written as a literal (a simple query carries no
+    // parameters): digits and separators only.
+    let at = Timestamp::now().to_sortable_string();
+    conn.batch_execute(&format!(
+        "WITH s AS (UPDATE registry_state SET generation = generation + 1 \
+         WHERE id = 1 RETURNING generation), \
+         c AS (UPDATE changes SET generation = (SELECT generation FROM s), \
+         at = '{at}'::timestamptz WHERE generation IS NULL) \
+         SELECT pg_notify('{channel}', s.generation::text) FROM s; \
+         COMMIT",
+        channel = listen::CHANNEL,
+    ))?;
+    Ok(())
 }
-
-impl diesel::query_builder::Query for AdvanceGeneration {
-    type SqlType = diesel::sql_types::BigInt;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AdvanceGeneration {
-    fn walk_ast<'b>(
-        &'b self,
-        mut pass: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        pass.push_sql(
-            "WITH s AS (UPDATE registry_state SET generation = generation + 1 \
-             WHERE id = 1 RETURNING generation), \
-             c AS (UPDATE changes SET generation = (SELECT generation FROM s), at = ",
-        );
-        pass.push_bind_param::<sql_types::PortableInstant, _>(&self.at)?;
-        pass.push_sql(
-            " WHERE generation IS NULL) \
-             SELECT s.generation FROM s, \
-             LATERAL (SELECT pg_notify('registry_generation', s.generation::text)) n",
-        );
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<diesel::pg::PgConnection> for AdvanceGeneration {}
 
 /// The primary's WAL position once a write has committed: a standby that has replayed to it
 /// holds the write.

@@ -77,16 +77,18 @@ fn stored_response(response: StoredResponse, replayed: bool) -> HttpResponse {
     builder.body(response.body)
 }
 
-/// The warnings of a record just written, read after its commit so the single writer does
-/// not spend its time on them (they are advice about the registry as it now is).
+/// The warnings of a record just written (`written`, as the write read it back), read after
+/// its commit so the single writer does not spend its time on them (they are advice about the
+/// registry as it now is).
 async fn warnings_after_commit<R: Resource>(
     db: &Database,
-    id: R::Id,
+    written: &R::Response,
 ) -> Result<Vec<R::Warning>, ApiError> {
     if !R::HAS_WARNINGS {
         return Ok(Vec::new());
     }
-    db.run(move |conn| R::warnings(conn, id, Viewer::WRITER))
+    let written = written.clone();
+    db.run(move |conn| R::warnings(conn, &written, Viewer::WRITER))
         .await
 }
 
@@ -127,7 +129,7 @@ pub async fn create<R: TopLevel>(
         return post_once(&req, &db, &caller, &body, move |conn| {
             let created = insert::<R>(conn, &valid, &actor)?;
             let id = created.id();
-            let warnings = R::warnings(conn, id, Viewer::WRITER)?;
+            let warnings = R::warnings(conn, &created, Viewer::WRITER)?;
             let (body, etag) = representation::written(&created, &warnings)?;
             Ok(StoredResponse {
                 status: 201,
@@ -141,7 +143,7 @@ pub async fn create<R: TopLevel>(
     let created = db
         .write(move |conn| insert::<R>(conn, &valid, &actor))
         .await?;
-    let warnings = warnings_after_commit::<R>(&db, created.id()).await?;
+    let warnings = warnings_after_commit::<R>(&db, &created).await?;
     let (body, etag) = representation::written(&created, &warnings)?;
     let response = StoredResponse {
         status: 201,
@@ -300,7 +302,7 @@ pub async fn update<R: Resource>(
     let merged = Merged::<R>::of(current, &patch)?;
     if merged.changes_nothing {
         // Nothing to write: no new version, no audit entry, the ETag the client has.
-        let warnings = warnings_after_commit::<R>(&db, merged.id).await?;
+        let warnings = warnings_after_commit::<R>(&db, &merged.current).await?;
         return written(&req, &merged.current, &warnings);
     }
     let first = patch_record::<R>(
@@ -328,7 +330,7 @@ pub async fn update<R: Resource>(
         }
         outcome => outcome?,
     };
-    let warnings = warnings_after_commit::<R>(&db, updated.id()).await?;
+    let warnings = warnings_after_commit::<R>(&db, &updated).await?;
     written(&req, &updated, &warnings)
 }
 

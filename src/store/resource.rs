@@ -47,7 +47,7 @@ pub trait Resource: 'static {
     /// An input that passed every rule needing no database.
     type Valid: Send + 'static;
     /// The read model.
-    type Response: Versioned<Id = Self::Id> + Serialize + Send + 'static;
+    type Response: Versioned<Id = Self::Id> + Serialize + Clone + Send + 'static;
     /// What a create or update response lists in `warnings` ([`NoWarning`] when nothing).
     type Warning: Serialize + Send + 'static;
 
@@ -90,10 +90,11 @@ pub trait Resource: 'static {
     /// Whether create and update responses can carry [`Resource::warnings`] (when not, the
     /// shared write path does not ask for them).
     const HAS_WARNINGS: bool = false;
-    /// Warnings a create or update response carries (e.g. scheduling conflicts); none by default.
+    /// Warnings a create or update response carries (e.g. scheduling conflicts) for `written`,
+    /// the record as the write read it back; none by default.
     fn warnings(
         _conn: &mut AnyConnection,
-        _id: Self::Id,
+        _written: &Self::Response,
         _viewer: Viewer,
     ) -> Result<Vec<Self::Warning>, ApiError> {
         Ok(Vec::new())

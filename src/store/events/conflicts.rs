@@ -19,8 +19,8 @@ use crate::ids::{EventId, PersonId};
 use crate::store::people;
 use crate::store::{Summary, Viewer};
 
-use super::response::EventSummary;
-use super::rows::{known_day, undated_at};
+use super::response::{EventResponse, EventSummary};
+use super::rows::known_day;
 use super::window::{LongEvents, SHORT_SPAN_DAYS, long_events, overlap_start, span_end};
 
 /// A write's response names at most this many conflicts (earliest first);
@@ -129,24 +129,36 @@ pub fn list(
 ///   each event's start and end;
 /// - events at the same venue, in the (city, start) index, which holds each event's end, status,
 ///   visibility and venue.
+///
+/// `event` is the event as its write read it back, so what it holds is not read again.
 pub fn for_event(
     conn: &mut AnyConnection,
-    id: EventId,
+    event: &EventResponse,
     viewer: Viewer,
 ) -> Result<Vec<Conflict>, ApiError> {
-    let Some(this) = events::table
-        .filter(events::id.eq(id))
-        .filter(events::status.ne(EventStatus::Cancelled.as_str()))
-        .select(CANDIDATE_COLUMNS)
-        .first::<Candidate>(conn)
-        .optional()?
+    // A cancelled event conflicts with nothing, and one whose dates are not known overlaps
+    // nothing yet.
+    if event.status == EventStatus::Cancelled {
+        return Ok(Vec::new());
+    }
+    let (Some(starts_at), Some(ends_at), Some(start_date)) =
+        (event.starts_at, event.ends_at, event.start_date)
     else {
         return Ok(Vec::new());
     };
-    // An event whose dates are not known overlaps nothing yet.
-    if this.starts_at == undated_at() {
-        return Ok(Vec::new());
-    }
+    let id = event.id;
+    let this = Candidate {
+        id,
+        slug: event.slug.clone(),
+        title: event.title.clone(),
+        start_date,
+        starts_at: Timestamp::from(starts_at),
+        ends_at: Timestamp::from(ends_at),
+        venue: event.location.venue.clone(),
+        city: event.location.city.clone(),
+        city_key: event.location.city.as_deref().map(fold),
+        parent_event_id: event.parent_event_id,
+    };
     // Short events that overlap started at most two weeks (and two days of time zones) before
     // this one; long ones are found through their own index.
     let short_start =
@@ -171,11 +183,13 @@ pub fn for_event(
             named: None,
         }),
     };
-    let people: Vec<PersonId> = event_participants::table
-        .filter(event_participants::event_id.eq(id))
-        .filter(event_participants::person_id.is_not_null())
-        .select(event_participants::person_id.assume_not_null())
-        .load(conn)?;
+    let mut people: Vec<PersonId> = event
+        .participants
+        .iter()
+        .filter_map(|p| p.person_id)
+        .collect();
+    people.sort();
+    people.dedup();
     let venue = this.venue.as_deref().map(fold);
     let mut matches = Matches::default();
     for pass in std::iter::once(short_pass).chain(long_pass) {

@@ -89,10 +89,10 @@ impl Resource for Events {
     /// The scheduling conflicts the event now has.
     fn warnings(
         conn: &mut AnyConnection,
-        id: EventId,
+        written: &EventResponse,
         viewer: Viewer,
     ) -> Result<Vec<warnings::EventWarning>, ApiError> {
-        warnings::for_event(conn, id, viewer)
+        warnings::for_event(conn, written, viewer)
     }
 }
 

@@ -3,19 +3,16 @@
 //! outside the period of the programme it is implemented under.
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::AnyConnection;
-use crate::db::schema::events;
 use crate::error::ApiError;
-use crate::ids::{EventId, ProgrammeId};
 use crate::store::Viewer;
 use crate::store::programmes::{self, ProgrammeSummary};
 
 use super::conflicts::{self, Conflict};
-use super::rows::known_day;
+use super::response::EventResponse;
 
 /// One warning of a write: a scheduling conflict (`kind` `person` or `venue`) or an event
 /// outside its programme's period (`kind` `outside_programme_period`).
@@ -49,40 +46,34 @@ pub struct ProgrammePeriodWarning {
     pub detail: String,
 }
 
-/// The warnings of event `id` as just written: its programme's period first, then its
-/// scheduling conflicts.
+/// The warnings of `event` as just written (and read back by the write): its programme's
+/// period first, then its scheduling conflicts.
 pub fn for_event(
     conn: &mut AnyConnection,
-    id: EventId,
+    event: &EventResponse,
     viewer: Viewer,
 ) -> Result<Vec<EventWarning>, ApiError> {
-    let mut warnings: Vec<EventWarning> = outside_programme_period(conn, id)?
+    let mut warnings: Vec<EventWarning> = outside_programme_period(conn, event)?
         .into_iter()
         .map(EventWarning::ProgrammePeriod)
         .collect();
     warnings.extend(
-        conflicts::for_event(conn, id, viewer)?
+        conflicts::for_event(conn, event, viewer)?
             .into_iter()
             .map(EventWarning::Conflict),
     );
     Ok(warnings)
 }
 
-/// A warning when event `id` starts before its programme or ends after it (an event whose
+/// A warning when `event` starts before its programme or ends after it (an event whose
 /// dates are not known, or with no programme, has none).
 fn outside_programme_period(
     conn: &mut AnyConnection,
-    id: EventId,
+    event: &EventResponse,
 ) -> Result<Option<ProgrammePeriodWarning>, ApiError> {
-    let found: Option<(Option<ProgrammeId>, NaiveDate, NaiveDate)> = events::table
-        .filter(events::id.eq(id))
-        .select((events::programme_id, events::start_date, events::end_date))
-        .first(conn)
-        .optional()?;
-    let Some((Some(programme_id), start, end)) = found else {
-        return Ok(None);
-    };
-    let (Some(start), Some(end)) = (known_day(start), known_day(end)) else {
+    let (Some(programme_id), Some(start), Some(end)) =
+        (event.programme_id, event.start_date, event.end_date)
+    else {
         return Ok(None);
     };
     let Some((programme, period)) = programmes::period_of(conn, programme_id)? else {

@@ -233,23 +233,29 @@ pub(super) fn check_parent(
 
 /// An event that precedes another does not start after it (checked where both have dates), for
 /// the events `this` will precede and for those that precede it; and `precedes` has no cycle.
+/// A `new` event (an id not stored yet) has nothing that precedes it.
 pub(super) fn check_precedes(
     conn: &mut AnyConnection,
     this: EventId,
+    new: bool,
     starts_at: Timestamp,
     precedes: &[EventId],
 ) -> Result<(), ApiError> {
-    let earlier: Vec<(EventId, String, Timestamp)> = events::table
-        .filter(
-            events::id.eq_any(
-                event_relations::table
-                    .filter(event_relations::related_event_id.eq(this))
-                    .filter(event_relations::relation.eq(PRECEDES))
-                    .select(event_relations::event_id),
-            ),
-        )
-        .select((events::id, events::slug, events::starts_at))
-        .load(conn)?;
+    let earlier: Vec<(EventId, String, Timestamp)> = if new {
+        Vec::new()
+    } else {
+        events::table
+            .filter(
+                events::id.eq_any(
+                    event_relations::table
+                        .filter(event_relations::related_event_id.eq(this))
+                        .filter(event_relations::relation.eq(PRECEDES))
+                        .select(event_relations::event_id),
+                ),
+            )
+            .select((events::id, events::slug, events::starts_at))
+            .load(conn)?
+    };
     if earlier.is_empty() && precedes.is_empty() {
         return Ok(());
     }
@@ -323,22 +329,32 @@ fn write_precedes(
         )
         .execute(c))?;
     }
-    for (position, related) in (0i32..).zip(precedes) {
-        crate::db::native!(conn, |c| diesel::insert_into(event_relations::table)
-            .values((
+    if precedes.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = (0i32..)
+        .zip(precedes)
+        .map(|(position, related)| {
+            (
                 event_relations::event_id.eq(id),
                 event_relations::relation.eq(PRECEDES),
                 event_relations::related_event_id.eq(*related),
                 event_relations::position.eq(position),
-            ))
-            .execute(c))?;
-    }
+            )
+        })
+        .collect();
+    crate::db::native!(conn, |c| diesel::insert_into(event_relations::table)
+        .values(&rows)
+        .execute(c))?;
     Ok(())
 }
 
+/// The rules a write of event `id` must keep that need the database (`new`: an event not
+/// stored yet); answers its references resolved and the slug to store.
 pub(super) fn check_rules(
     conn: &mut AnyConnection,
     id: EventId,
+    new: bool,
     event: &ValidEvent,
 ) -> Result<(Resolved, String), ApiError> {
     let refs = resolve(conn, id, event)?;
@@ -364,7 +380,7 @@ pub(super) fn check_rules(
     if let Some(parent) = refs.parent_event_id {
         check_parent(conn, id, parent)?;
     }
-    check_precedes(conn, id, stored_span(event).0, &refs.precedes)?;
+    check_precedes(conn, id, new, stored_span(event).0, &refs.precedes)?;
     Ok((refs, slug))
 }
 
@@ -390,20 +406,24 @@ pub(super) fn write_relations(
         )
         .execute(c))?;
     }
-    // MultiConnection cannot batch-insert a Vec, so rows go one by one inside the transaction.
-    for row in relations.topics() {
+    // One multi-row insert per table (on the native connection: MultiConnection cannot
+    // batch-insert a Vec).
+    let topics: Vec<_> = relations.topics().collect();
+    if !topics.is_empty() {
         crate::db::native!(conn, |c| diesel::insert_into(event_topics::table)
-            .values(&row)
+            .values(&topics)
             .execute(c))?;
     }
-    for row in relations.organisers() {
+    let organisers: Vec<_> = relations.organisers().collect();
+    if !organisers.is_empty() {
         crate::db::native!(conn, |c| diesel::insert_into(event_organisers::table)
-            .values(&row)
+            .values(&organisers)
             .execute(c))?;
     }
-    for row in relations.participants() {
+    let participants: Vec<_> = relations.participants().collect();
+    if !participants.is_empty() {
         crate::db::native!(conn, |c| diesel::insert_into(event_participants::table)
-            .values(&row)
+            .values(&participants)
             .execute(c))?;
     }
     Ok(())
@@ -413,7 +433,7 @@ pub(super) fn write_relations(
 pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, ApiError> {
     let id = EventId::generate();
     let now = Timestamp::now();
-    let (refs, slug) = check_rules(conn, id, event)?;
+    let (refs, slug) = check_rules(conn, id, true, event)?;
     let rows = event_rows(id, event, &refs, slug, now);
     crate::db::native!(conn, |c| diesel::insert_into(events::table)
         .values(&rows.event)
@@ -434,7 +454,7 @@ pub fn update(
     before: Option<&ValidEvent>,
 ) -> Result<(), ApiError> {
     let now = Timestamp::now();
-    let (refs, slug) = check_rules(conn, id, event)?;
+    let (refs, slug) = check_rules(conn, id, false, event)?;
     let columns = columns(event, slug, &refs, now);
     // The row's keys and chain as stored: a missing row fails the versioned update (412).
     let stored: Option<(EventKeys, Option<ChainId>)> = crate::db::native!(conn, |c| events::table

@@ -1,4 +1,4 @@
-//! Each event's participants: people and organisations, read apart and put back in their
+//! Each event's participants: people and organisations, read together and put in their
 //! stored order.
 
 use std::collections::HashMap;
@@ -15,27 +15,14 @@ use crate::store::events::response::ParticipantResponse;
 
 use super::stored;
 
-/// A person taking part in one event.
+/// One participant of one event: a person or an organisation (the other's columns are null).
 #[derive(Queryable)]
-struct PersonRow {
+struct ParticipantRow {
     event_id: EventId,
     position: i32,
     role: String,
-    person_id: PersonId,
-    slug: String,
-    full_name: String,
-}
-
-/// An organisation taking part, as a whole, in one event.
-#[derive(Queryable)]
-struct OrganisationRow {
-    event_id: EventId,
-    position: i32,
-    role: String,
-    organisation_id: OrganisationId,
-    slug: String,
-    name: String,
-    acronym: Option<String>,
+    person: Option<(PersonId, String, String)>,
+    organisation: Option<(OrganisationId, String, String, Option<String>)>,
 }
 
 /// The participants of a page of events, by event, each with its stored position.
@@ -58,46 +45,16 @@ impl Participants {
     }
 }
 
-/// The participants of each of `ids`: two queries, people then organisations.
+/// The participants of each of `ids`, people and organisations, in one query.
 pub(super) fn participants(
     conn: &mut AnyConnection,
     ids: &[EventId],
 ) -> Result<Participants, ApiError> {
     let mut participants = Participants::default();
-    let person_rows: Vec<PersonRow> = crate::db::native!(conn, |c| by_ids!(
+    let rows: Vec<ParticipantRow> = crate::db::native!(conn, |c| by_ids!(
         event_participants::table
-            .inner_join(people::table.on(event_participants::person_id.eq(people::id.nullable())))
-            .into_boxed(),
-        event_participants::event_id,
-        ids
-    )
-    .select((
-        event_participants::event_id,
-        event_participants::position,
-        event_participants::role,
-        people::id,
-        people::slug,
-        people::full_name,
-    ))
-    .load(c))?;
-    for row in person_rows {
-        let participant = ParticipantResponse {
-            person_id: Some(row.person_id),
-            organisation_id: None,
-            role: role(&row.role)?,
-            participant: Summary {
-                id: row.person_id.0,
-                slug: row.slug,
-                name: row.full_name,
-                acronym: None,
-            },
-        };
-        participants.push(row.event_id, row.position, participant);
-    }
-
-    let organisation_rows: Vec<OrganisationRow> = crate::db::native!(conn, |c| by_ids!(
-        event_participants::table
-            .inner_join(
+            .left_join(people::table.on(event_participants::person_id.eq(people::id.nullable())))
+            .left_join(
                 organisations::table
                     .on(event_participants::organisation_id.eq(organisations::id.nullable())),
             )
@@ -109,23 +66,45 @@ pub(super) fn participants(
         event_participants::event_id,
         event_participants::position,
         event_participants::role,
-        organisations::id,
-        organisations::slug,
-        organisations::name,
-        organisations::acronym,
+        (people::id, people::slug, people::full_name).nullable(),
+        (
+            organisations::id,
+            organisations::slug,
+            organisations::name,
+            organisations::acronym,
+        )
+            .nullable(),
     ))
     .load(c))?;
-    for row in organisation_rows {
-        let participant = ParticipantResponse {
-            person_id: None,
-            organisation_id: Some(row.organisation_id),
-            role: role(&row.role)?,
-            participant: Summary {
-                id: row.organisation_id.0,
-                slug: row.slug,
-                name: row.name,
-                acronym: row.acronym,
+    for row in rows {
+        let participant = match (row.person, row.organisation) {
+            (Some((id, slug, name)), _) => ParticipantResponse {
+                person_id: Some(id),
+                organisation_id: None,
+                role: role(&row.role)?,
+                participant: Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym: None,
+                },
             },
+            (None, Some((id, slug, name, acronym))) => ParticipantResponse {
+                person_id: None,
+                organisation_id: Some(id),
+                role: role(&row.role)?,
+                participant: Summary {
+                    id: id.0,
+                    slug,
+                    name,
+                    acronym,
+                },
+            },
+            (None, None) => {
+                return Err(ApiError::internal(
+                    "a stored participant is neither a person nor an organisation",
+                ));
+            }
         };
         participants.push(row.event_id, row.position, participant);
     }

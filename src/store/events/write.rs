@@ -349,38 +349,59 @@ fn write_precedes(
     Ok(())
 }
 
-/// The rules a write of event `id` must keep that need the database (`new`: an event not
-/// stored yet); answers its references resolved and the slug to store.
+/// How a write stands to the stored event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stored {
+    /// A new event: its id is not stored yet.
+    New,
+    /// An update that keeps the slug the event has at the version it writes over: the row
+    /// holds it (a unique column), so no other event can.
+    KeepsSlug,
+    /// Any other update.
+    Changes,
+}
+
+/// The rules a write of event `id` must keep that need the database; answers its references
+/// resolved and the slug to store.
 pub(super) fn check_rules(
     conn: &mut AnyConnection,
     id: EventId,
-    new: bool,
+    stored: Stored,
     event: &ValidEvent,
 ) -> Result<(Resolved, String), ApiError> {
     let refs = resolve(conn, id, event)?;
-    let slug = choose_slug(
-        conn,
-        "event",
-        event.slug.as_ref(),
-        &event.title,
-        |conn, slug| {
-            Ok(crate::db::native!(conn, |c| diesel::select(
-                diesel::dsl::exists(
-                    events::table
-                        .filter(events::slug.eq(slug))
-                        .filter(events::id.ne(id)),
+    let slug = match (stored, &event.slug) {
+        (Stored::KeepsSlug, Some(slug)) => slug.to_string(),
+        _ => choose_slug(
+            conn,
+            "event",
+            event.slug.as_ref(),
+            &event.title,
+            |conn, slug| {
+                Ok(crate::db::native!(conn, |c| diesel::select(
+                    diesel::dsl::exists(
+                        events::table
+                            .filter(events::slug.eq(slug))
+                            .filter(events::id.ne(id)),
+                    )
                 )
-            )
-            .get_result(c))?)
-        },
-    )?;
+                .get_result(c))?)
+            },
+        )?,
+    };
     if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
         check_series(conn, id, network_id, number, stored_span(event).0)?;
     }
     if let Some(parent) = refs.parent_event_id {
         check_parent(conn, id, parent)?;
     }
-    check_precedes(conn, id, new, stored_span(event).0, &refs.precedes)?;
+    check_precedes(
+        conn,
+        id,
+        stored == Stored::New,
+        stored_span(event).0,
+        &refs.precedes,
+    )?;
     Ok((refs, slug))
 }
 
@@ -406,25 +427,44 @@ pub(super) fn write_relations(
         )
         .execute(c))?;
     }
-    // One multi-row insert per table (on the native connection: MultiConnection cannot
-    // batch-insert a Vec).
-    let topics: Vec<_> = relations.topics().collect();
-    if !topics.is_empty() {
-        crate::db::native!(conn, |c| diesel::insert_into(event_topics::table)
-            .values(&topics)
-            .execute(c))?;
-    }
-    let organisers: Vec<_> = relations.organisers().collect();
-    if !organisers.is_empty() {
-        crate::db::native!(conn, |c| diesel::insert_into(event_organisers::table)
-            .values(&organisers)
-            .execute(c))?;
-    }
-    let participants: Vec<_> = relations.participants().collect();
-    if !participants.is_empty() {
-        crate::db::native!(conn, |c| diesel::insert_into(event_participants::table)
-            .values(&participants)
-            .execute(c))?;
+    insert_rows(conn, event_topics::table, relations.topics().collect())?;
+    insert_rows(
+        conn,
+        event_organisers::table,
+        relations.organisers().collect(),
+    )?;
+    insert_rows(
+        conn,
+        event_participants::table,
+        relations.participants().collect(),
+    )?;
+    Ok(())
+}
+
+/// Inserts `rows` into `table`: one row as a prepared statement diesel keeps (most events name
+/// one organiser and one or two participants), several in one multi-row statement (prepared
+/// afresh each time, as its shape varies), none without a round trip.
+fn insert_rows<T, R>(conn: &mut AnyConnection, table: T, mut rows: Vec<R>) -> Result<(), ApiError>
+where
+    T: diesel::Table + Copy,
+    R: Insertable<T>,
+    Vec<R>: Insertable<T>,
+    diesel::query_builder::InsertStatement<T, <R as Insertable<T>>::Values>:
+        diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection>
+            + diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
+    diesel::query_builder::InsertStatement<T, <Vec<R> as Insertable<T>>::Values>:
+        diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection>
+            + diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
+{
+    match rows.len() {
+        0 => {}
+        1 => {
+            let row = rows.pop().expect("one row");
+            crate::db::native!(conn, |c| diesel::insert_into(table).values(row).execute(c))?;
+        }
+        _ => {
+            crate::db::native!(conn, |c| diesel::insert_into(table).values(rows).execute(c))?;
+        }
     }
     Ok(())
 }
@@ -433,7 +473,7 @@ pub(super) fn write_relations(
 pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, ApiError> {
     let id = EventId::generate();
     let now = Timestamp::now();
-    let (refs, slug) = check_rules(conn, id, true, event)?;
+    let (refs, slug) = check_rules(conn, id, Stored::New, event)?;
     let rows = event_rows(id, event, &refs, slug, now);
     crate::db::native!(conn, |c| diesel::insert_into(events::table)
         .values(&rows.event)
@@ -454,7 +494,11 @@ pub fn update(
     before: Option<&ValidEvent>,
 ) -> Result<(), ApiError> {
     let now = Timestamp::now();
-    let (refs, slug) = check_rules(conn, id, false, event)?;
+    let stored = match before {
+        Some(before) if before.slug.is_some() && before.slug == event.slug => Stored::KeepsSlug,
+        _ => Stored::Changes,
+    };
+    let (refs, slug) = check_rules(conn, id, stored, event)?;
     let columns = columns(event, slug, &refs, now);
     // The row's keys and chain as stored: a missing row fails the versioned update (412).
     let stored: Option<(EventKeys, Option<ChainId>)> = crate::db::native!(conn, |c| events::table

@@ -294,11 +294,14 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = ChainId(cursor.id);
-        query = query.filter(
-            chains::sort_key
-                .gt(cursor.key.clone())
-                .or(chains::sort_key.eq(cursor.key).and(chains::id.gt(id))),
-        );
+        // The plain bound lets the index seek to the cursor.
+        query = query
+            .filter(chains::sort_key.ge(cursor.key.clone()))
+            .filter(
+                chains::sort_key
+                    .gt(cursor.key.clone())
+                    .or(chains::sort_key.eq(cursor.key).and(chains::id.gt(id))),
+            );
     }
     let rows: Vec<ChainRow> = query
         .order((chains::sort_key.asc(), chains::id.asc()))

@@ -402,7 +402,8 @@ pub fn list(
             .map(|at| Timestamp::from(at.with_timezone(&Utc)))
             .map_err(|_| ApiError::bad_parameter("cursor", "is not a cursor this list issued"))?;
         let id = CommentId(cursor.id);
-        query = query.filter(
+        // The plain bound lets the index seek to the cursor.
+        query = query.filter(comments::created_at.ge(at)).filter(
             comments::created_at
                 .gt(at)
                 .or(comments::created_at.eq(at).and(comments::id.gt(id))),

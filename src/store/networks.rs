@@ -370,11 +370,14 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = NetworkId(cursor.id);
-        query = query.filter(
-            networks::sort_key
-                .gt(cursor.key.clone())
-                .or(networks::sort_key.eq(cursor.key).and(networks::id.gt(id))),
-        );
+        // The plain bound lets the index seek to the cursor.
+        query = query
+            .filter(networks::sort_key.ge(cursor.key.clone()))
+            .filter(
+                networks::sort_key
+                    .gt(cursor.key.clone())
+                    .or(networks::sort_key.eq(cursor.key).and(networks::id.gt(id))),
+            );
     }
     let query = query.order((networks::sort_key.asc(), networks::id.asc()));
     let (rows, mut schedules) = match filter.overdue {

@@ -215,13 +215,16 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = OrganisationId(cursor.id);
-        query = query.filter(
-            organisations::sort_key
-                .gt(cursor.key.clone())
-                .or(organisations::sort_key
-                    .eq(cursor.key)
-                    .and(organisations::id.gt(id))),
-        );
+        // The plain bound lets the index seek to the cursor.
+        query = query
+            .filter(organisations::sort_key.ge(cursor.key.clone()))
+            .filter(
+                organisations::sort_key
+                    .gt(cursor.key.clone())
+                    .or(organisations::sort_key
+                        .eq(cursor.key)
+                        .and(organisations::id.gt(id))),
+            );
     }
     let rows: Vec<OrganisationRow> = query
         .order((organisations::sort_key.asc(), organisations::id.asc()))

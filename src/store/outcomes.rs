@@ -275,7 +275,8 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<NaiveDate>::decode(text, SORT)?;
         let id = OutcomeId(cursor.id);
-        query = query.filter(
+        // The plain bound lets the index seek to the cursor.
+        query = query.filter(outcomes::due_key.ge(cursor.key)).filter(
             outcomes::due_key
                 .gt(cursor.key)
                 .or(outcomes::due_key.eq(cursor.key).and(outcomes::id.gt(id))),

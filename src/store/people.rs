@@ -190,11 +190,14 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = PersonId(cursor.id);
-        query = query.filter(
-            people::sort_key
-                .gt(cursor.key.clone())
-                .or(people::sort_key.eq(cursor.key).and(people::id.gt(id))),
-        );
+        // The plain bound lets the index seek to the cursor.
+        query = query
+            .filter(people::sort_key.ge(cursor.key.clone()))
+            .filter(
+                people::sort_key
+                    .gt(cursor.key.clone())
+                    .or(people::sort_key.eq(cursor.key).and(people::id.gt(id))),
+            );
     }
     let rows: Vec<PersonRow> = query
         .order((people::sort_key.asc(), people::id.asc()))

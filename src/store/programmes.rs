@@ -412,13 +412,16 @@ pub fn list(conn: &mut AnyConnection, filter: &ProgrammeFilter) -> Result<Progra
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = ProgrammeId(cursor.id);
-        query = query.filter(
-            programmes::sort_key
-                .gt(cursor.key.clone())
-                .or(programmes::sort_key
-                    .eq(cursor.key)
-                    .and(programmes::id.gt(id))),
-        );
+        // The plain bound lets the index seek to the cursor.
+        query = query
+            .filter(programmes::sort_key.ge(cursor.key.clone()))
+            .filter(
+                programmes::sort_key
+                    .gt(cursor.key.clone())
+                    .or(programmes::sort_key
+                        .eq(cursor.key)
+                        .and(programmes::id.gt(id))),
+            );
     }
     let rows: Vec<ProgrammeRow> = query
         .order((programmes::sort_key.asc(), programmes::id.asc()))

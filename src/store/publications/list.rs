@@ -127,13 +127,16 @@ fn list_rows(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = PublicationId(cursor.id);
-        query = query.filter(
-            publications::sort_key
-                .gt(cursor.key.clone())
-                .or(publications::sort_key
-                    .eq(cursor.key)
-                    .and(publications::id.gt(id))),
-        );
+        // The plain bound lets the index seek to the cursor.
+        query = query
+            .filter(publications::sort_key.ge(cursor.key.clone()))
+            .filter(
+                publications::sort_key
+                    .gt(cursor.key.clone())
+                    .or(publications::sort_key
+                        .eq(cursor.key)
+                        .and(publications::id.gt(id))),
+            );
     }
     Ok(query
         .order((publications::sort_key.asc(), publications::id.asc()))

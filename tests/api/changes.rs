@@ -353,6 +353,70 @@ async fn concurrent_writers_on_three_replicas_skip_nothing(backend: Backend) {
     }
 }
 
+/// An import commits many changes at one generation: pages that end inside it go on from the
+/// change after their last, whichever page size, and every page holds what the whole feed
+/// holds at its place.
+async fn pages_that_end_inside_one_commit_skip_and_repeat_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let start = now_cursor(&app).await;
+    let db = Database::connect(&app.database_url, 1).expect("connect");
+    db.with_connection(|conn| {
+        Ok(meeting_registry::bulk::import(
+            conn,
+            include_str!("../../data/demo.json"),
+            meeting_registry::bulk::ImportOptions::default(),
+        ))
+    })
+    .expect("connection")
+    .expect("the demo imports");
+    let whole = app
+        .get(&format!("/api/v1/changes?since={start}&limit=1000"))
+        .await
+        .expect(200)
+        .json();
+    let all = summary(&whole);
+    let cursors: Vec<String> = whole["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| c["cursor"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let generation = |cursor: &str| cursor.split('.').next().unwrap_or("").to_owned();
+    assert!(all.len() > 20, "the demo import lists its records: {whole}");
+    assert!(
+        cursors
+            .windows(2)
+            .any(|pair| generation(&pair[0]) == generation(&pair[1])),
+        "one commit holds several changes: {cursors:?}"
+    );
+    for size in [1, 3, 7] {
+        let mut paged = Vec::new();
+        let mut cursor = start.clone();
+        for _ in 0..=all.len() {
+            let page = app
+                .get(&format!("/api/v1/changes?since={cursor}&limit={size}"))
+                .await
+                .expect(200)
+                .json();
+            let got = summary(&page);
+            if got.is_empty() {
+                break;
+            }
+            assert_eq!(
+                got,
+                all[paged.len()..(paged.len() + got.len()).min(all.len())],
+                "page of {size} after {cursor}"
+            );
+            paged.extend(got);
+            cursor = page["next_cursor"].as_str().unwrap_or("").to_owned();
+        }
+        assert_eq!(paged, all, "pages of {size}");
+    }
+}
+
 on_both_backends!(
     every_write_is_listed_in_order_with_tombstones,
     internal_events_are_created_and_deleted_for_the_public,
@@ -360,4 +424,5 @@ on_both_backends!(
     a_cursor_older_than_the_retention_is_gone,
     a_long_poll_answers_when_a_change_arrives,
     concurrent_writers_on_three_replicas_skip_nothing,
+    pages_that_end_inside_one_commit_skip_and_repeat_nothing,
 );

@@ -464,15 +464,7 @@ impl Database {
             None => {
                 let with_position = self.standbys.is_some();
                 let (value, reached) = self
-                    .blocking(move |conn| {
-                        let (value, generation) = transaction(conn, work)?;
-                        let lsn = if with_position {
-                            Some(wal_position(conn)?)
-                        } else {
-                            None
-                        };
-                        Ok((value, Position { generation, lsn }))
-                    })
+                    .blocking(move |conn| transaction(conn, work, with_position))
                     .await?;
                 if let Some(known) = &self.known {
                     known.reached(reached.generation);
@@ -540,24 +532,44 @@ pub fn write_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, A
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
-    transaction(conn, work).map(|(value, _)| value)
+    transaction(conn, work, false).map(|(value, _)| value)
 }
 
-/// [`write_transaction`], also answering the generation the write committed: on SQLite the
-/// write's own; on PostgreSQL the generation read just after the commit, which is the write's
-/// own or a later one (either way one the registry has reached, and one that holds the write).
-fn transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<(T, i64), ApiError>
+/// [`write_transaction`], also answering the position the write committed at: on SQLite the
+/// write's own generation; on PostgreSQL the generation read just after the commit, which is
+/// the write's own or a later one (either way one the registry has reached, and one that holds
+/// the write), and with `with_wal` the primary's WAL position, read in the same statement.
+fn transaction<T, F>(
+    conn: &mut AnyConnection,
+    work: F,
+    with_wal: bool,
+) -> Result<(T, Position), ApiError>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError>,
 {
     match conn {
         AnyConnection::Sqlite(_) => in_transaction(conn, |conn| {
             let value = work(conn)?;
-            Ok((value, advance_generation(conn)?))
+            let generation = advance_generation(conn)?;
+            Ok((
+                value,
+                Position {
+                    generation,
+                    lsn: None,
+                },
+            ))
         }),
         AnyConnection::Postgresql(_) => {
             let value = run_transaction(conn, work, commit_advancing)?;
-            Ok((value, generation(conn)?))
+            let position = if with_wal {
+                generation_and_wal_position(conn)?
+            } else {
+                Position {
+                    generation: generation(conn)?,
+                    lsn: None,
+                }
+            };
+            Ok((value, position))
         }
     }
 }
@@ -690,14 +702,21 @@ fn commit_advancing(conn: &mut AnyConnection) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The primary's WAL position once a write has committed: a standby that has replayed to it
-/// holds the write.
-fn wal_position(conn: &mut AnyConnection) -> Result<u64, ApiError> {
-    let query = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "(pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint",
-    ));
-    let lsn: i64 = native!(conn, |c| query.get_result(c))?;
-    Ok(lsn.max(0) as u64)
+/// The registry's generation and the primary's WAL position once a write has committed, in
+/// one statement: a standby that has replayed to that position holds the write.
+fn generation_and_wal_position(conn: &mut AnyConnection) -> Result<Position, ApiError> {
+    use diesel::sql_types::BigInt;
+    let query = schema::registry_state::table
+        .filter(schema::registry_state::id.eq(1))
+        .select((
+            schema::registry_state::generation,
+            diesel::dsl::sql::<BigInt>("(pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"),
+        ));
+    let (generation, lsn): (i64, i64) = native!(conn, |c| query.first(c))?;
+    Ok(Position {
+        generation,
+        lsn: Some(lsn.max(0) as u64),
+    })
 }
 
 /// The registry's generation: it changes whenever any process commits a write, so a

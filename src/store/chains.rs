@@ -15,7 +15,7 @@ use crate::domain::time::LocalTime;
 use crate::error::{ApiError, FieldError, RecordRef};
 use crate::ids::{ChainId, EventId};
 use crate::store::events::rows::known_at;
-use crate::store::pagination::{Cursor, split_page};
+use crate::store::pagination::{Cursor, after_cursor, split_page};
 use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{Viewer, choose_slug, lookup};
 
@@ -294,14 +294,7 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = ChainId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query
-            .filter(chains::sort_key.ge(cursor.key.clone()))
-            .filter(
-                chains::sort_key
-                    .gt(cursor.key.clone())
-                    .or(chains::sort_key.eq(cursor.key).and(chains::id.gt(id))),
-            );
+        query = after_cursor!(query, chains::sort_key, chains::id, cursor.key, id);
     }
     let rows: Vec<ChainRow> = query
         .order((chains::sort_key.asc(), chains::id.asc()))

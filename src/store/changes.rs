@@ -18,6 +18,7 @@ use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
 use crate::ids::RecordId;
 use crate::store::Viewer;
+use crate::store::pagination::after_cursor;
 
 /// The most changes one page holds.
 pub const MAX_LIMIT: i64 = 1000;
@@ -219,19 +220,14 @@ pub fn list(
         ));
     }
     let limit = limit.clamp(1, MAX_LIMIT);
-    let mut query = changes::table
-        .filter(changes::generation.is_not_null())
-        // The plain bound is implied by the exact one; it lets the index seek to the cursor
-        // instead of reading every earlier change (a follower catching up would read the
-        // feed once per page).
-        .filter(changes::generation.ge(since.generation))
-        .filter(
-            changes::generation
-                .gt(since.generation)
-                .or(changes::generation
-                    .eq(since.generation)
-                    .and(changes::seq.gt(since.seq))),
-        )
+    let after = after_cursor!(
+        changes::table.filter(changes::generation.is_not_null()),
+        changes::generation,
+        changes::seq,
+        since.generation,
+        since.seq
+    );
+    let mut query = after
         .order((changes::generation.asc(), changes::seq.asc()))
         .limit(limit)
         .into_boxed();

@@ -17,7 +17,7 @@ use crate::error::{ApiError, FieldError};
 use crate::ids::{CommentId, EventId};
 use crate::store::events::EventSummary;
 use crate::store::events::rows::known_day;
-use crate::store::pagination::{Cursor, split_page};
+use crate::store::pagination::{Cursor, after_cursor, split_page};
 use crate::store::resource::{NoWarning, Resource};
 use crate::store::{Viewer, lookup};
 
@@ -402,12 +402,7 @@ pub fn list(
             .map(|at| Timestamp::from(at.with_timezone(&Utc)))
             .map_err(|_| ApiError::bad_parameter("cursor", "is not a cursor this list issued"))?;
         let id = CommentId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query.filter(comments::created_at.ge(at)).filter(
-            comments::created_at
-                .gt(at)
-                .or(comments::created_at.eq(at).and(comments::id.gt(id))),
-        );
+        query = after_cursor!(query, comments::created_at, comments::id, at, id);
     }
     let rows: Vec<CommentRow> = query
         .order((comments::created_at.asc(), comments::id.asc()))

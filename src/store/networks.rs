@@ -16,7 +16,7 @@ use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, NetworkId, OrganisationId};
 use crate::store::events::EventSummary;
 use crate::store::events::rows::UNDATED_DAY;
-use crate::store::pagination::{Cursor, split_page};
+use crate::store::pagination::{Cursor, after_cursor, split_page};
 use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{
     Summary, Viewer, choose_slug, lookup, organisations as organisation_store, refuse_if_referenced,
@@ -370,14 +370,7 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = NetworkId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query
-            .filter(networks::sort_key.ge(cursor.key.clone()))
-            .filter(
-                networks::sort_key
-                    .gt(cursor.key.clone())
-                    .or(networks::sort_key.eq(cursor.key).and(networks::id.gt(id))),
-            );
+        query = after_cursor!(query, networks::sort_key, networks::id, cursor.key, id);
     }
     let query = query.order((networks::sort_key.asc(), networks::id.asc()));
     let (rows, mut schedules) = match filter.overdue {

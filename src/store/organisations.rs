@@ -15,7 +15,7 @@ use crate::domain::organisation::{OrganisationInput, ValidOrganisation};
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::OrganisationId;
-use crate::store::pagination::{Cursor, split_page};
+use crate::store::pagination::{Cursor, after_cursor, split_page};
 use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{Summary, Viewer, choose_slug, lookup, refuse_if_referenced};
 
@@ -215,16 +215,13 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = OrganisationId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query
-            .filter(organisations::sort_key.ge(cursor.key.clone()))
-            .filter(
-                organisations::sort_key
-                    .gt(cursor.key.clone())
-                    .or(organisations::sort_key
-                        .eq(cursor.key)
-                        .and(organisations::id.gt(id))),
-            );
+        query = after_cursor!(
+            query,
+            organisations::sort_key,
+            organisations::id,
+            cursor.key,
+            id
+        );
     }
     let rows: Vec<OrganisationRow> = query
         .order((organisations::sort_key.asc(), organisations::id.asc()))

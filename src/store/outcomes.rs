@@ -15,7 +15,7 @@ use crate::error::{ApiError, FieldError, RecordRef};
 use crate::ids::{EventId, NetworkId, OrganisationId, OutcomeId, PersonId, PublicationId};
 use crate::store::events::EventSummary;
 use crate::store::events::rows::UNDATED_DAY;
-use crate::store::pagination::{Cursor, split_page};
+use crate::store::pagination::{Cursor, after_cursor, split_page};
 use crate::store::resource::{NoWarning, Resource};
 use crate::store::{Summary, Viewer, lookup, organisations, people, publications};
 
@@ -275,12 +275,7 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<NaiveDate>::decode(text, SORT)?;
         let id = OutcomeId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query.filter(outcomes::due_key.ge(cursor.key)).filter(
-            outcomes::due_key
-                .gt(cursor.key)
-                .or(outcomes::due_key.eq(cursor.key).and(outcomes::id.gt(id))),
-        );
+        query = after_cursor!(query, outcomes::due_key, outcomes::id, cursor.key, id);
     }
     let rows: Vec<OutcomeRow> = query
         .order((outcomes::due_key.asc(), outcomes::id.asc()))

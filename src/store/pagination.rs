@@ -44,6 +44,22 @@ impl<K: Serialize + DeserializeOwned> Cursor<K> {
     }
 }
 
+/// `query` narrowed to the rows after the keyset cursor `(key, id)` in ascending
+/// `(key_column, id_column)` order. The plain bound `key_column >= key` is implied by the exact
+/// one; it lets the index seek to the cursor instead of reading every earlier row (a page would
+/// otherwise cost more the further it is).
+macro_rules! after_cursor {
+    ($query:expr, $key_column:expr, $id_column:expr, $key:expr, $id:expr) => {{
+        let key = $key;
+        $query.filter($key_column.ge(key.clone())).filter(
+            $key_column
+                .gt(key.clone())
+                .or($key_column.eq(key).and($id_column.gt($id))),
+        )
+    }};
+}
+pub(crate) use after_cursor;
+
 /// `limit` from the query: default 50, 1..=200.
 pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     match requested {

@@ -11,7 +11,7 @@ use crate::domain::organisation::{PersonInput, ValidPerson};
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, NetworkId, OrganisationId, PersonId};
-use crate::store::pagination::{Cursor, split_page};
+use crate::store::pagination::{Cursor, after_cursor, split_page};
 use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{Summary, Viewer, choose_slug, lookup, organisations, refuse_if_referenced};
 
@@ -190,14 +190,7 @@ pub fn list(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = PersonId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query
-            .filter(people::sort_key.ge(cursor.key.clone()))
-            .filter(
-                people::sort_key
-                    .gt(cursor.key.clone())
-                    .or(people::sort_key.eq(cursor.key).and(people::id.gt(id))),
-            );
+        query = after_cursor!(query, people::sort_key, people::id, cursor.key, id);
     }
     let rows: Vec<PersonRow> = query
         .order((people::sort_key.asc(), people::id.asc()))

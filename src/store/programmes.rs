@@ -18,7 +18,7 @@ use crate::domain::programme::{
 use crate::domain::text::{fold, like_pattern};
 use crate::error::{ApiError, FieldError};
 use crate::ids::{EventId, OrganisationId, ProgrammeId};
-use crate::store::pagination::{Cursor, split_page};
+use crate::store::pagination::{Cursor, after_cursor, split_page};
 use crate::store::resource::{NoWarning, Resource, TopLevel};
 use crate::store::{
     Summary, Viewer, choose_slug, lookup, organisations as organisation_store, refuse_if_referenced,
@@ -412,16 +412,7 @@ pub fn list(conn: &mut AnyConnection, filter: &ProgrammeFilter) -> Result<Progra
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = ProgrammeId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query
-            .filter(programmes::sort_key.ge(cursor.key.clone()))
-            .filter(
-                programmes::sort_key
-                    .gt(cursor.key.clone())
-                    .or(programmes::sort_key
-                        .eq(cursor.key)
-                        .and(programmes::id.gt(id))),
-            );
+        query = after_cursor!(query, programmes::sort_key, programmes::id, cursor.key, id);
     }
     let rows: Vec<ProgrammeRow> = query
         .order((programmes::sort_key.asc(), programmes::id.asc()))

@@ -1,6 +1,7 @@
 //! Listing publications: the filtered collection and an event's documents.
 
 use super::*;
+use crate::store::pagination::after_cursor;
 
 /// One page of publications, by title.
 pub fn list(
@@ -127,16 +128,13 @@ fn list_rows(
     if let Some(text) = &filter.cursor {
         let cursor = Cursor::<String>::decode(text, SORT)?;
         let id = PublicationId(cursor.id);
-        // The plain bound lets the index seek to the cursor.
-        query = query
-            .filter(publications::sort_key.ge(cursor.key.clone()))
-            .filter(
-                publications::sort_key
-                    .gt(cursor.key.clone())
-                    .or(publications::sort_key
-                        .eq(cursor.key)
-                        .and(publications::id.gt(id))),
-            );
+        query = after_cursor!(
+            query,
+            publications::sort_key,
+            publications::id,
+            cursor.key,
+            id
+        );
     }
     Ok(query
         .order((publications::sort_key.asc(), publications::id.asc()))

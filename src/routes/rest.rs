@@ -17,7 +17,7 @@ use crate::store::Viewer;
 use crate::store::audit;
 use crate::store::audit::Actor;
 use crate::store::idempotency::{self, IdempotentRequest, StoredResponse};
-use crate::store::resource::{Resource, TopLevel, Versioned};
+use crate::store::resource::{Before, Resource, TopLevel, Versioned};
 
 fn json_of(value: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value).map_err(ApiError::internal)
@@ -377,7 +377,11 @@ async fn patch_record<R: Resource>(
         // id where the record reads as slug, a time written another way): what the write
         // stored decides, and a write that stored the same is undone, version and all.
         let written = db::undo_if_unchanged(conn, |conn| {
-            R::update(conn, id, version, &valid, unchanged.as_ref())?;
+            let was = unchanged.as_ref().map(|valid| Before {
+                valid,
+                current: &current,
+            });
+            R::update(conn, id, version, &valid, was)?;
             let updated = R::get(conn, &id.to_string(), Viewer::WRITER)?;
             let changes = audit::diff(&json_of(&before)?, &json_of(&R::as_input(&updated))?);
             if audit::records_no_change(&changes) {

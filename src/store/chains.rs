@@ -539,7 +539,7 @@ impl Resource for Chains {
         id: ChainId,
         version: i32,
         valid: &ValidChain,
-        _before: Option<&ValidChain>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let wanted = resolve_events(conn, &valid.events)?;
         let columns = columns(conn, id, valid)?;

@@ -542,7 +542,7 @@ impl Resource for Comments {
         id: CommentId,
         version: i32,
         valid: &CommentModeration,
-        _before: Option<&CommentModeration>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let now = Timestamp::now();
         update_row(

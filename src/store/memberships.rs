@@ -400,7 +400,7 @@ impl Resource for Memberships {
         id: MembershipId,
         version: i32,
         valid: &ValidMembership,
-        _before: Option<&ValidMembership>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let columns = membership_columns(conn, valid)?;
         update_row(conn, id, version, columns)

@@ -544,7 +544,7 @@ impl Resource for Networks {
         id: NetworkId,
         version: i32,
         valid: &ValidNetwork,
-        _before: Option<&ValidNetwork>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let columns = write(conn, id, valid)?;
         update_row(conn, id, version, columns)?;

@@ -367,7 +367,7 @@ impl Resource for Organisations {
         id: OrganisationId,
         version: i32,
         valid: &ValidOrganisation,
-        _before: Option<&ValidOrganisation>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let columns = columns(conn, id, valid)?;
         update_row(conn, id, version, columns)

@@ -588,7 +588,7 @@ impl Resource for Outcomes {
         id: OutcomeId,
         version: i32,
         valid: &ValidOutcome,
-        _before: Option<&ValidOutcome>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let columns = columns(conn, valid)?;
         update_row(conn, id, version, columns)

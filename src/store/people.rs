@@ -293,7 +293,7 @@ impl Resource for People {
         id: PersonId,
         version: i32,
         valid: &ValidPerson,
-        _before: Option<&ValidPerson>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let columns = columns(conn, id, valid)?;
         update_row(conn, id, version, columns)

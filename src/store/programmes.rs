@@ -612,7 +612,7 @@ impl Resource for Programmes {
         id: ProgrammeId,
         version: i32,
         valid: &ValidProgramme,
-        _before: Option<&ValidProgramme>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let parts = resolve_organisations(conn, &valid.organisations)?;
         let columns = columns(conn, id, valid)?;

@@ -35,6 +35,22 @@ pub trait Versioned {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub enum NoWarning {}
 
+/// A record as it was at the version an update writes over.
+pub struct Before<'a, R: Resource + ?Sized> {
+    /// Its writable shape, validated.
+    pub valid: &'a R::Valid,
+    /// Its read model, which holds what its references resolved to.
+    pub current: &'a R::Response,
+}
+
+impl<R: Resource + ?Sized> Clone for Before<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Resource + ?Sized> Copy for Before<'_, R> {}
+
 /// A versioned record the shared write path reads, merge-patches, validates, claims at the
 /// version read, audits and deletes.
 pub trait Resource: 'static {
@@ -73,13 +89,14 @@ pub trait Resource: 'static {
         Self::get(conn, key, viewer)
     }
     /// Replaces a record if it is still at `version` (else 412). `before` is the record as it
-    /// was at `version`, when known: what did not change need not be written again.
+    /// was at `version`, when known: what did not change need not be written, resolved or
+    /// checked again.
     fn update(
         conn: &mut AnyConnection,
         id: Self::Id,
         version: i32,
         valid: &Self::Valid,
-        before: Option<&Self::Valid>,
+        before: Option<Before<'_, Self>>,
     ) -> Result<(), ApiError>;
     /// Deletes a record nothing refers to (else 409), if still at `version` (else 412).
     fn delete(conn: &mut AnyConnection, id: Self::Id, version: i32) -> Result<(), ApiError>;

@@ -118,7 +118,126 @@ async fn no_op_patches_of_a_membership_change_nothing(backend: Backend) {
     assert_eq!(audit_entries(&app, "membership", &id).await, audited + 1);
 }
 
+/// What an event refers to, as a client reads it: its network and number, programme, parent,
+/// the events it precedes, its organisers and its participants, by id and role.
+fn references(event: &Value) -> Value {
+    let pick = |list: &Value, fields: &[&str]| -> Value {
+        list.as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| fields.iter().map(|f| item[*f].clone()).collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            })
+            .map_or(Value::Null, |items| json!(items))
+    };
+    json!({
+        "network_id": event["network_id"],
+        "series_number": event["series_number"],
+        "programme_id": event["programme_id"],
+        "parent_event_id": event["parent_event_id"],
+        "precedes": pick(&event["precedes"], &["id"]),
+        "organisers": pick(&event["organisers"], &["organisation_id", "role"]),
+        "participants": pick(&event["participants"], &["person_id", "organisation_id", "role"]),
+    })
+}
+
+/// A patch that leaves an event's references as they were keeps every one of them (an update
+/// takes them from the event as read instead of looking them up again), whether it changes a
+/// field no relation carries or the dates every relation row carries; and the rules about
+/// them are still checked once what they depend on changes.
+async fn a_patch_keeps_the_references_it_does_not_name(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (name, slug) in [("DCAF", "dcaf"), ("Hedayah", "hedayah")] {
+        app.create(
+            "/api/v1/organisations",
+            json!({"name": name, "kind": "ngo", "slug": slug}),
+        )
+        .await;
+    }
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Anes Rizvo", "slug": "rizvo"}),
+    )
+    .await;
+    app.create("/api/v1/networks", json!({"name": "RNNC", "slug": "rnnc"}))
+        .await;
+    app.create(
+        "/api/v1/programmes",
+        json!({"title": "Support to P/CVE", "slug": "pcve", "kind": "action"}),
+    )
+    .await;
+    let mut conference = event_body("Regional conference", "2019-04-22");
+    conference["slug"] = json!("conference");
+    conference["end_date"] = json!("2019-04-26");
+    app.create("/api/v1/events", conference).await;
+    let mut later = event_body("Follow-up workshop", "2019-06-10");
+    later["slug"] = json!("follow-up");
+    app.create("/api/v1/events", later).await;
+
+    let mut body = event_body("3rd RNNC meeting", "2019-04-23");
+    body["network_id"] = json!("rnnc");
+    body["series_number"] = json!(3);
+    body["programme_id"] = json!("pcve");
+    body["parent_event_id"] = json!("conference");
+    body["precedes"] = json!(["follow-up"]);
+    body["organisers"] = json!([
+        {"organisation_id": "hedayah", "role": "organiser"},
+        {"organisation_id": "dcaf", "role": "host"},
+    ]);
+    body["participants"] = json!([
+        {"person_id": "rizvo", "role": "chair"},
+        {"organisation_id": "dcaf", "role": "participant"},
+    ]);
+    let event = app.create("/api/v1/events", body).await;
+    let expected = references(&event);
+    assert_eq!(expected["organisers"].as_array().map(Vec::len), Some(2));
+    assert_eq!(expected["participants"].as_array().map(Vec::len), Some(2));
+    assert!(expected["network_id"].is_string() && expected["parent_event_id"].is_string());
+    let path = format!("/api/v1/events/{}", event["id"].as_str().unwrap_or(""));
+
+    for patch in [
+        json!({"description": "Agenda to follow."}),
+        json!({"start_date": "2019-04-24", "end_date": "2019-04-25"}),
+    ] {
+        let patched = app.patch(&path, &patch).await.expect(200).json();
+        assert_eq!(references(&patched), expected, "response to {patch}");
+        let read = app.get(&path).await.expect(200).json();
+        assert_eq!(references(&read), expected, "read after {patch}");
+    }
+    // The relation rows were rewritten with the new dates: the lists that read them find it.
+    for filter in ["organisation=hedayah", "person=rizvo", "organisation=dcaf"] {
+        let page = app
+            .get(&format!(
+                "/api/v1/events?{filter}&from=2019-04-24&to=2019-04-24"
+            ))
+            .await
+            .expect(200)
+            .json();
+        let slugs: Vec<&str> = page["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|e| e["slug"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(slugs.contains(&"3rd-rnnc-meeting"), "{filter}: {slugs:?}");
+    }
+    // Moving the start past the event it precedes breaks a rule the references carry.
+    let refused = app
+        .patch(
+            &path,
+            &json!({"start_date": "2019-06-20", "end_date": "2019-06-20"}),
+        )
+        .await
+        .expect(409)
+        .json();
+    assert_eq!(
+        refused["violations"][0]["rule"], "precedes_order",
+        "{refused}"
+    );
+    assert_eq!(references(&app.get(&path).await.json()), expected);
+}
+
 on_both_backends!(
     no_op_patches_of_an_event_change_nothing,
     no_op_patches_of_a_membership_change_nothing,
+    a_patch_keeps_the_references_it_does_not_name,
 );

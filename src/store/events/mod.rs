@@ -25,7 +25,7 @@ use crate::domain::event::{
 };
 use crate::error::{ApiError, FieldError};
 use crate::ids::EventId;
-use crate::store::resource::{Resource, TopLevel};
+use crate::store::resource::{Before, Resource, TopLevel};
 use crate::store::{Viewer, lookup};
 
 pub use filter::{EventFilter, EventSort};
@@ -71,9 +71,15 @@ impl Resource for Events {
         id: EventId,
         version: i32,
         valid: &ValidEvent,
-        before: Option<&ValidEvent>,
+        before: Option<Before<'_, Self>>,
     ) -> Result<(), ApiError> {
-        update(conn, id, version, valid, before)
+        update(
+            conn,
+            id,
+            version,
+            valid,
+            before.map(|b| (b.valid, b.current)),
+        )
     }
 
     fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {

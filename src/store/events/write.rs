@@ -12,6 +12,7 @@ use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId};
 use crate::store::{choose_slug, lookup};
 
+use super::response::EventResponse;
 use super::rows::{
     EventKeys, EventPayload, Relations, Resolved, columns, event_rows, stored_span, undated_at,
 };
@@ -20,45 +21,93 @@ use super::{delete_row, update_row};
 /// The relation `precedes` as stored in `event_relations`.
 const PRECEDES: &str = "precedes";
 
+/// An event as it was at the version an update writes over: validated, and as read (with the
+/// ids its references resolved to).
+pub(super) type Before<'a> = (&'a ValidEvent, &'a EventResponse);
+
+/// The references of `event` resolved to ids. Those an update leaves as they were `before` are
+/// taken from the event as read instead of looked up again: the version written over holds
+/// them, and nothing an event refers to can be deleted while it does.
 pub(super) fn resolve(
     conn: &mut AnyConnection,
     this: EventId,
     event: &ValidEvent,
+    before: Option<Before<'_>>,
 ) -> Result<Resolved, ApiError> {
     let mut errors = Vec::new();
     fn missing(errors: &mut Vec<FieldError>, field: String, what: &str, key: &str) {
         errors.push(FieldError::new(field, format!("no {what} {key:?}")));
     }
-    let network_id = match &event.network {
-        Some(key) => {
+    // The event as read, when the part `same` compares is as it was.
+    let kept = |same: fn(&ValidEvent, &ValidEvent) -> bool| {
+        before
+            .filter(|(valid, _)| same(valid, event))
+            .map(|(_, current)| current)
+    };
+    let network_id = match (&event.network, kept(|a, b| a.network == b.network)) {
+        (Some(_), Some(current)) if current.network_id.is_some() => current.network_id,
+        (Some(key), _) => {
             let found = lookup::network_id(conn, key)?;
             if found.is_none() {
                 missing(&mut errors, "network_id".into(), "network", key);
             }
             found
         }
-        None => None,
+        (None, _) => None,
     };
-    let parent_event_id = match &event.parent_event {
-        Some(key) => {
+    let parent_event_id = match (
+        &event.parent_event,
+        kept(|a, b| a.parent_event == b.parent_event),
+    ) {
+        (Some(_), Some(current)) if current.parent_event_id.is_some() => current.parent_event_id,
+        (Some(key), _) => {
             let found = lookup::event_id(conn, key)?;
             if found.is_none() {
                 missing(&mut errors, "parent_event_id".into(), "event", key);
             }
             found
         }
-        None => None,
+        (None, _) => None,
     };
-    let programme_id = match &event.programme {
-        Some(key) => {
+    let programme_id = match (&event.programme, kept(|a, b| a.programme == b.programme)) {
+        (Some(_), Some(current)) if current.programme_id.is_some() => current.programme_id,
+        (Some(key), _) => {
             let found = lookup::programme_id(conn, key)?;
             if found.is_none() {
                 missing(&mut errors, "programme_id".into(), "programme", key);
             }
             found
         }
-        None => None,
+        (None, _) => None,
     };
+    if let Some(current) = kept(|a, b| {
+        a.precedes == b.precedes && a.organisers == b.organisers && a.participants == b.participants
+    })
+    .filter(|current| {
+        current.precedes.len() == event.precedes.len()
+            && current.organisers.len() == event.organisers.len()
+            && current.participants.len() == event.participants.len()
+    }) {
+        if errors.is_empty() {
+            return Ok(Resolved {
+                network_id,
+                parent_event_id,
+                programme_id,
+                precedes: current.precedes.iter().map(|p| p.id).collect(),
+                organisers: current
+                    .organisers
+                    .iter()
+                    .map(|o| (o.organisation_id, o.role))
+                    .collect(),
+                participants: current
+                    .participants
+                    .iter()
+                    .map(|p| (p.person_id, p.organisation_id, p.role))
+                    .collect(),
+            });
+        }
+        return Err(ApiError::Validation(errors));
+    }
     let mut precedes = Vec::new();
     for (i, key) in event.precedes.iter().enumerate() {
         let field = format!("precedes[{i}]");
@@ -363,13 +412,19 @@ pub(super) enum Stored {
 
 /// The rules a write of event `id` must keep that need the database; answers its references
 /// resolved and the slug to store.
+///
+/// A rule about what an update left as it was `before` holds already: the version written over
+/// kept it, and the writes of other events check it against this one.
 pub(super) fn check_rules(
     conn: &mut AnyConnection,
     id: EventId,
     stored: Stored,
     event: &ValidEvent,
+    before: Option<Before<'_>>,
 ) -> Result<(Resolved, String), ApiError> {
-    let refs = resolve(conn, id, event)?;
+    let refs = resolve(conn, id, event, before)?;
+    let was = before.map(|(valid, _)| valid);
+    let same_start = was.is_some_and(|was| stored_span(was).0 == stored_span(event).0);
     let slug = match (stored, &event.slug) {
         (Stored::KeepsSlug, Some(slug)) => slug.to_string(),
         _ => choose_slug(
@@ -389,19 +444,29 @@ pub(super) fn check_rules(
             },
         )?,
     };
-    if let (Some(network_id), Some(number)) = (refs.network_id, event.series_number) {
+    let same_series = same_start
+        && was.is_some_and(|was| {
+            was.network == event.network && was.series_number == event.series_number
+        });
+    if let (Some(network_id), Some(number), false) =
+        (refs.network_id, event.series_number, same_series)
+    {
         check_series(conn, id, network_id, number, stored_span(event).0)?;
     }
-    if let Some(parent) = refs.parent_event_id {
+    let same_parent = was.is_some_and(|was| was.parent_event == event.parent_event);
+    if let (Some(parent), false) = (refs.parent_event_id, same_parent) {
         check_parent(conn, id, parent)?;
     }
-    check_precedes(
-        conn,
-        id,
-        stored == Stored::New,
-        stored_span(event).0,
-        &refs.precedes,
-    )?;
+    let same_precedes = same_start && was.is_some_and(|was| was.precedes == event.precedes);
+    if !same_precedes {
+        check_precedes(
+            conn,
+            id,
+            stored == Stored::New,
+            stored_span(event).0,
+            &refs.precedes,
+        )?;
+    }
     Ok((refs, slug))
 }
 
@@ -473,7 +538,7 @@ where
 pub fn create(conn: &mut AnyConnection, event: &ValidEvent) -> Result<EventId, ApiError> {
     let id = EventId::generate();
     let now = Timestamp::now();
-    let (refs, slug) = check_rules(conn, id, Stored::New, event)?;
+    let (refs, slug) = check_rules(conn, id, Stored::New, event, None)?;
     let rows = event_rows(id, event, &refs, slug, now);
     crate::db::native!(conn, |c| diesel::insert_into(events::table)
         .values(&rows.event)
@@ -491,14 +556,15 @@ pub fn update(
     id: EventId,
     version: i32,
     event: &ValidEvent,
-    before: Option<&ValidEvent>,
+    was: Option<Before<'_>>,
 ) -> Result<(), ApiError> {
     let now = Timestamp::now();
+    let before = was.map(|(valid, _)| valid);
     let stored = match before {
         Some(before) if before.slug.is_some() && before.slug == event.slug => Stored::KeepsSlug,
         _ => Stored::Changes,
     };
-    let (refs, slug) = check_rules(conn, id, stored, event)?;
+    let (refs, slug) = check_rules(conn, id, stored, event, was)?;
     let columns = columns(event, slug, &refs, now);
     // The row's keys and chain as stored: a missing row fails the versioned update (412).
     let stored: Option<(EventKeys, Option<ChainId>)> = crate::db::native!(conn, |c| events::table

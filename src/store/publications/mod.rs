@@ -687,7 +687,7 @@ impl Resource for Publications {
         id: PublicationId,
         version: i32,
         valid: &ValidPublication,
-        _before: Option<&ValidPublication>,
+        _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let resolved = resolve_all(conn, id, valid)?;
         update_row(conn, id, version, resolved.columns.clone())?;

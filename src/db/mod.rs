@@ -454,10 +454,7 @@ impl Database {
             Some(writer) => {
                 let (value, generation) = writer.write(work, true).await?;
                 if let Some(generation) = generation {
-                    position::wrote(Position {
-                        generation,
-                        lsn: None,
-                    });
+                    position::wrote(Position::generation(generation));
                 }
                 Ok(value)
             }
@@ -550,24 +547,14 @@ where
     match conn {
         AnyConnection::Sqlite(_) => in_transaction(conn, |conn| {
             let value = work(conn)?;
-            let generation = advance_generation(conn)?;
-            Ok((
-                value,
-                Position {
-                    generation,
-                    lsn: None,
-                },
-            ))
+            Ok((value, Position::generation(advance_generation(conn)?)))
         }),
         AnyConnection::Postgresql(_) => {
             let value = run_transaction(conn, work, commit_advancing)?;
             let position = if with_wal {
                 generation_and_wal_position(conn)?
             } else {
-                Position {
-                    generation: generation(conn)?,
-                    lsn: None,
-                }
+                Position::generation(generation(conn)?)
             };
             Ok((value, position))
         }

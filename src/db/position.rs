@@ -35,6 +35,14 @@ pub struct Position {
 }
 
 impl Position {
+    /// A generation alone, with no WAL position (SQLite, or no read replicas).
+    pub fn generation(generation: i64) -> Self {
+        Self {
+            generation,
+            lsn: None,
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let (generation, lsn) = match text.split_once('-') {

@@ -73,13 +73,7 @@ impl Resource for Events {
         valid: &ValidEvent,
         before: Option<Before<'_, Self>>,
     ) -> Result<(), ApiError> {
-        update(
-            conn,
-            id,
-            version,
-            valid,
-            before.map(|b| (b.valid, b.current)),
-        )
+        update(conn, id, version, valid, before)
     }
 
     fn delete(conn: &mut AnyConnection, id: EventId, version: i32) -> Result<(), ApiError> {

@@ -12,7 +12,6 @@ use crate::error::{ApiError, FieldError, RecordRef, RuleViolation};
 use crate::ids::{ChainId, EventId, NetworkId};
 use crate::store::{choose_slug, lookup};
 
-use super::response::EventResponse;
 use super::rows::{
     EventKeys, EventPayload, Relations, Resolved, columns, event_rows, stored_span, undated_at,
 };
@@ -21,9 +20,13 @@ use super::{delete_row, update_row};
 /// The relation `precedes` as stored in `event_relations`.
 const PRECEDES: &str = "precedes";
 
-/// An event as it was at the version an update writes over: validated, and as read (with the
-/// ids its references resolved to).
-pub(super) type Before<'a> = (&'a ValidEvent, &'a EventResponse);
+/// An event as it was at the version an update writes over.
+pub(super) type Before<'a> = crate::store::resource::Before<'a, super::Events>;
+
+/// The error of a reference `key` that names no `what`.
+fn missing(errors: &mut Vec<FieldError>, field: String, what: &str, key: &str) {
+    errors.push(FieldError::new(field, format!("no {what} {key:?}")));
+}
 
 /// The references of `event` resolved to ids. Those an update leaves as they were `before` are
 /// taken from the event as read instead of looked up again: the version written over holds
@@ -35,14 +38,11 @@ pub(super) fn resolve(
     before: Option<Before<'_>>,
 ) -> Result<Resolved, ApiError> {
     let mut errors = Vec::new();
-    fn missing(errors: &mut Vec<FieldError>, field: String, what: &str, key: &str) {
-        errors.push(FieldError::new(field, format!("no {what} {key:?}")));
-    }
     // The event as read, when the part `same` compares is as it was.
     let kept = |same: fn(&ValidEvent, &ValidEvent) -> bool| {
         before
-            .filter(|(valid, _)| same(valid, event))
-            .map(|(_, current)| current)
+            .filter(|was| same(was.valid, event))
+            .map(|was| was.current)
     };
     let network_id = match (&event.network, kept(|a, b| a.network == b.network)) {
         (Some(_), Some(current)) if current.network_id.is_some() => current.network_id,
@@ -80,34 +80,51 @@ pub(super) fn resolve(
         }
         (None, _) => None,
     };
-    if let Some(current) = kept(|a, b| {
+    let kept_lists = kept(|a, b| {
         a.precedes == b.precedes && a.organisers == b.organisers && a.participants == b.participants
     })
     .filter(|current| {
         current.precedes.len() == event.precedes.len()
             && current.organisers.len() == event.organisers.len()
             && current.participants.len() == event.participants.len()
-    }) {
-        if errors.is_empty() {
-            return Ok(Resolved {
-                network_id,
-                parent_event_id,
-                programme_id,
-                precedes: current.precedes.iter().map(|p| p.id).collect(),
-                organisers: current
-                    .organisers
-                    .iter()
-                    .map(|o| (o.organisation_id, o.role))
-                    .collect(),
-                participants: current
-                    .participants
-                    .iter()
-                    .map(|p| (p.person_id, p.organisation_id, p.role))
-                    .collect(),
-            });
-        }
-        return Err(ApiError::Validation(errors));
+    });
+    let lists = match kept_lists {
+        Some(current) => Resolved {
+            precedes: current.precedes.iter().map(|p| p.id).collect(),
+            organisers: current
+                .organisers
+                .iter()
+                .map(|o| (o.organisation_id, o.role))
+                .collect(),
+            participants: current
+                .participants
+                .iter()
+                .map(|p| (p.person_id, p.organisation_id, p.role))
+                .collect(),
+            ..Resolved::default()
+        },
+        None => look_up_lists(conn, this, event, &mut errors)?,
+    };
+    if errors.is_empty() {
+        Ok(Resolved {
+            network_id,
+            parent_event_id,
+            programme_id,
+            ..lists
+        })
+    } else {
+        Err(ApiError::Validation(errors))
     }
+}
+
+/// The events `event` precedes, its organisers and its participants (the lists of
+/// [`Resolved`]), looked up by their keys; what is not found or listed twice goes to `errors`.
+fn look_up_lists(
+    conn: &mut AnyConnection,
+    this: EventId,
+    event: &ValidEvent,
+    errors: &mut Vec<FieldError>,
+) -> Result<Resolved, ApiError> {
     let mut precedes = Vec::new();
     for (i, key) in event.precedes.iter().enumerate() {
         let field = format!("precedes[{i}]");
@@ -119,7 +136,7 @@ pub(super) fn resolve(
                 errors.push(FieldError::new(field, "is listed twice"))
             }
             Some(id) => precedes.push(id),
-            None => missing(&mut errors, field, "event", key),
+            None => missing(errors, field, "event", key),
         }
     }
     let mut organisers = Vec::new();
@@ -131,7 +148,7 @@ pub(super) fn resolve(
             )),
             Some(id) => organisers.push((id, *role)),
             None => missing(
-                &mut errors,
+                errors,
                 format!("organisers[{i}].organisation_id"),
                 "organisation",
                 key,
@@ -144,7 +161,7 @@ pub(super) fn resolve(
             ParticipantRef::Person(key) => match lookup::person_id(conn, key)? {
                 Some(id) => participants.push((Some(id), None, *role)),
                 None => missing(
-                    &mut errors,
+                    errors,
                     format!("participants[{i}].person_id"),
                     "person",
                     key,
@@ -153,7 +170,7 @@ pub(super) fn resolve(
             ParticipantRef::Organisation(key) => match lookup::organisation_id(conn, key)? {
                 Some(id) => participants.push((None, Some(id), *role)),
                 None => missing(
-                    &mut errors,
+                    errors,
                     format!("participants[{i}].organisation_id"),
                     "organisation",
                     key,
@@ -161,18 +178,12 @@ pub(super) fn resolve(
             },
         }
     }
-    if errors.is_empty() {
-        Ok(Resolved {
-            network_id,
-            parent_event_id,
-            programme_id,
-            precedes,
-            organisers,
-            participants,
-        })
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    Ok(Resolved {
+        precedes,
+        organisers,
+        participants,
+        ..Resolved::default()
+    })
 }
 
 /// `(network, series_number)` is unique, and series numbers rise with start dates.
@@ -423,7 +434,7 @@ pub(super) fn check_rules(
     before: Option<Before<'_>>,
 ) -> Result<(Resolved, String), ApiError> {
     let refs = resolve(conn, id, event, before)?;
-    let was = before.map(|(valid, _)| valid);
+    let was = before.map(|b| b.valid);
     let same_start = was.is_some_and(|was| stored_span(was).0 == stored_span(event).0);
     let slug = match (stored, &event.slug) {
         (Stored::KeepsSlug, Some(slug)) => slug.to_string(),
@@ -559,7 +570,7 @@ pub fn update(
     was: Option<Before<'_>>,
 ) -> Result<(), ApiError> {
     let now = Timestamp::now();
-    let before = was.map(|(valid, _)| valid);
+    let before = was.map(|b| b.valid);
     let stored = match before {
         Some(before) if before.slug.is_some() && before.slug == event.slug => Stored::KeepsSlug,
         _ => Stored::Changes,

@@ -112,6 +112,7 @@ impl Application {
         let routes = web::Data::new(routes);
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let draining = web::Data::new(Draining::default());
+        let verified_tokens = web::Data::new(crate::store::tokens::VerifiedTokens::default());
         let drain = crate::shutdown::drained(
             draining.clone().into_inner(),
             Duration::from_secs(settings.server.drain_seconds),
@@ -136,6 +137,7 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(metrics.clone())
                 .app_data(draining.clone())
+                .app_data(verified_tokens.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(
                     web::QueryConfig::default()

@@ -12,6 +12,12 @@
 //! reports again. A session that has heard nothing for a while is asked a `SELECT 1`, so a
 //! connection that died silently is noticed within [`PROBE_EVERY`] plus the socket's timeout.
 //!
+//! The same session listens on [`TOKENS_CHANNEL`], which a trigger on the `tokens` table
+//! notifies whenever a token is created, revoked or removed, by whichever process: each such
+//! notification, and each loss or return of the session, moves [`KnownGeneration::tokens_epoch`],
+//! and the tokens a process keeps verified in memory are trusted only at the epoch they were
+//! read at (see `store::tokens::VerifiedTokens`).
+//!
 //! The session is libpq's own (through `pq-sys`, which diesel links already), because diesel
 //! can only poll for notifications: here the thread sleeps in `poll(2)` on the session's socket
 //! and wakes when a notification arrives.
@@ -26,6 +32,9 @@ use pq_sys as pq;
 /// The channel every write notifies.
 pub const CHANNEL: &str = "registry_generation";
 
+/// The channel the `tokens` table's trigger notifies when a token changes.
+pub const TOKENS_CHANNEL: &str = "registry_tokens";
+
 /// How long the session may stay silent before it is asked whether it is still there.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
 
@@ -37,6 +46,9 @@ pub struct KnownGeneration {
     /// Notifications received and reconnections made, for `/metrics`.
     notifications: AtomicU64,
     reconnects: AtomicU64,
+    /// Moves whenever a token may have changed unheard: a notification on [`TOKENS_CHANNEL`],
+    /// and the session lost or back (what happened while it was down was not heard).
+    tokens_epoch: AtomicU64,
 }
 
 impl KnownGeneration {
@@ -67,8 +79,28 @@ impl KnownGeneration {
         )
     }
 
+    /// The token epoch (see [`KnownGeneration::tokens_epoch`]): a token read while it stays
+    /// the same needs no second look; `None` while not listening (then ask the database).
+    pub fn tokens_epoch(&self) -> Option<u64> {
+        // As in `get`: the epoch first, so a session lost in between answers `None`.
+        let epoch = self.tokens_epoch.load(Ordering::Acquire);
+        self.listening.load(Ordering::Acquire).then_some(epoch)
+    }
+
+    /// Forgets every token read so far (a token changed, or may have).
+    pub fn tokens_changed(&self) {
+        self.tokens_epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
     fn lost(&self) {
         self.listening.store(false, Ordering::Release);
+        self.tokens_changed();
+    }
+
+    /// The session is listening again: what changed while it was not is unknown.
+    fn listening_again(&self) {
+        self.tokens_changed();
+        self.listening.store(true, Ordering::Release);
     }
 }
 
@@ -93,7 +125,7 @@ pub fn start(
                     Ok(session) => match current() {
                         Ok(generation) => {
                             known.reached(generation);
-                            known.listening.store(true, Ordering::Release);
+                            known.listening_again();
                             if !first {
                                 known.reconnects.fetch_add(1, Ordering::Relaxed);
                                 tracing::info!("listening for writes again");
@@ -163,6 +195,7 @@ impl Session {
         // Named, so an operator can tell it from the pool's sessions in pg_stat_activity.
         session.execute("SET application_name = 'meeting-registry listen'")?;
         session.execute(&format!("LISTEN {CHANNEL}"))?;
+        session.execute(&format!("LISTEN {TOKENS_CHANNEL}"))?;
         Ok(session)
     }
 
@@ -246,12 +279,19 @@ impl Session {
             if notification.is_null() {
                 return;
             }
+            let tokens = unsafe { CStr::from_ptr((*notification).relname) }
+                .to_bytes()
+                .eq(TOKENS_CHANNEL.as_bytes());
             let payload = unsafe { CStr::from_ptr((*notification).extra) }
                 .to_str()
                 .ok()
                 .and_then(|text| text.parse::<i64>().ok());
             unsafe { pq::PQfreemem(notification.cast()) };
             known.notifications.fetch_add(1, Ordering::Relaxed);
+            if tokens {
+                known.tokens_changed();
+                continue;
+            }
             match payload {
                 Some(generation) => known.reached(generation),
                 // Not one of ours: someone else notified the channel. Say so and keep
@@ -283,5 +323,24 @@ mod tests {
         assert_eq!(known.get(), Some(9));
         known.lost();
         assert_eq!(known.get(), None);
+    }
+
+    #[test]
+    fn the_token_epoch_moves_on_every_change_and_every_loss_or_return() {
+        let known = KnownGeneration::default();
+        assert_eq!(known.tokens_epoch(), None, "not listening yet");
+        known.listening_again();
+        let first = known.tokens_epoch().expect("listening");
+        known.tokens_changed();
+        let second = known.tokens_epoch().expect("listening");
+        assert_ne!(first, second);
+        known.lost();
+        assert_eq!(known.tokens_epoch(), None);
+        known.listening_again();
+        let third = known.tokens_epoch().expect("listening again");
+        assert!(
+            third != first && third != second,
+            "{first} {second} {third}"
+        );
     }
 }

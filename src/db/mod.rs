@@ -314,6 +314,20 @@ impl Database {
         }
     }
 
+    /// The token epoch this process has reached (see [`listen::KnownGeneration::tokens_epoch`]):
+    /// `None` on SQLite, whose token check asks the file, and while not listening.
+    pub fn tokens_epoch(&self) -> Option<u64> {
+        self.known.as_ref()?.tokens_epoch()
+    }
+
+    /// Forgets the tokens this process has verified: it has just changed one, and must not
+    /// wait for its own notification to refuse it.
+    pub fn tokens_changed(&self) {
+        if let Some(known) = &self.known {
+            known.tokens_changed();
+        }
+    }
+
     /// Whether this process listens for writes (`None` on SQLite), and the notifications
     /// and reconnections it has seen; for `/readyz` and `/metrics`.
     pub fn listening(&self) -> Option<(bool, u64, u64)> {

@@ -22,7 +22,9 @@ use crate::routes::{params, rest};
 use crate::store::Viewer;
 use crate::store::audit::{self, Actor, AuditFilter, AuditOrder, AuditPage};
 use crate::store::idempotency::StoredResponse;
-use crate::store::tokens::{self, Authenticated, CreatedToken, Refusal, TokenPage, TokenResponse};
+use crate::store::tokens::{
+    self, Authenticated, CreatedToken, Refusal, TokenPage, TokenResponse, VerifiedTokens,
+};
 
 /// The caller of a request: anonymous, or the owner of a valid bearer token. A request that
 /// presents a token that is malformed, unknown, expired or revoked is refused (401) by
@@ -103,16 +105,15 @@ pub async fn authenticate(
         )),
         Some(secret) => match req.app_data::<web::Data<Database>>().cloned() {
             None => Err(ApiError::internal("no database configured")),
-            Some(db) => match db
-                .run_fresh(move |conn| tokens::verify(conn, &secret))
-                .await
-            {
-                Ok(Ok(token)) => Ok(token),
-                Ok(Err(Refusal::Unknown)) => Err(unauthorized("the token is not known")),
-                Ok(Err(Refusal::Expired)) => Err(unauthorized("the token has expired")),
-                Ok(Err(Refusal::Revoked)) => Err(unauthorized("the token has been revoked")),
-                Err(e) => Err(e),
-            },
+            Some(db) => {
+                match check_token(&db, req.app_data::<web::Data<VerifiedTokens>>(), &secret).await {
+                    Ok(Ok(token)) => Ok(token),
+                    Ok(Err(Refusal::Unknown)) => Err(unauthorized("the token is not known")),
+                    Ok(Err(Refusal::Expired)) => Err(unauthorized("the token has expired")),
+                    Ok(Err(Refusal::Revoked)) => Err(unauthorized("the token has been revoked")),
+                    Err(e) => Err(e),
+                }
+            }
         },
     };
     match verdict {
@@ -128,6 +129,36 @@ pub async fn authenticate(
             .into_response(error.error_response())
             .map_into_right_body()),
     }
+}
+
+/// Whether `secret` is a valid token's: from the tokens this process has verified when it can
+/// trust them (see [`VerifiedTokens`]), else from the primary.
+async fn check_token(
+    db: &Database,
+    kept: Option<&web::Data<VerifiedTokens>>,
+    secret: &str,
+) -> Result<Result<Authenticated, Refusal>, ApiError> {
+    let presented = tokens::hash(secret);
+    let epoch = db.tokens_epoch();
+    if let (Some(kept), Some(epoch)) = (kept, epoch)
+        && let Some(token) = kept.get(&presented, epoch)
+    {
+        return tokens::judge(Some(&token), &presented, Timestamp::now());
+    }
+    let stored = {
+        let presented = presented.clone();
+        db.run_fresh(move |conn| tokens::find(conn, &presented))
+            .await?
+    };
+    let verdict = tokens::judge(stored.as_ref(), &presented, Timestamp::now());
+    // Kept only if no token changed while it was read: a revocation heard in between may
+    // have come after the read.
+    if let (Some(kept), Some(epoch), Some(stored)) = (kept, epoch, stored)
+        && db.tokens_epoch() == Some(epoch)
+    {
+        kept.keep(presented, epoch, std::sync::Arc::new(stored));
+    }
+    verdict
 }
 
 impl FromRequest for Caller {
@@ -321,6 +352,8 @@ pub async fn revoke_token(
         )
     })
     .await?;
+    // This process refuses the token from now on, without waiting for its own notification.
+    db.tokens_changed();
     Ok(HttpResponse::NoContent().finish())
 }
 

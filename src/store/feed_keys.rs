@@ -1,7 +1,7 @@
 //! Calendar feed keys: read-only secrets a calendar client puts in a feed's URL
 //! (`?key=…`), since it cannot send an `Authorization` header. A key only lets its holder read
 //! the `.ics` feeds with internal events included; it is never a bearer token (it lives in its
-//! own table, which `tokens::verify` never reads). Stored as SHA-256 hashes, as tokens are;
+//! own table, which the token check never reads). Stored as SHA-256 hashes, as tokens are;
 //! created, listed and revoked as tokens are.
 
 use chrono::{DateTime, Utc};

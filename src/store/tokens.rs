@@ -1,5 +1,7 @@
 //! API tokens: random secrets shown once, stored only as SHA-256 hashes.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -91,7 +93,7 @@ pub enum Refusal {
 }
 
 /// How a secret is stored (tokens and feed keys alike): its SHA-256, hex.
-pub(super) fn hash(secret: &str) -> String {
+pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
@@ -212,24 +214,33 @@ pub fn create(
     Ok(CreatedToken { token, secret })
 }
 
-/// The owner of a presented secret, if the token is valid now.
-pub fn verify(
-    conn: &mut AnyConnection,
-    secret: &str,
-) -> Result<Result<Authenticated, Refusal>, ApiError> {
-    let presented = hash(secret);
-    let Some(row) = tokens::table
-        .filter(tokens::secret_hash.eq(&presented))
+/// A token as stored, found by the hash of a presented secret; [`judge`] says whether it works.
+#[derive(Debug, Clone)]
+pub struct StoredToken(TokenRow);
+
+/// The token whose secret hashes to `presented` (see [`hash`]), if there is one.
+pub fn find(conn: &mut AnyConnection, presented: &str) -> Result<Option<StoredToken>, ApiError> {
+    Ok(tokens::table
+        .filter(tokens::secret_hash.eq(presented))
         .select(TokenRow::as_select())
         .first::<TokenRow>(conn)
         .optional()?
-    else {
+        .map(StoredToken))
+}
+
+/// The owner of a presented secret (`presented`, its hash), if `stored` is its token and that
+/// token is valid at `now`.
+pub fn judge(
+    stored: Option<&StoredToken>,
+    presented: &str,
+    now: Timestamp,
+) -> Result<Result<Authenticated, Refusal>, ApiError> {
+    let Some(StoredToken(row)) = stored else {
         return Ok(Err(Refusal::Unknown));
     };
-    let now = Timestamp::now();
     if let Err(refusal) = check_stored(
         &row.secret_hash,
-        &presented,
+        presented,
         row.revoked_at,
         row.expires_at,
         now,
@@ -240,9 +251,60 @@ pub fn verify(
         .ok_or_else(|| ApiError::internal(format!("stored role {:?}", row.role)))?;
     Ok(Ok(Authenticated {
         id: row.id,
-        name: row.name,
+        name: row.name.clone(),
         role,
     }))
+}
+
+/// The owner of a presented secret, if the token is valid now (one look at the database).
+pub fn verify(
+    conn: &mut AnyConnection,
+    secret: &str,
+) -> Result<Result<Authenticated, Refusal>, ApiError> {
+    let presented = hash(secret);
+    let stored = find(conn, &presented)?;
+    judge(stored.as_ref(), &presented, Timestamp::now())
+}
+
+/// Tokens this process has read, so that a request presenting one needs no round trip to
+/// the database (on PostgreSQL, where that is a thread hop and a round trip per request).
+///
+/// An entry is trusted only at the token epoch it was read at
+/// ([`crate::db::Database::tokens_epoch`]): the epoch moves when any process changes the
+/// `tokens` table (a trigger notifies every listening process as the change commits) and
+/// whenever the listening session is lost or back, and while it is lost there is no epoch and
+/// every check asks the database. Expiry is judged afresh at each use. A token revoked through
+/// another process is therefore refused here as soon as its notification has arrived, as a
+/// write is seen by a read without a position (see the README); through this process, at once.
+/// Unknown secrets are not kept: they ask the database every time, as before.
+pub struct VerifiedTokens {
+    entries: quick_cache::sync::Cache<String, (u64, Arc<StoredToken>)>,
+}
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        Self::new(1024)
+    }
+}
+
+impl VerifiedTokens {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: quick_cache::sync::Cache::new(capacity.max(1)),
+        }
+    }
+
+    /// The token read for `presented` at `epoch`, if it was.
+    pub fn get(&self, presented: &str, epoch: u64) -> Option<Arc<StoredToken>> {
+        self.entries
+            .get(presented)
+            .and_then(|(read_at, token)| (read_at == epoch).then_some(token))
+    }
+
+    /// Keeps `token`, read for `presented` while the epoch was `epoch`.
+    pub fn keep(&self, presented: String, epoch: u64, token: Arc<StoredToken>) {
+        self.entries.insert(presented, (epoch, token));
+    }
 }
 
 pub fn list(

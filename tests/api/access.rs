@@ -1409,12 +1409,108 @@ async fn cors_and_caching_headers_follow_the_configuration(backend: Backend) {
     );
 }
 
+/// Every server refuses a revoked token: revoked through one server's API, or in the database
+/// by another process (the `token revoke` command), it is refused by every server that had
+/// accepted it, the server that revoked it at once. A secret refused as unknown works as soon
+/// as its token exists. Tokens nobody changed keep working everywhere.
+async fn a_revoked_token_is_refused_by_every_server(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let servers = [first.replica().await, first.replica().await, first];
+    let db = Database::connect(&servers[2].database_url, 1).expect("connect");
+    let make = |name: &str| {
+        db.with_connection(|conn| {
+            tokens::create(conn, name, Role::Reader, None)
+                .map(|t| (t.token.id.to_string(), t.secret))
+                .map_err(|e| e.to_string())
+        })
+        .expect("token")
+    };
+    let (by_api, by_api_secret) = make("revoked-over-the-api");
+    let (by_command, by_command_secret) = make("revoked-by-the-command");
+    let late_secret = "a-token-that-exists-only-later-0123456789".to_owned();
+    async fn status(server: &TestApp, secret: &str) -> u16 {
+        server
+            .get_as(secret, "/api/v1/events")
+            .await
+            .status
+            .as_u16()
+    }
+    // Accepted by every server, more than once (a server that keeps tokens has them kept).
+    for server in &servers {
+        for secret in [&by_api_secret, &by_command_secret, &servers[2].editor] {
+            assert_eq!(status(server, secret).await, 200);
+            assert_eq!(status(server, secret).await, 200);
+        }
+        assert_eq!(status(server, &late_secret).await, 401);
+    }
+    // Refused by every server within a second (the notification's way), then for good.
+    async fn refused_everywhere(servers: &[TestApp], secret: &str) {
+        for server in servers {
+            let mut answered = 0;
+            for _ in 0..100 {
+                answered = status(server, secret).await;
+                if answered == 401 {
+                    break;
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            assert_eq!(
+                answered, 401,
+                "{} still accepts a revoked token",
+                server.address
+            );
+            for _ in 0..3 {
+                assert_eq!(status(server, secret).await, 401);
+            }
+        }
+    }
+
+    servers[0]
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{by_api}"),
+            &[("authorization", &format!("Bearer {}", servers[0].admin))],
+            None,
+        )
+        .await
+        .expect(204);
+    let refused = servers[0].get_as(&by_api_secret, "/api/v1/events").await;
+    assert!(
+        refused.problem(401)["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("revoked"),
+        "the revoking server refuses it at once"
+    );
+    refused_everywhere(&servers, &by_api_secret).await;
+
+    db.with_connection(|conn| tokens::revoke(conn, &by_command).map_err(|e| e.to_string()))
+        .expect("revoke");
+    refused_everywhere(&servers, &by_command_secret).await;
+
+    db.with_connection(|conn| {
+        tokens::create_with_secret(conn, "late", Role::Reader, None, &late_secret)
+            .map_err(|e| e.to_string())
+    })
+    .expect("late token");
+    for server in &servers {
+        assert_eq!(
+            status(server, &late_secret).await,
+            200,
+            "{}",
+            server.address
+        );
+        assert_eq!(status(server, &servers[2].editor).await, 200);
+    }
+}
+
 on_both_backends!(
     every_endpoint_answers_every_credential_as_it_should,
     internal_records_never_leak,
     the_audit_log_records_every_write,
     idempotency_keys_replay_the_first_response,
     tokens_are_managed_over_the_api,
+    a_revoked_token_is_refused_by_every_server,
     a_bootstrap_admin_token_comes_from_the_environment,
     clients_over_the_rate_limit_get_429,
     cors_and_caching_headers_follow_the_configuration,

@@ -113,6 +113,8 @@ impl Application {
         let metrics = web::Data::new(crate::metrics::Metrics::new());
         let draining = web::Data::new(Draining::default());
         let verified_tokens = web::Data::new(crate::store::tokens::VerifiedTokens::default());
+        let verified_feed_keys =
+            web::Data::new(crate::store::feed_keys::VerifiedFeedKeys::default());
         let drain = crate::shutdown::drained(
             draining.clone().into_inner(),
             Duration::from_secs(settings.server.drain_seconds),
@@ -138,6 +140,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(draining.clone())
                 .app_data(verified_tokens.clone())
+                .app_data(verified_feed_keys.clone())
                 .app_data(web::PayloadConfig::new(BODY_LIMIT))
                 .app_data(
                     web::QueryConfig::default()

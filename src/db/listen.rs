@@ -12,11 +12,11 @@
 //! reports again. A session that has heard nothing for a while is asked a `SELECT 1`, so a
 //! connection that died silently is noticed within [`PROBE_EVERY`] plus the socket's timeout.
 //!
-//! The same session listens on [`TOKENS_CHANNEL`], which a trigger on the `tokens` table
-//! notifies whenever a token is created, revoked or removed, by whichever process: each such
-//! notification, and each loss or return of the session, moves [`KnownGeneration::tokens_epoch`],
-//! and the tokens a process keeps verified in memory are trusted only at the epoch they were
-//! read at (see `store::tokens::VerifiedTokens`).
+//! The same session listens on [`CREDENTIALS_CHANNEL`], which triggers on the `tokens` and
+//! `feed_keys` tables notify whenever a token or feed key is created, revoked or removed, by
+//! whichever process: each such notification, and each loss or return of the session, moves
+//! [`KnownGeneration::credentials_epoch`], and the credentials a process keeps verified in
+//! memory are trusted only at the epoch they were read at (see `store::tokens::KeptCredentials`).
 //!
 //! The session is libpq's own (through `pq-sys`, which diesel links already), because diesel
 //! can only poll for notifications: here the thread sleeps in `poll(2)` on the session's socket
@@ -32,8 +32,8 @@ use pq_sys as pq;
 /// The channel every write notifies.
 pub const CHANNEL: &str = "registry_generation";
 
-/// The channel the `tokens` table's trigger notifies when a token changes.
-pub const TOKENS_CHANNEL: &str = "registry_tokens";
+/// The channel the triggers of `tokens` and `feed_keys` notify when a credential changes.
+pub const CREDENTIALS_CHANNEL: &str = "registry_credentials";
 
 /// How long the session may stay silent before it is asked whether it is still there.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
@@ -46,9 +46,9 @@ pub struct KnownGeneration {
     /// Notifications received and reconnections made, for `/metrics`.
     notifications: AtomicU64,
     reconnects: AtomicU64,
-    /// Moves whenever a token may have changed unheard: a notification on [`TOKENS_CHANNEL`],
+    /// Moves whenever a credential may have changed: a notification on [`CREDENTIALS_CHANNEL`],
     /// and the session lost or back (what happened while it was down was not heard).
-    tokens_epoch: AtomicU64,
+    credentials_epoch: AtomicU64,
 }
 
 impl KnownGeneration {
@@ -79,27 +79,28 @@ impl KnownGeneration {
         )
     }
 
-    /// The token epoch (see [`KnownGeneration::tokens_epoch`]): a token read while it stays
-    /// the same needs no second look; `None` while not listening (then ask the database).
-    pub fn tokens_epoch(&self) -> Option<u64> {
+    /// The credentials epoch (see [`KnownGeneration::credentials_epoch`]): a token or feed key
+    /// read while it stays the same needs no second look; `None` while not listening (then
+    /// ask the database).
+    pub fn credentials_epoch(&self) -> Option<u64> {
         // As in `get`: the epoch first, so a session lost in between answers `None`.
-        let epoch = self.tokens_epoch.load(Ordering::Acquire);
+        let epoch = self.credentials_epoch.load(Ordering::Acquire);
         self.listening.load(Ordering::Acquire).then_some(epoch)
     }
 
-    /// Forgets every token read so far (a token changed, or may have).
-    pub fn tokens_changed(&self) {
-        self.tokens_epoch.fetch_add(1, Ordering::AcqRel);
+    /// Forgets every credential read so far (one changed, or may have).
+    pub fn credentials_changed(&self) {
+        self.credentials_epoch.fetch_add(1, Ordering::AcqRel);
     }
 
     fn lost(&self) {
         self.listening.store(false, Ordering::Release);
-        self.tokens_changed();
+        self.credentials_changed();
     }
 
     /// The session is listening again: what changed while it was not is unknown.
     fn listening_again(&self) {
-        self.tokens_changed();
+        self.credentials_changed();
         self.listening.store(true, Ordering::Release);
     }
 }
@@ -195,7 +196,7 @@ impl Session {
         // Named, so an operator can tell it from the pool's sessions in pg_stat_activity.
         session.execute("SET application_name = 'meeting-registry listen'")?;
         session.execute(&format!("LISTEN {CHANNEL}"))?;
-        session.execute(&format!("LISTEN {TOKENS_CHANNEL}"))?;
+        session.execute(&format!("LISTEN {CREDENTIALS_CHANNEL}"))?;
         Ok(session)
     }
 
@@ -279,17 +280,17 @@ impl Session {
             if notification.is_null() {
                 return;
             }
-            let tokens = unsafe { CStr::from_ptr((*notification).relname) }
+            let credentials = unsafe { CStr::from_ptr((*notification).relname) }
                 .to_bytes()
-                .eq(TOKENS_CHANNEL.as_bytes());
+                .eq(CREDENTIALS_CHANNEL.as_bytes());
             let payload = unsafe { CStr::from_ptr((*notification).extra) }
                 .to_str()
                 .ok()
                 .and_then(|text| text.parse::<i64>().ok());
             unsafe { pq::PQfreemem(notification.cast()) };
             known.notifications.fetch_add(1, Ordering::Relaxed);
-            if tokens {
-                known.tokens_changed();
+            if credentials {
+                known.credentials_changed();
                 continue;
             }
             match payload {
@@ -326,18 +327,18 @@ mod tests {
     }
 
     #[test]
-    fn the_token_epoch_moves_on_every_change_and_every_loss_or_return() {
+    fn the_credentials_epoch_moves_on_every_change_and_every_loss_or_return() {
         let known = KnownGeneration::default();
-        assert_eq!(known.tokens_epoch(), None, "not listening yet");
+        assert_eq!(known.credentials_epoch(), None, "not listening yet");
         known.listening_again();
-        let first = known.tokens_epoch().expect("listening");
-        known.tokens_changed();
-        let second = known.tokens_epoch().expect("listening");
+        let first = known.credentials_epoch().expect("listening");
+        known.credentials_changed();
+        let second = known.credentials_epoch().expect("listening");
         assert_ne!(first, second);
         known.lost();
-        assert_eq!(known.tokens_epoch(), None);
+        assert_eq!(known.credentials_epoch(), None);
         known.listening_again();
-        let third = known.tokens_epoch().expect("listening again");
+        let third = known.credentials_epoch().expect("listening again");
         assert!(
             third != first && third != second,
             "{first} {second} {third}"

@@ -314,17 +314,18 @@ impl Database {
         }
     }
 
-    /// The token epoch this process has reached (see [`listen::KnownGeneration::tokens_epoch`]):
-    /// `None` on SQLite, whose token check asks the file, and while not listening.
-    pub fn tokens_epoch(&self) -> Option<u64> {
-        self.known.as_ref()?.tokens_epoch()
+    /// The credentials epoch this process has reached (see
+    /// [`listen::KnownGeneration::credentials_epoch`]): `None` on SQLite, whose token and feed
+    /// key checks read the file, and while not listening.
+    pub fn credentials_epoch(&self) -> Option<u64> {
+        self.known.as_ref()?.credentials_epoch()
     }
 
-    /// Forgets the tokens this process has verified: it has just changed one, and must not
-    /// wait for its own notification to refuse it.
-    pub fn tokens_changed(&self) {
+    /// Forgets the tokens and feed keys this process has verified: it has just changed one,
+    /// and must not wait for its own notification to refuse it.
+    pub fn credentials_changed(&self) {
         if let Some(known) = &self.known {
-            known.tokens_changed();
+            known.credentials_changed();
         }
     }
 

@@ -1,6 +1,7 @@
 //! Who is calling (the `Caller` extractor), `/api/v1/tokens` and `/api/v1/audit`.
 
 use std::future::{Ready, ready};
+use std::sync::Arc;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -12,7 +13,7 @@ use actix_web::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::{Database, Timestamp};
+use crate::db::{AnyConnection, Database, Timestamp};
 use crate::domain::enums::Role;
 use crate::domain::text;
 use crate::domain::time::{date_serde, end_of_day};
@@ -23,7 +24,8 @@ use crate::store::Viewer;
 use crate::store::audit::{self, Actor, AuditFilter, AuditOrder, AuditPage};
 use crate::store::idempotency::StoredResponse;
 use crate::store::tokens::{
-    self, Authenticated, CreatedToken, Refusal, TokenPage, TokenResponse, VerifiedTokens,
+    self, Authenticated, CreatedToken, KeptCredentials, Refusal, TokenPage, TokenResponse,
+    VerifiedTokens,
 };
 
 /// The caller of a request: anonymous, or the owner of a valid bearer token. A request that
@@ -131,34 +133,50 @@ pub async fn authenticate(
     }
 }
 
-/// Whether `secret` is a valid token's: from the tokens this process has verified when it can
-/// trust them (see [`VerifiedTokens`]), else from the primary.
+/// Whether `secret` is a valid token's.
 async fn check_token(
     db: &Database,
     kept: Option<&web::Data<VerifiedTokens>>,
     secret: &str,
 ) -> Result<Result<Authenticated, Refusal>, ApiError> {
     let presented = tokens::hash(secret);
-    let epoch = db.tokens_epoch();
+    let kept = kept.map(|kept| kept.get_ref());
+    let stored = stored_credential(db, kept, &presented, tokens::find).await?;
+    tokens::judge(stored.as_deref(), &presented, Timestamp::now())
+}
+
+/// The stored credential (token or feed key) whose secret hashes to `presented`: from `kept`
+/// when this process can trust it (see [`KeptCredentials`]), else read by `find` on the
+/// primary, and then kept.
+pub(crate) async fn stored_credential<T, F>(
+    db: &Database,
+    kept: Option<&KeptCredentials<T>>,
+    presented: &str,
+    find: F,
+) -> Result<Option<Arc<T>>, ApiError>
+where
+    T: Send + Sync + 'static,
+    F: FnOnce(&mut AnyConnection, &str) -> Result<Option<T>, ApiError> + Send + 'static,
+{
+    let epoch = db.credentials_epoch();
     if let (Some(kept), Some(epoch)) = (kept, epoch)
-        && let Some(token) = kept.get(&presented, epoch)
+        && let Some(stored) = kept.get(presented, epoch)
     {
-        return tokens::judge(Some(&token), &presented, Timestamp::now());
+        return Ok(Some(stored));
     }
     let stored = {
-        let presented = presented.clone();
-        db.run_fresh(move |conn| tokens::find(conn, &presented))
-            .await?
-    };
-    let verdict = tokens::judge(stored.as_ref(), &presented, Timestamp::now());
-    // Kept only if no token changed while it was read: a revocation heard in between may
-    // have come after the read.
-    if let (Some(kept), Some(epoch), Some(stored)) = (kept, epoch, stored)
-        && db.tokens_epoch() == Some(epoch)
-    {
-        kept.keep(presented, epoch, std::sync::Arc::new(stored));
+        let presented = presented.to_owned();
+        db.run_fresh(move |conn| find(conn, &presented)).await?
     }
-    verdict
+    .map(Arc::new);
+    // Kept only if no credential changed while it was read: a revocation heard in between may
+    // have come after the read.
+    if let (Some(kept), Some(epoch), Some(stored)) = (kept, epoch, &stored)
+        && db.credentials_epoch() == Some(epoch)
+    {
+        kept.keep(presented.to_owned(), epoch, stored.clone());
+    }
+    Ok(stored)
 }
 
 impl FromRequest for Caller {
@@ -353,7 +371,7 @@ pub async fn revoke_token(
     })
     .await?;
     // This process refuses the token from now on, without waiting for its own notification.
-    db.tokens_changed();
+    db.credentials_changed();
     Ok(HttpResponse::NoContent().finish())
 }
 

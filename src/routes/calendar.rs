@@ -10,16 +10,17 @@ use utoipa::IntoParams;
 
 use crate::cache::Representations;
 use crate::configuration::PublicUrl;
-use crate::db::Database;
+use crate::db::{Database, Timestamp};
 use crate::error::{ApiError, responses};
 use crate::http::{self, IfNoneMatch};
 use crate::representation::calendar::{self, Answer, CalendarTags, Calendars, Scope};
 use crate::routes::Caller;
+use crate::routes::access::stored_credential;
 use crate::routes::events::EventListQuery;
 use crate::store::Viewer;
 use crate::store::events::{EventFilter, ListsKept};
-use crate::store::feed_keys;
-use crate::store::tokens::Refusal;
+use crate::store::feed_keys::{self, VerifiedFeedKeys};
+use crate::store::tokens::{Refusal, hash};
 
 /// The media type of every calendar.
 pub const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
@@ -121,7 +122,11 @@ pub struct EventCalendarQuery {
 
 /// Who reads the feed: the caller (a token sees internal events), or the holder of a valid
 /// feed key. A key that does not work is refused (401), as a bad token is.
-async fn viewer(db: &Database, caller: &Caller, key: Option<String>) -> Result<Viewer, ApiError> {
+async fn viewer(
+    state: &CalendarState<'_>,
+    caller: &Caller,
+    key: Option<String>,
+) -> Result<Viewer, ApiError> {
     let Some(key) = key else {
         return Ok(caller.viewer());
     };
@@ -131,10 +136,11 @@ async fn viewer(db: &Database, caller: &Caller, key: Option<String>) -> Result<V
     if key.is_empty() || key.len() > 512 {
         return Err(refused("the feed key is not known"));
     }
-    match db
-        .run_fresh(move |conn| feed_keys::verify(conn, &key))
-        .await?
-    {
+    let presented = hash(&key);
+    let kept = state.req.app_data::<web::Data<VerifiedFeedKeys>>();
+    let kept = kept.map(|kept| kept.get_ref());
+    let stored = stored_credential(&state.db, kept, &presented, feed_keys::find).await?;
+    match feed_keys::judge(stored.as_deref(), &presented, Timestamp::now()) {
         Ok(()) => Ok(Viewer {
             sees_internal: true,
         }),
@@ -275,7 +281,7 @@ pub async fn events_calendar(
 ) -> Result<HttpResponse, ApiError> {
     let state = CalendarState::of(&req)?;
     let (filter, key) = query.into_inner().into_parts()?;
-    let viewer = viewer(&state.db, &caller, key).await?;
+    let viewer = viewer(&state, &caller, key).await?;
     state.answer(Scope::Events, filter, viewer).await
 }
 
@@ -311,7 +317,7 @@ pub async fn event_calendar(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let state = CalendarState::of(&req)?;
-    let viewer = viewer(&state.db, &caller, query.into_inner().key).await?;
+    let viewer = viewer(&state, &caller, query.into_inner().key).await?;
     let scope = Scope::Event(path.into_inner());
     state.answer(scope, EventFilter::default(), viewer).await
 }
@@ -438,7 +444,7 @@ async fn owned_feed(
 ) -> Result<HttpResponse, ApiError> {
     let state = CalendarState::of(&req)?;
     let (filter, key) = query.into_parts()?;
-    let viewer = viewer(&state.db, &caller, key).await?;
+    let viewer = viewer(&state, &caller, key).await?;
     state.answer(scope, filter, viewer).await
 }
 

@@ -176,6 +176,8 @@ pub async fn revoke_feed_key(
         )
     })
     .await?;
+    // This process refuses the key from now on, without waiting for its own notification.
+    db.credentials_changed();
     Ok(HttpResponse::NoContent().finish())
 }
 

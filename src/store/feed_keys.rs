@@ -14,7 +14,9 @@ use crate::db::{AnyConnection, Timestamp};
 use crate::error::ApiError;
 use crate::ids::FeedKeyId;
 use crate::store::pagination::{Cursor, split_page};
-use crate::store::tokens::{Refusal, check_stored, hash, is_active, random_secret};
+use crate::store::tokens::{
+    KeptCredentials, Refusal, check_stored, hash, is_active, random_secret,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = feed_keys)]
@@ -111,24 +113,48 @@ pub fn create(
     })
 }
 
-/// Whether a presented feed key is valid now.
-pub fn verify(conn: &mut AnyConnection, secret: &str) -> Result<Result<(), Refusal>, ApiError> {
-    let presented = hash(secret);
-    let Some(row) = feed_keys::table
-        .filter(feed_keys::secret_hash.eq(&presented))
+/// A feed key as stored, found by the hash of a presented secret; [`judge`] says whether it
+/// works.
+#[derive(Debug, Clone)]
+pub struct StoredFeedKey(FeedKeyRow);
+
+/// The feed keys a process keeps (see [`KeptCredentials`]).
+pub type VerifiedFeedKeys = KeptCredentials<StoredFeedKey>;
+
+/// The feed key whose secret hashes to `presented` (see [`hash`]), if there is one.
+pub fn find(conn: &mut AnyConnection, presented: &str) -> Result<Option<StoredFeedKey>, ApiError> {
+    Ok(feed_keys::table
+        .filter(feed_keys::secret_hash.eq(presented))
         .select(FeedKeyRow::as_select())
         .first::<FeedKeyRow>(conn)
         .optional()?
-    else {
-        return Ok(Err(Refusal::Unknown));
+        .map(StoredFeedKey))
+}
+
+/// Whether `stored` is the key of the presented secret (`presented`, its hash) and works at
+/// `now`.
+pub fn judge(
+    stored: Option<&StoredFeedKey>,
+    presented: &str,
+    now: Timestamp,
+) -> Result<(), Refusal> {
+    let Some(StoredFeedKey(row)) = stored else {
+        return Err(Refusal::Unknown);
     };
-    Ok(check_stored(
+    check_stored(
         &row.secret_hash,
-        &presented,
+        presented,
         row.revoked_at,
         row.expires_at,
-        Timestamp::now(),
-    ))
+        now,
+    )
+}
+
+/// Whether a presented feed key is valid now (one look at the database).
+pub fn verify(conn: &mut AnyConnection, secret: &str) -> Result<Result<(), Refusal>, ApiError> {
+    let presented = hash(secret);
+    let stored = find(conn, &presented)?;
+    Ok(judge(stored.as_ref(), &presented, Timestamp::now()))
 }
 
 pub fn list(

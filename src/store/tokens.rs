@@ -266,44 +266,47 @@ pub fn verify(
     judge(stored.as_ref(), &presented, Timestamp::now())
 }
 
-/// Tokens this process has read, so that a request presenting one needs no round trip to
-/// the database (on PostgreSQL, where that is a thread hop and a round trip per request).
+/// Credentials (tokens, feed keys) this process has read, so that a request presenting one
+/// needs no round trip to the database (on PostgreSQL, a thread hop and a round trip).
 ///
-/// An entry is trusted only at the token epoch it was read at
-/// ([`crate::db::Database::tokens_epoch`]): the epoch moves when any process changes the
-/// `tokens` table (a trigger notifies every listening process as the change commits) and
-/// whenever the listening session is lost or back, and while it is lost there is no epoch and
-/// every check asks the database. Expiry is judged afresh at each use. A token revoked through
-/// another process is therefore refused here as soon as its notification has arrived, as a
-/// write is seen by a read without a position (see the README); through this process, at once.
-/// Unknown secrets are not kept: they ask the database every time, as before.
-pub struct VerifiedTokens {
-    entries: quick_cache::sync::Cache<String, (u64, Arc<StoredToken>)>,
+/// An entry is trusted only at the credentials epoch it was read at
+/// ([`crate::db::Database::credentials_epoch`]): the epoch moves when any process changes the
+/// `tokens` or `feed_keys` table (a trigger notifies every listening process as the change
+/// commits) and whenever the listening session is lost or back; while it is lost there is no
+/// epoch and every check asks the database. Expiry is judged afresh at each use. A credential
+/// revoked through another process is therefore refused here as soon as its notification has
+/// arrived, as a write is seen by a read without a position (see the README); through this
+/// process, at once. Unknown secrets are not kept: they ask the database every time.
+pub struct KeptCredentials<T> {
+    entries: quick_cache::sync::Cache<String, (u64, Arc<T>)>,
 }
 
-impl Default for VerifiedTokens {
+/// The tokens a process keeps (see [`KeptCredentials`]).
+pub type VerifiedTokens = KeptCredentials<StoredToken>;
+
+impl<T> Default for KeptCredentials<T> {
     fn default() -> Self {
         Self::new(1024)
     }
 }
 
-impl VerifiedTokens {
+impl<T> KeptCredentials<T> {
     pub fn new(capacity: usize) -> Self {
         Self {
             entries: quick_cache::sync::Cache::new(capacity.max(1)),
         }
     }
 
-    /// The token read for `presented` at `epoch`, if it was.
-    pub fn get(&self, presented: &str, epoch: u64) -> Option<Arc<StoredToken>> {
+    /// The credential read for `presented` (its secret's hash) at `epoch`, if it was.
+    pub fn get(&self, presented: &str, epoch: u64) -> Option<Arc<T>> {
         self.entries
             .get(presented)
-            .and_then(|(read_at, token)| (read_at == epoch).then_some(token))
+            .and_then(|(read_at, stored)| (read_at == epoch).then_some(stored))
     }
 
-    /// Keeps `token`, read for `presented` while the epoch was `epoch`.
-    pub fn keep(&self, presented: String, epoch: u64, token: Arc<StoredToken>) {
-        self.entries.insert(presented, (epoch, token));
+    /// Keeps `stored`, read for `presented` while the epoch was `epoch`.
+    pub fn keep(&self, presented: String, epoch: u64, stored: Arc<T>) {
+        self.entries.insert(presented, (epoch, stored));
     }
 }
 

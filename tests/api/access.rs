@@ -1409,11 +1409,11 @@ async fn cors_and_caching_headers_follow_the_configuration(backend: Backend) {
     );
 }
 
-/// Every server refuses a revoked token: revoked through one server's API, or in the database
-/// by another process (the `token revoke` command), it is refused by every server that had
-/// accepted it, the server that revoked it at once. A secret refused as unknown works as soon
-/// as its token exists. Tokens nobody changed keep working everywhere.
-async fn a_revoked_token_is_refused_by_every_server(backend: Backend) {
+/// Every server refuses a revoked token or feed key: revoked through one server's API, or in
+/// the database by another process (the `token revoke` command), it is refused by every server
+/// that had accepted it, the server that revoked it at once. A secret refused as unknown works
+/// as soon as its token exists. Credentials nobody changed keep working everywhere.
+async fn a_revoked_credential_is_refused_by_every_server(backend: Backend) {
     let first = TestApp::spawn(backend).await;
     let servers = [first.replica().await, first.replica().await, first];
     let db = Database::connect(&servers[2].database_url, 1).expect("connect");
@@ -1488,6 +1488,49 @@ async fn a_revoked_token_is_refused_by_every_server(backend: Backend) {
         .expect("revoke");
     refused_everywhere(&servers, &by_command_secret).await;
 
+    // A feed key, revoked over the API: every calendar feed refuses it.
+    let (key_id, key) = db
+        .with_connection(|conn| {
+            feed_keys::create(conn, "secretariat-outlook", None)
+                .map(|k| (k.key.id.to_string(), k.secret))
+                .map_err(|e| e.to_string())
+        })
+        .expect("feed key");
+    let feed = format!("/api/v1/events.ics?key={key}");
+    for server in &servers {
+        server.get(&feed).await.expect(200);
+        server.get(&feed).await.expect(200);
+    }
+    servers[1]
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/feed-keys/{key_id}"),
+            &[("authorization", &format!("Bearer {}", servers[1].admin))],
+            None,
+        )
+        .await
+        .expect(204);
+    for server in &servers {
+        let mut answered = 0;
+        for _ in 0..100 {
+            answered = server.get(&feed).await.status.as_u16();
+            if answered == 401 {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            answered, 401,
+            "{} still takes a revoked feed key",
+            server.address
+        );
+        let refused = server.get(&feed).await.problem(401);
+        assert!(
+            refused["detail"].as_str().unwrap_or("").contains("revoked"),
+            "{refused}"
+        );
+    }
+
     db.with_connection(|conn| {
         tokens::create_with_secret(conn, "late", Role::Reader, None, &late_secret)
             .map_err(|e| e.to_string())
@@ -1510,7 +1553,7 @@ on_both_backends!(
     the_audit_log_records_every_write,
     idempotency_keys_replay_the_first_response,
     tokens_are_managed_over_the_api,
-    a_revoked_token_is_refused_by_every_server,
+    a_revoked_credential_is_refused_by_every_server,
     a_bootstrap_admin_token_comes_from_the_environment,
     clients_over_the_rate_limit_get_429,
     cors_and_caching_headers_follow_the_configuration,

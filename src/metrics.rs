@@ -34,6 +34,14 @@ struct StandbyLabels {
     standby: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CredentialLabels {
+    /// `token` or `feed_key`.
+    kind: String,
+    /// `memory` (kept by the process, PostgreSQL only) or `database`.
+    answered_from: String,
+}
+
 /// What the scrape reports of the database beside the pool.
 #[derive(Debug, Default)]
 pub struct DatabaseState {
@@ -44,6 +52,8 @@ pub struct DatabaseState {
     pub listening: Option<(bool, u64, u64)>,
     /// Each standby: its name, whether it serves reads, and its lag in milliseconds.
     pub standbys: Vec<(String, bool, Option<u64>)>,
+    /// Tokens and feed keys checked: the kind, how many from memory, how many by the database.
+    pub credential_checks: Vec<(&'static str, u64, u64)>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -64,6 +74,7 @@ pub struct Metrics {
     listen_reconnects: Gauge,
     standby_serving: Family<StandbyLabels, Gauge>,
     standby_lag: Family<StandbyLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    credential_checks: Family<CredentialLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -134,6 +145,13 @@ impl Metrics {
             "How far a read replica is behind the primary (as of the monitor's last look)",
             standby_lag.clone(),
         );
+        let credential_checks = Family::<CredentialLabels, Gauge>::default();
+        registry.register(
+            "credential_checks",
+            "Tokens and feed keys checked since start, by kind and by what answered: `memory` \
+             (kept by the process, PostgreSQL) or `database`",
+            credential_checks.clone(),
+        );
         Self {
             registry,
             requests,
@@ -145,6 +163,7 @@ impl Metrics {
             listen_reconnects,
             standby_serving,
             standby_lag,
+            credential_checks,
         }
     }
 
@@ -190,6 +209,16 @@ impl Metrics {
                 None => {
                     self.standby_lag.remove(&labels);
                 }
+            }
+        }
+        for (kind, from_memory, from_database) in db.credential_checks {
+            for (answered_from, count) in [("memory", from_memory), ("database", from_database)] {
+                self.credential_checks
+                    .get_or_create(&CredentialLabels {
+                        kind: kind.to_owned(),
+                        answered_from: answered_from.to_owned(),
+                    })
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
             }
         }
         let mut text = String::new();
@@ -260,6 +289,7 @@ mod tests {
                 ("db2:5432/registry".into(), true, Some(250)),
                 ("db3:5432/registry".into(), false, None),
             ],
+            credential_checks: vec![("token", 40, 2), ("feed_key", 0, 3)],
         });
         for line in [
             "registry_db_listening 1",
@@ -267,6 +297,8 @@ mod tests {
             r#"registry_db_standby_serving{standby="db2:5432/registry"} 1"#,
             r#"registry_db_standby_serving{standby="db3:5432/registry"} 0"#,
             r#"registry_db_standby_lag_seconds{standby="db2:5432/registry"} 0.25"#,
+            r#"registry_credential_checks{kind="token",answered_from="memory"} 40"#,
+            r#"registry_credential_checks{kind="feed_key",answered_from="database"} 3"#,
         ] {
             assert!(text.contains(line), "{line} missing from {text}");
         }

@@ -162,7 +162,11 @@ where
     if let (Some(kept), Some(epoch)) = (kept, epoch)
         && let Some(stored) = kept.get(presented, epoch)
     {
+        kept.answered(true);
         return Ok(Some(stored));
+    }
+    if let Some(kept) = kept {
+        kept.answered(false);
     }
     let stored = {
         let presented = presented.to_owned();

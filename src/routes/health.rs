@@ -1,12 +1,14 @@
 //! Liveness and readiness.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::{self, Database};
 use crate::error::{ApiError, responses};
 use crate::shutdown::Draining;
+use crate::store::feed_keys::VerifiedFeedKeys;
+use crate::store::tokens::VerifiedTokens;
 
 /// The answer of the health checks.
 #[derive(Serialize, ToSchema)]
@@ -82,8 +84,10 @@ pub async fn readyz(
 /// OpenMetrics text (which Prometheus reads): HTTP requests by method, route pattern and status
 /// class (`registry_http_requests_total`), their latency
 /// (`registry_http_request_duration_seconds`), and the database pool as of the scrape
-/// (`registry_db_pool_connections`, `registry_db_pool_idle_connections`). Counters start at
-/// zero when the process starts; each process has its own. Needs no token.
+/// (`registry_db_pool_connections`, `registry_db_pool_idle_connections`), and the tokens and
+/// feed keys checked, by what answered (`registry_credential_checks`: `memory` or
+/// `database`). Counters start at zero when the process starts; each process has its own.
+/// Needs no token.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -93,9 +97,19 @@ pub async fn readyz(
 )]
 #[get("/metrics")]
 pub async fn metrics(
+    req: HttpRequest,
     db: web::Data<Database>,
     metrics: web::Data<crate::metrics::Metrics>,
 ) -> HttpResponse {
+    let mut credential_checks = Vec::new();
+    if let Some(tokens) = req.app_data::<web::Data<VerifiedTokens>>() {
+        let (from_memory, from_database) = tokens.counts();
+        credential_checks.push(("token", from_memory, from_database));
+    }
+    if let Some(keys) = req.app_data::<web::Data<VerifiedFeedKeys>>() {
+        let (from_memory, from_database) = keys.counts();
+        credential_checks.push(("feed_key", from_memory, from_database));
+    }
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
         .body(
@@ -107,6 +121,7 @@ pub async fn metrics(
                     .into_iter()
                     .map(|standby| (standby.name, standby.state == "ok", standby.lag_ms))
                     .collect(),
+                credential_checks,
             }),
         )
 }

@@ -1,6 +1,7 @@
 //! API tokens: random secrets shown once, stored only as SHA-256 hashes.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -279,6 +280,9 @@ pub fn verify(
 /// process, at once. Unknown secrets are not kept: they ask the database every time.
 pub struct KeptCredentials<T> {
     entries: quick_cache::sync::Cache<String, (u64, Arc<T>)>,
+    /// Checks answered from `entries`, and by the database, for `/metrics`.
+    from_memory: AtomicU64,
+    from_database: AtomicU64,
 }
 
 /// The tokens a process keeps (see [`KeptCredentials`]).
@@ -294,7 +298,27 @@ impl<T> KeptCredentials<T> {
     pub fn new(capacity: usize) -> Self {
         Self {
             entries: quick_cache::sync::Cache::new(capacity.max(1)),
+            from_memory: AtomicU64::new(0),
+            from_database: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a check answered from memory (`true`) or by the database.
+    pub fn answered(&self, from_memory: bool) {
+        let counter = if from_memory {
+            &self.from_memory
+        } else {
+            &self.from_database
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Checks answered from memory and by the database since start.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.from_memory.load(Ordering::Relaxed),
+            self.from_database.load(Ordering::Relaxed),
+        )
     }
 
     /// The credential read for `presented` (its secret's hash) at `epoch`, if it was.

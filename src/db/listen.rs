@@ -283,9 +283,14 @@ impl Session {
             let credentials = unsafe { CStr::from_ptr((*notification).relname) }
                 .to_bytes()
                 .eq(CREDENTIALS_CHANNEL.as_bytes());
-            let payload = unsafe { CStr::from_ptr((*notification).extra) }
-                .to_str()
-                .ok()
+            // A credentials notification's payload (the table's name) says nothing more.
+            let payload = (!credentials)
+                .then(|| {
+                    unsafe { CStr::from_ptr((*notification).extra) }
+                        .to_str()
+                        .ok()
+                })
+                .flatten()
                 .and_then(|text| text.parse::<i64>().ok());
             unsafe { pq::PQfreemem(notification.cast()) };
             known.notifications.fetch_add(1, Ordering::Relaxed);

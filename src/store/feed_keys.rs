@@ -150,13 +150,6 @@ pub fn judge(
     )
 }
 
-/// Whether a presented feed key is valid now (one look at the database).
-pub fn verify(conn: &mut AnyConnection, secret: &str) -> Result<Result<(), Refusal>, ApiError> {
-    let presented = hash(secret);
-    let stored = find(conn, &presented)?;
-    Ok(judge(stored.as_ref(), &presented, Timestamp::now()))
-}
-
 pub fn list(
     conn: &mut AnyConnection,
     cursor: Option<&str>,

@@ -1435,6 +1435,19 @@ async fn a_revoked_credential_is_refused_by_every_server(backend: Backend) {
             .status
             .as_u16()
     }
+    // The status a request answers once it is 401, or the last one after a second of asking
+    // (the notification's way).
+    async fn once_refused<F: std::future::Future<Output = u16>>(ask: impl Fn() -> F) -> u16 {
+        let mut answered = 0;
+        for _ in 0..100 {
+            answered = ask().await;
+            if answered == 401 {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        answered
+    }
     // Accepted by every server, more than once (a server that keeps tokens has them kept).
     for server in &servers {
         for secret in [&by_api_secret, &by_command_secret, &servers[2].editor] {
@@ -1468,14 +1481,7 @@ async fn a_revoked_credential_is_refused_by_every_server(backend: Backend) {
     // Refused by every server within a second (the notification's way), then for good.
     async fn refused_everywhere(servers: &[TestApp], secret: &str) {
         for server in servers {
-            let mut answered = 0;
-            for _ in 0..100 {
-                answered = status(server, secret).await;
-                if answered == 401 {
-                    break;
-                }
-                actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
+            let answered = once_refused(|| status(server, secret)).await;
             assert_eq!(
                 answered, 401,
                 "{} still accepts a revoked token",
@@ -1533,14 +1539,7 @@ async fn a_revoked_credential_is_refused_by_every_server(backend: Backend) {
         .await
         .expect(204);
     for server in &servers {
-        let mut answered = 0;
-        for _ in 0..100 {
-            answered = server.get(&feed).await.status.as_u16();
-            if answered == 401 {
-                break;
-            }
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        let answered = once_refused(|| async { server.get(&feed).await.status.as_u16() }).await;
         assert_eq!(
             answered, 401,
             "{} still takes a revoked feed key",

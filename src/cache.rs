@@ -1,13 +1,14 @@
 //! Representations already serialised, kept for reuse while the registry does not change.
 //!
 //! Every entry remembers the registry's generation (see [`crate::db::generation`]) it was built
-//! at. A read uses an entry only if it matches the current generation: on SQLite the read asks
-//! the database (one primary-key lookup); on PostgreSQL the process knows it without asking,
-//! from the notification every write sends (see [`crate::db::listen`]), and asks only while
-//! it is not listening or the request names a later position. So a write by this process, by
-//! another server process on the same database, or by the command line, makes every older
-//! entry stale: nothing
-//! has to know which representations embed which record (an event embeds the names of its
+//! at. A read uses an entry only if it matches the current generation, which the process
+//! mostly knows without asking: on PostgreSQL from the notification every write sends (see
+//! [`crate::db::listen`]), on SQLite from the file's WAL index, which shows whether anything was
+//! committed since the generation was last read (see [`crate::db::wal_index`]). It asks the
+//! database (one primary-key lookup) when it does not know, or the request names a later
+//! position. So a write by this process, by another server process on the same database, or by
+//! the command line, makes every older entry stale: nothing has to know which representations
+//! embed which record (an event embeds the names of its
 //! network, organisers, participants, parent and chain). Stale entries are replaced on their
 //! next read; the least useful ones are evicted when the byte budget is reached.
 //!

@@ -35,10 +35,16 @@ struct StandbyLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AnsweredFrom {
+    /// `memory` (the WAL index showed no commit since the last read) or `database`.
+    answered_from: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CredentialLabels {
     /// `token` or `feed_key`.
     kind: String,
-    /// `memory` (kept by the process, PostgreSQL only) or `database`.
+    /// `memory` (kept by the process) or `database`.
     answered_from: String,
 }
 
@@ -54,6 +60,8 @@ pub struct DatabaseState {
     pub standbys: Vec<(String, bool, Option<u64>)>,
     /// Tokens and feed keys checked: the kind, how many from memory, how many by the database.
     pub credential_checks: Vec<(&'static str, u64, u64)>,
+    /// On SQLite with its WAL index watched: generations known from the index, and read.
+    pub generation_checks: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -75,6 +83,7 @@ pub struct Metrics {
     standby_serving: Family<StandbyLabels, Gauge>,
     standby_lag: Family<StandbyLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     credential_checks: Family<CredentialLabels, Gauge>,
+    generation_checks: Family<AnsweredFrom, Gauge>,
 }
 
 impl Default for Metrics {
@@ -149,8 +158,16 @@ impl Metrics {
         registry.register(
             "credential_checks",
             "Tokens and feed keys checked since start, by kind and by what answered: `memory` \
-             (kept by the process, PostgreSQL) or `database`",
+             (kept by the process) or `database`",
             credential_checks.clone(),
+        );
+        let generation_checks = Family::<AnsweredFrom, Gauge>::default();
+        registry.register(
+            "generation_checks",
+            "Cached reads' checks of the registry's generation since start (SQLite), by what \
+             answered: `memory` (the file's WAL index showed no commit since the last read, so \
+             no statement ran) or `database`",
+            generation_checks.clone(),
         );
         Self {
             registry,
@@ -164,6 +181,7 @@ impl Metrics {
             standby_serving,
             standby_lag,
             credential_checks,
+            generation_checks,
         }
     }
 
@@ -216,6 +234,15 @@ impl Metrics {
                 self.credential_checks
                     .get_or_create(&CredentialLabels {
                         kind: kind.to_owned(),
+                        answered_from: answered_from.to_owned(),
+                    })
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+        }
+        if let Some((from_memory, from_database)) = db.generation_checks {
+            for (answered_from, count) in [("memory", from_memory), ("database", from_database)] {
+                self.generation_checks
+                    .get_or_create(&AnsweredFrom {
                         answered_from: answered_from.to_owned(),
                     })
                     .set(i64::try_from(count).unwrap_or(i64::MAX));
@@ -290,6 +317,7 @@ mod tests {
                 ("db3:5432/registry".into(), false, None),
             ],
             credential_checks: vec![("token", 40, 2), ("feed_key", 0, 3)],
+            generation_checks: Some((900, 7)),
         });
         for line in [
             "registry_db_listening 1",
@@ -298,6 +326,7 @@ mod tests {
             r#"registry_db_standby_serving{standby="db3:5432/registry"} 0"#,
             r#"registry_db_standby_lag_seconds{standby="db2:5432/registry"} 0.25"#,
             r#"registry_credential_checks{kind="token",answered_from="memory"} 40"#,
+            r#"registry_generation_checks{answered_from="database"} 7"#,
             r#"registry_credential_checks{kind="feed_key",answered_from="database"} 3"#,
         ] {
             assert!(text.contains(line), "{line} missing from {text}");

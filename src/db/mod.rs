@@ -8,6 +8,7 @@ pub mod position;
 pub mod replicas;
 pub mod schema;
 pub mod sql_types;
+pub mod wal_index;
 mod writer;
 
 use std::sync::Arc;
@@ -208,6 +209,9 @@ pub struct Database {
     /// On PostgreSQL, once the server listens for writes: the generation it knows of without
     /// asking (see [`listen`]).
     known: Option<Arc<listen::KnownGeneration>>,
+    /// On SQLite, once the server watches the file's WAL index: whether anything was committed
+    /// since the generation was last read (see [`wal_index`]).
+    wal_index: Option<Arc<wal_index::WalIndex>>,
     /// PostgreSQL standbys that answer reads (see [`replicas`]).
     standbys: Option<Arc<replicas::Standbys>>,
 }
@@ -249,15 +253,29 @@ impl Database {
             manager: writer_manager,
             writer: None,
             known: None,
+            wal_index: None,
             standbys: None,
         })
     }
 
     /// On PostgreSQL, starts listening for writes (on `listen_url`, else the primary's URL), so
-    /// a cached read needs no round trip (see [`listen`]). A no-op on SQLite, whose reads ask
-    /// the file, which costs less than a thread hop.
+    /// a cached read needs no round trip (see [`listen`]). On SQLite, watches the file's WAL
+    /// index, so a cached read needs no statement while nothing is committed (see
+    /// [`wal_index`]); a file whose index cannot be watched is asked on every read, as before.
     pub fn start_listening(&mut self, listen_url: Option<&str>) -> Result<(), String> {
-        if self.backend != Backend::Postgres || self.known.is_some() {
+        if self.backend == Backend::Sqlite {
+            if self.wal_index.is_none() {
+                self.wal_index = wal_index::WalIndex::open(&self.manager.url).map(Arc::new);
+                if self.wal_index.is_none() {
+                    tracing::warn!(
+                        "the SQLite file's WAL index cannot be watched: every cached read \
+                         reads the generation from the file"
+                    );
+                }
+            }
+            return Ok(());
+        }
+        if self.known.is_some() {
             return Ok(());
         }
         let url = listen_url.unwrap_or(&self.manager.url).to_owned();
@@ -303,10 +321,18 @@ impl Database {
     }
 
     /// The generation a cached read of this request may trust without asking the database:
-    /// the one this process has heard of, when it is listening and the request asks for no
-    /// later position. `None`: ask.
+    /// on PostgreSQL the one this process has heard of, when it is listening; on SQLite the
+    /// one last read, while the WAL index shows no commit since (read again once it does);
+    /// either only if the request asks for no later position. `None`: ask.
     pub fn known_generation(&self) -> Option<i64> {
-        let known = self.known.as_ref()?.get()?;
+        let known = match (&self.known, &self.wal_index) {
+            (Some(known), _) => known.get()?,
+            (None, Some(wal_index)) => wal_index.generation(|| {
+                let mut conn = self.pool.try_get()?;
+                generation(&mut conn).ok()
+            })?,
+            (None, None) => return None,
+        };
         let wants = position::with_request(|reads| reads.wants).flatten();
         match wants {
             Some(wants) if wants.generation > known => None,
@@ -314,11 +340,17 @@ impl Database {
         }
     }
 
-    /// The credentials epoch this process has reached (see
-    /// [`listen::KnownGeneration::credentials_epoch`]): `None` on SQLite, whose token and feed
-    /// key checks read the file, and while not listening.
+    /// The credentials epoch this process has reached: on PostgreSQL it moves with every
+    /// change to a token or feed key the process hears of (see
+    /// [`listen::KnownGeneration::credentials_epoch`]), on SQLite with every commit the WAL
+    /// index shows (see [`wal_index::WalIndex::epoch`]). `None` while the process cannot tell
+    /// (not listening; the index unwatched): then every check reads the database.
     pub fn credentials_epoch(&self) -> Option<u64> {
-        self.known.as_ref()?.credentials_epoch()
+        match (&self.known, &self.wal_index) {
+            (Some(known), _) => known.credentials_epoch(),
+            (None, Some(wal_index)) => wal_index.epoch(),
+            (None, None) => None,
+        }
     }
 
     /// Forgets the tokens and feed keys this process has verified: it has just changed one,
@@ -335,6 +367,12 @@ impl Database {
         let known = self.known.as_ref()?;
         let (notifications, reconnects) = known.counts();
         Some((known.is_listening(), notifications, reconnects))
+    }
+
+    /// On SQLite with its WAL index watched: the generations a cached read took from the
+    /// index (nothing committed since the last read) and those read from the file.
+    pub fn generation_checks(&self) -> Option<(u64, u64)> {
+        self.wal_index.as_ref().map(|index| index.counts())
     }
 
     /// What the standby monitor last saw, for `/readyz` and `/metrics` (empty without

@@ -86,7 +86,9 @@ pub async fn readyz(
 /// (`registry_http_request_duration_seconds`), and the database pool as of the scrape
 /// (`registry_db_pool_connections`, `registry_db_pool_idle_connections`), and the tokens and
 /// feed keys checked, by what answered (`registry_credential_checks`: `memory` or
-/// `database`). Counters start at zero when the process starts; each process has its own.
+/// `database`), and on SQLite the cached reads' checks of the registry's generation, by what
+/// answered (`registry_generation_checks`: `memory` when the file's WAL index showed no commit
+/// since the last read, else `database`). Counters start at zero when the process starts; each process has its own.
 /// Needs no token.
 #[utoipa::path(
     tag = "operations",
@@ -122,6 +124,7 @@ pub async fn metrics(
                     .map(|standby| (standby.name, standby.state == "ok", standby.lag_ms))
                     .collect(),
                 credential_checks,
+                generation_checks: db.generation_checks(),
             }),
         )
 }

@@ -271,13 +271,15 @@ pub fn verify(
 /// needs no round trip to the database (on PostgreSQL, a thread hop and a round trip).
 ///
 /// An entry is trusted only at the credentials epoch it was read at
-/// ([`crate::db::Database::credentials_epoch`]): the epoch moves when any process changes the
-/// `tokens` or `feed_keys` table (a trigger notifies every listening process as the change
-/// commits) and whenever the listening session is lost or back; while it is lost there is no
-/// epoch and every check asks the database. Expiry is judged afresh at each use. A credential
-/// revoked through another process is therefore refused here as soon as its notification has
-/// arrived, as a write is seen by a read without a position (see the README); through this
-/// process, at once. Unknown secrets are not kept: they ask the database every time.
+/// ([`crate::db::Database::credentials_epoch`]). On PostgreSQL the epoch moves when any
+/// process changes the `tokens` or `feed_keys` table (a trigger notifies every listening
+/// process as the change commits) and whenever the listening session is lost or back; while it
+/// is lost there is no epoch and every check asks the database. A credential revoked through
+/// another process is therefore refused here as soon as its notification has arrived, as a
+/// write is seen by a read without a position (see the README); through this process, at once.
+/// On SQLite the epoch moves with any commit to the file, which the process sees in its WAL
+/// index before each check: a revocation by any process is refused at once. Expiry is judged
+/// afresh at each use. Unknown secrets are not kept: they ask the database every time.
 pub struct KeptCredentials<T> {
     entries: quick_cache::sync::Cache<String, (u64, Arc<T>)>,
     /// Checks answered from `entries`, and by the database, for `/metrics`.

@@ -333,7 +333,77 @@ async fn a_cached_outcome_list_follows_every_write(backend: Backend) {
     }
 }
 
+/// A read that sends no position sees a write made through another server on the same
+/// database: on SQLite at once (the file's WAL index shows the commit, and the generation is
+/// read again), on PostgreSQL once the write's notification has arrived (within a second here).
+/// On SQLite the reads of an unchanged registry make no statement.
+async fn a_read_without_a_position_sees_another_servers_write(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let other = first.replica().await;
+    let event = first
+        .create("/api/v1/events", event_body("RNNC meeting", "2019-04-24"))
+        .await;
+    let path = format!("/api/v1/events/{}", event["id"].as_str().unwrap_or(""));
+    let list = "/api/v1/events?limit=5";
+    async fn title(server: &TestApp, path: &str) -> String {
+        let body = server.get(path).await.expect(200).json();
+        body["title"].as_str().unwrap_or_default().to_owned()
+    }
+    for round in 0..10 {
+        let (writer, reader) = if round % 2 == 0 {
+            (&other, &first)
+        } else {
+            (&first, &other)
+        };
+        // Both servers answer from their caches: every path is read more than once.
+        for server in [&first, &other] {
+            for _ in 0..3 {
+                title(server, &path).await;
+                titles(server, list).await;
+            }
+        }
+        let renamed = format!("RNNC meeting, round {round}");
+        writer
+            .patch(&path, &json!({ "title": renamed }))
+            .await
+            .expect(200);
+        if backend == Backend::Sqlite {
+            assert_eq!(title(reader, &path).await, renamed, "round {round}");
+        } else {
+            let mut seen = String::new();
+            for _ in 0..100 {
+                seen = title(reader, &path).await;
+                if seen == renamed {
+                    break;
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            assert_eq!(seen, renamed, "round {round}");
+        }
+        assert_eq!(titles(reader, list).await, [renamed], "round {round}");
+    }
+    if backend == Backend::Sqlite {
+        for server in [&first, &other] {
+            let metrics = server.get("/metrics").await.expect(200);
+            let text = String::from_utf8_lossy(&metrics.body).into_owned();
+            let count = |from: &str| {
+                let series = format!(r#"registry_generation_checks{{answered_from="{from}"}} "#);
+                text.lines()
+                    .find_map(|line| line.strip_prefix(series.as_str()))
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+                    .unwrap_or_else(|| panic!("no {series} in {text}"))
+            };
+            // Each round reads six times through each server before its write: only the first
+            // read after a commit asks the file.
+            let (memory, database) = (count("memory"), count("database"));
+            assert!(memory >= 40, "{memory} {database}");
+            assert!(database >= 10, "{memory} {database}");
+        }
+    }
+}
+
 on_both_backends!(
+    a_read_without_a_position_sees_another_servers_write,
     a_cached_list_page_follows_every_write,
     a_cached_outcome_list_follows_every_write,
     a_kept_filter_name_follows_renames_and_deletes,

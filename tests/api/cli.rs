@@ -234,8 +234,23 @@ async fn token_list_is_a_table_with_expiry_and_state(backend: Backend) {
         .find(|t| t["name"] == "partner sync")
         .unwrap_or_else(|| panic!("the new token is not listed: {tokens}"));
     let id = mine["id"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..2 {
+        app.get_as(secret, "/api/v1/tokens").await.expect(200);
+    }
     let revoked = run(&["token", "revoke", "--database-url", url, &id], &[]).await;
     assert_eq!(revoked.code, Some(0), "{}", revoked.stderr);
+    // The server kept the token it checked above; the command, another process, revoked it:
+    // refused at once on SQLite (the file's WAL index shows the commit), once the trigger's
+    // notification has arrived on PostgreSQL.
+    let mut status = 0;
+    for _ in 0..100 {
+        status = app.get_as(secret, "/api/v1/tokens").await.status.as_u16();
+        if status == 401 || backend == Backend::Sqlite {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, 401, "a revoked token still works");
 
     let table = run(&["token", "list", "--database-url", url], &[]).await;
     assert_eq!(table.code, Some(0), "{}", table.stderr);

@@ -28,7 +28,8 @@ fn main() -> ExitCode {
                 .map(|applied| tracing::info!(applied, "migrations applied"))
         }
         Command::Serve(args) => {
-            telemetry::init(false);
+            // Writes out the log lines still waiting when the server has stopped.
+            let _log = telemetry::init_server(false);
             let settings = args.settings();
             match args.import {
                 Some(file) => {

@@ -242,8 +242,8 @@ pub struct ServerSettings {
     pub rate_limit: u32,
     /// Memory for cached representations, in MiB (0 turns the cache off). Entries are checked
     /// against the registry's generation on every read (on PostgreSQL as notified by each
-    /// write, on SQLite as the file's WAL index shows), so the cache serves no record older than the writes the process knows of, nor
-    /// than the position a request sends back.
+    /// write, on SQLite as the file's WAL index shows), so the cache serves no record older
+    /// than the writes the process knows of, nor than the position a request sends back.
     #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub cache_mb: u64,
     /// Memory for whole pages of event lists (`/events`, a network's meetings, a programme's

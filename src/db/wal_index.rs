@@ -257,16 +257,23 @@ mod tests {
         conn
     }
 
-    #[test]
-    fn the_generation_is_read_again_after_every_commit_and_only_then() {
+    /// A file in WAL mode with a table `t`, its folder, and a connection that writes to it.
+    fn wal_file() -> (tempfile::TempDir, String, SqliteConnection) {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("registry.db").display().to_string();
         let mut writer = connection(&path);
         writer
-            .batch_execute(
-                "PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1);",
-            )
+            .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER);")
             .expect("set up");
+        (dir, path, writer)
+    }
+
+    #[test]
+    fn the_generation_is_read_again_after_every_commit_and_only_then() {
+        let (_dir, path, mut writer) = wal_file();
+        writer
+            .batch_execute("INSERT INTO t VALUES (1)")
+            .expect("commit");
         let index = WalIndex::open(&path).expect("a WAL file's index is mapped");
         let reads = Cell::new(0);
         let ask = |answer: i64| {
@@ -315,12 +322,7 @@ mod tests {
 
     #[test]
     fn the_epoch_moves_with_every_commit_and_only_then() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("registry.db").display().to_string();
-        let mut writer = connection(&path);
-        writer
-            .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER);")
-            .expect("set up");
+        let (_dir, path, mut writer) = wal_file();
         let index = WalIndex::open(&path).expect("watched");
         let first = index.epoch().expect("epoch");
         assert_eq!(index.epoch(), Some(first));

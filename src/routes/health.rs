@@ -88,8 +88,8 @@ pub async fn readyz(
 /// feed keys checked, by what answered (`registry_credential_checks`: `memory` or
 /// `database`), and on SQLite the cached reads' checks of the registry's generation, by what
 /// answered (`registry_generation_checks`: `memory` when the file's WAL index showed no commit
-/// since the last read, else `database`). Counters start at zero when the process starts; each process has its own.
-/// Needs no token.
+/// since the last read, else `database`). Counters start at zero when the process starts;
+/// each process has its own. Needs no token.
 #[utoipa::path(
     tag = "operations",
     responses(

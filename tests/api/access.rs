@@ -1460,17 +1460,11 @@ async fn a_revoked_credential_is_refused_by_every_server(backend: Backend) {
     // The repeated checks were answered from memory (on PostgreSQL the notifications of the
     // two tokens' creation may cost a second read each; on SQLite any commit does).
     for server in &servers {
-        let metrics = server.get("/metrics").await.expect(200);
-        let text = String::from_utf8_lossy(&metrics.body).into_owned();
-        let count = |from: &str| {
-            let series =
-                format!(r#"registry_credential_checks{{kind="token",answered_from="{from}"}} "#);
-            text.lines()
-                .find_map(|line| line.strip_prefix(series.as_str()))
-                .and_then(|n| n.trim().parse::<u64>().ok())
-                .unwrap_or_else(|| panic!("no {series} in {text}"))
+        let series = |from: &str| {
+            format!(r#"registry_credential_checks{{kind="token",answered_from="{from}"}}"#)
         };
-        let (memory, database) = (count("memory"), count("database"));
+        let memory = server.metric(&series("memory")).await;
+        let database = server.metric(&series("database")).await;
         assert!(memory >= 3 && database >= 3, "{memory} {database}");
     }
     // Refused by every server within a second (the notification's way), then for good.

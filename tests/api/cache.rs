@@ -384,18 +384,12 @@ async fn a_read_without_a_position_sees_another_servers_write(backend: Backend) 
     }
     if backend == Backend::Sqlite {
         for server in [&first, &other] {
-            let metrics = server.get("/metrics").await.expect(200);
-            let text = String::from_utf8_lossy(&metrics.body).into_owned();
-            let count = |from: &str| {
-                let series = format!(r#"registry_generation_checks{{answered_from="{from}"}} "#);
-                text.lines()
-                    .find_map(|line| line.strip_prefix(series.as_str()))
-                    .and_then(|n| n.trim().parse::<u64>().ok())
-                    .unwrap_or_else(|| panic!("no {series} in {text}"))
-            };
+            let series =
+                |from: &str| format!(r#"registry_generation_checks{{answered_from="{from}"}}"#);
             // Each round reads six times through each server before its write: only the first
             // read after a commit asks the file.
-            let (memory, database) = (count("memory"), count("database"));
+            let memory = server.metric(&series("memory")).await;
+            let database = server.metric(&series("database")).await;
             assert!(memory >= 40, "{memory} {database}");
             assert!(database >= 10, "{memory} {database}");
         }

@@ -278,6 +278,19 @@ impl TestApp {
         }
     }
 
+    /// The value of one series of this server's `/metrics`, named whole with its labels
+    /// (`registry_generation_checks{answered_from="memory"}`).
+    #[allow(dead_code)]
+    pub async fn metric(&self, series: &str) -> u64 {
+        let metrics = self.get("/metrics").await.expect(200);
+        let text = String::from_utf8_lossy(&metrics.body).into_owned();
+        let prefix = format!("{series} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no {series} in {text}"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

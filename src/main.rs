@@ -16,11 +16,10 @@ fn main() -> ExitCode {
         eprintln!("meeting-registry: {note}");
     }
     let result = match cli.command {
-        Command::Openapi => {
-            print!("{}", openapi::document_json());
-            Ok(())
+        Command::Openapi => write_out(&openapi::document_json()),
+        Command::Healthcheck(args) => {
+            healthcheck::check(&args.url()).and_then(|ok| write_out(&format!("{ok}\n")))
         }
-        Command::Healthcheck(args) => healthcheck::check(&args.url()).map(|ok| println!("{ok}")),
         Command::Migrate(database) => {
             telemetry::init(false);
             Database::connect(&database.database_url, 1)
@@ -57,23 +56,23 @@ fn main() -> ExitCode {
                 dry_run: args.dry_run,
             };
             import_then(&args.database.database_url, &args.file, options)
-                .map(|report| print!("{report}"))
+                .and_then(|report| write_out(&report))
         }
         Command::Token(command) => open(meeting_registry::cli::token_database(&command))
             .and_then(|db| meeting_registry::cli::token(&db, command))
-            .map(|(output, about)| {
+            .and_then(|(output, about)| {
                 if let Some(about) = about {
                     eprintln!("{about}");
                 }
-                print!("{output}");
+                write_out(&output)
             }),
         Command::FeedKey(command) => open(meeting_registry::cli::feed_key_database(&command))
             .and_then(|db| meeting_registry::cli::feed_key(&db, command))
-            .map(|(output, about)| {
+            .and_then(|(output, about)| {
                 if let Some(about) = about {
                     eprintln!("{about}");
                 }
-                print!("{output}");
+                write_out(&output)
             }),
         Command::MigrateData(args) => {
             if args.from == args.to {
@@ -81,7 +80,8 @@ fn main() -> ExitCode {
             } else {
                 open(&args.from).and_then(|from| {
                     open(&args.to).and_then(|to| {
-                        bulk::move_data::move_registry(&from, &to).map(|report| print!("{report}"))
+                        bulk::move_data::move_registry(&from, &to)
+                            .and_then(|report| write_out(&report.to_string()))
                     })
                 })
             }
@@ -97,15 +97,15 @@ fn main() -> ExitCode {
                     .map_err(|e| e.problem().detail)
                 })
             })
-            .map(|purged| {
-                println!(
-                    "erased the contact details of {purged} comments older than {} days",
+            .and_then(|purged| {
+                write_out(&format!(
+                    "erased the contact details of {purged} comments older than {} days\n",
                     args.comment_retention_days
-                )
+                ))
             }),
         Command::Export(database) => open(&database.database_url)
             .and_then(|db| bulk::export_json(&db))
-            .map(|json| print!("{json}")),
+            .and_then(|json| write_out(&json)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,6 +113,19 @@ fn main() -> ExitCode {
             eprintln!("meeting-registry: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes a command's output to standard output. A reader that stops reading early
+/// (`meeting-registry openapi | head`) ends the output quietly, as it ends other tools'; any
+/// other failure to write (a full disk) fails the command with a message, never a panic.
+fn write_out(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write the output: {e}")),
     }
 }
 

@@ -103,6 +103,53 @@ async fn each_command_lists_only_the_flags_it_uses() {
     assert!(top.contains("Without a command, `serve` runs"), "{top}");
 }
 
+#[actix_web::test]
+async fn output_ends_quietly_when_its_reader_stops_and_says_when_it_cannot_be_written() {
+    // `meeting-registry openapi | head -c 100`: the document is far larger than a pipe holds,
+    // so the command is still writing when its reader goes away.
+    let stopped = actix_web::rt::task::spawn_blocking(|| {
+        use std::io::Read;
+        let mut command = Command::new(BINARY);
+        command
+            .arg("openapi")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("the binary runs");
+        let mut head = [0u8; 100];
+        child
+            .stdout
+            .take()
+            .expect("its output")
+            .read_exact(&mut head)
+            .expect("the start of the document");
+        let output = child.wait_with_output().expect("the command ends");
+        (head, output)
+    })
+    .await
+    .expect("the command's thread");
+    let (head, output) = stopped;
+    assert!(String::from_utf8_lossy(&head).contains("openapi"));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    // A full disk is a failure, said in one line.
+    let full = actix_web::rt::task::spawn_blocking(|| {
+        Command::new(BINARY)
+            .arg("openapi")
+            .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+            .output()
+    })
+    .await
+    .expect("the command's thread")
+    .expect("the binary runs");
+    assert_eq!(full.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.starts_with("meeting-registry: cannot write the output: "),
+        "{said}"
+    );
+}
+
 async fn token_commands_ignore_the_server_settings(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let garbage = [

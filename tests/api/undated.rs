@@ -156,6 +156,28 @@ async fn lists_put_undated_events_after_dated_ones_and_out_of_date_windows(backe
         titles(&app, "topic=home%20affairs&sort=-start").await,
         ["home-affairs-2019", "board-2019", "board-2018"]
     );
+    // A window leaves the undated event out of a topic's pages too, page by page, either way.
+    for (order, expected) in [
+        ("", ["board-2018", "board-2019"]),
+        ("&sort=-start", ["board-2019", "board-2018"]),
+    ] {
+        let mut walked = Vec::new();
+        let first = format!("topic=home%20affairs&from=2018-01-01{order}&limit=1");
+        let mut query = first.clone();
+        loop {
+            let page = app
+                .get(&format!("/api/v1/events?{query}"))
+                .await
+                .expect(200)
+                .json();
+            walked.extend(item_fields(&page, "slug"));
+            match page["next_cursor"].as_str() {
+                Some(cursor) => query = format!("{first}&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, expected, "{order}");
+    }
     assert_eq!(
         titles(&app, "q=home%20affairs").await,
         all,

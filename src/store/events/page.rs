@@ -40,3 +40,44 @@ pub(super) type Page<'a> = diesel::helper_types::IntoBoxed<
     diesel::helper_types::Select<events::table, ((events::id, events::starts_at), ReadAt)>,
     MultiBackend,
 >;
+
+/// `events.id` among the ids a subquery selects (at most a batch of them, see
+/// [`super::party_walk`]), spelled on each backend so that it runs as lookups by id.
+///
+/// PostgreSQL plans `IN (subquery)` as a semi-join and, with a generic plan, may drive it
+/// from `events` (every event the page's other conditions let through, each compared with
+/// the subquery's rows); `= ANY (ARRAY (subquery))` is one array, computed once, that can
+/// only be probed for in the primary key. SQLite runs `IN (subquery)` as lookups by id.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub(super) struct IdAmong<S>(pub S);
+
+impl<S> diesel::expression::Expression for IdAmong<S> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<S, QS> diesel::expression::AppearsOnTable<QS> for IdAmong<S> {}
+
+impl<S, QS> diesel::expression::SelectableExpression<QS> for IdAmong<S> {}
+
+impl<S> diesel::expression::ValidGrouping<()> for IdAmong<S> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl<S> diesel::query_builder::QueryFragment<MultiBackend> for IdAmong<S>
+where
+    S: diesel::query_builder::QueryFragment<MultiBackend>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut pass: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> QueryResult<()> {
+        let (open, close) = match pass.backend() {
+            MultiBackend::Sqlite(_) => ("events.id IN (", ")"),
+            MultiBackend::Postgresql(_) => ("events.id = ANY (ARRAY (", "))"),
+        };
+        pass.push_sql(open);
+        self.0.walk_ast(pass.reborrow())?;
+        pass.push_sql(close);
+        Ok(())
+    }
+}

@@ -16,9 +16,9 @@ use crate::error::ApiError;
 use crate::ids::EventId;
 
 use super::filter::{EventSort, order_page};
-use super::page::Page;
+use super::page::{IdAmong, Page};
 use super::query::{Party, Planner};
-use super::rows::PageKey;
+use super::rows::{PageKey, undated_at};
 use super::window::{MAX_UTC_OFFSET_HOURS, Span, span_end, span_start, utc_midnight};
 
 /// A key of the walk: an event's start and id, the order of every list by start.
@@ -99,21 +99,17 @@ macro_rules! checked_first {
             .filter($table::ends_at.ge($ends_from))
             .select($table::event_id);
         if $descending {
-            $filtered.filter(
-                events::id.eq_any(
-                    candidates
-                        .order(($table::starts_at.desc(), $table::event_id.desc()))
-                        .limit($batch),
-                ),
-            )
+            $filtered.filter(IdAmong(
+                candidates
+                    .order(($table::starts_at.desc(), $table::event_id.desc()))
+                    .limit($batch),
+            ))
         } else {
-            $filtered.filter(
-                events::id.eq_any(
-                    candidates
-                        .order(($table::starts_at.asc(), $table::event_id.asc()))
-                        .limit($batch),
-                ),
-            )
+            $filtered.filter(IdAmong(
+                candidates
+                    .order(($table::starts_at.asc(), $table::event_id.asc()))
+                    .limit($batch),
+            ))
         }
     }};
 }
@@ -325,7 +321,12 @@ pub(super) fn walk_party(
         sort == EventSort::StartDescending,
         (
             filter.from.map(|from| span_start(from, span)),
-            filter.to.map(span_end),
+            // A window leaves out the events whose dates are not known (stored at the start
+            // of 9999-12-31): `to` by its end, `from` alone by this bound.
+            filter
+                .to
+                .map(span_end)
+                .or_else(|| filter.from.map(|_| undated_at())),
         ),
         filter.from.map(|from| {
             Timestamp::from(

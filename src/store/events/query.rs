@@ -153,11 +153,11 @@ impl<'a> Planner<'a> {
         // events named by id), each is checked against a party's index; else the party's
         // events are read once.
         let few_rows = walked.is_some() || self.names_long(span);
-        let query = self.by_columns(self.selected(), span);
+        let query = self.by_columns(self.selected(), span, walked.is_some());
         let query = self.by_topic(query, walked, few_rows);
         let query = self.by_text(query, span);
         let query = self.by_references(query, walked, few_rows);
-        self.after_cursor_in_order(query)
+        self.after_cursor_in_order(query, walked.is_some())
     }
 
     fn selected(&self) -> Page<'_> {
@@ -172,7 +172,13 @@ impl<'a> Planner<'a> {
     }
 
     /// Visibility, the date window, place, kind and status: the events table's own columns.
-    fn by_columns<'q>(&'q self, mut query: Page<'q>, span: Span) -> Page<'q> {
+    ///
+    /// The bounds on the start instant are left out of a walk's check (`walked`): its
+    /// candidates were read between the same bounds from the party's index
+    /// ([`super::party_walk`]), and PostgreSQL, planning a bound it cannot see (a generic
+    /// plan) as a narrow range, would read the candidates out of the events' start index
+    /// instead of looking each up by id.
+    fn by_columns<'q>(&'q self, mut query: Page<'q>, span: Span, walked: bool) -> Page<'q> {
         let filter = self.page.filter;
         if !self.page.viewer.sees_internal {
             query = query.filter(events::visibility.eq(Visibility::Public.as_str()));
@@ -180,22 +186,24 @@ impl<'a> Planner<'a> {
         if let Some(from) = filter.from {
             // An event that ends on or after `from` started at most its own length before it;
             // two more days cover every UTC offset.
-            query = query
-                .filter(events::end_date.ge(from))
-                .filter(events::starts_at.ge(span_start(from, span)));
+            query = query.filter(events::end_date.ge(from));
+            if !walked {
+                query = query.filter(events::starts_at.ge(span_start(from, span)));
+            }
             if self.names_long(span) {
                 query = query.filter(events::id.eq_any(self.long_ids.to_vec()));
             }
             // An event whose dates are not known is in no date window (`to` leaves it out
             // by itself).
-            if filter.to.is_none() {
+            if filter.to.is_none() && !walked {
                 query = query.filter(events::starts_at.lt(undated_at()));
             }
         }
         if let Some(to) = filter.to {
-            query = query
-                .filter(events::start_date.le(to))
-                .filter(events::starts_at.lt(span_end(to)));
+            query = query.filter(events::start_date.le(to));
+            if !walked {
+                query = query.filter(events::starts_at.lt(span_end(to)));
+            }
         }
         if let Some(city) = &filter.city {
             query = query.filter(events::city_key.eq(fold(city)));
@@ -303,15 +311,27 @@ impl<'a> Planner<'a> {
         query
     }
 
-    fn after_cursor_in_order<'q>(&'q self, mut query: Page<'q>) -> Page<'q> {
+    /// The rows after the page's cursor, in the list's order. A walk's candidates start at
+    /// the cursor or after it (before it, descending), so its check has only the exact bound.
+    fn after_cursor_in_order<'q>(&'q self, mut query: Page<'q>, walked: bool) -> Page<'q> {
         if let Some((key, id)) = self.page.cursor {
             // The plain bound is implied by the exact one; it lets the index seek to the
             // cursor instead of reading every earlier event.
             query = match self.sort() {
+                EventSort::Start if walked => query.filter(
+                    events::starts_at
+                        .gt(key)
+                        .or(events::starts_at.eq(key).and(events::id.gt(id))),
+                ),
                 EventSort::Start => query.filter(events::starts_at.ge(key)).filter(
                     events::starts_at
                         .gt(key)
                         .or(events::starts_at.eq(key).and(events::id.gt(id))),
+                ),
+                EventSort::StartDescending if walked => query.filter(
+                    events::starts_at
+                        .lt(key)
+                        .or(events::starts_at.eq(key).and(events::id.lt(id))),
                 ),
                 EventSort::StartDescending => query.filter(events::starts_at.le(key)).filter(
                     events::starts_at

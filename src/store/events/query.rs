@@ -316,28 +316,28 @@ impl<'a> Planner<'a> {
     fn after_cursor_in_order<'q>(&'q self, mut query: Page<'q>, walked: bool) -> Page<'q> {
         if let Some((key, id)) = self.page.cursor {
             // The plain bound is implied by the exact one; it lets the index seek to the
-            // cursor instead of reading every earlier event.
+            // cursor instead of reading every earlier event (a walk's check has no use for it).
             query = match self.sort() {
-                EventSort::Start if walked => query.filter(
-                    events::starts_at
-                        .gt(key)
-                        .or(events::starts_at.eq(key).and(events::id.gt(id))),
-                ),
-                EventSort::Start => query.filter(events::starts_at.ge(key)).filter(
-                    events::starts_at
-                        .gt(key)
-                        .or(events::starts_at.eq(key).and(events::id.gt(id))),
-                ),
-                EventSort::StartDescending if walked => query.filter(
-                    events::starts_at
-                        .lt(key)
-                        .or(events::starts_at.eq(key).and(events::id.lt(id))),
-                ),
-                EventSort::StartDescending => query.filter(events::starts_at.le(key)).filter(
-                    events::starts_at
-                        .lt(key)
-                        .or(events::starts_at.eq(key).and(events::id.lt(id))),
-                ),
+                EventSort::Start => {
+                    if !walked {
+                        query = query.filter(events::starts_at.ge(key));
+                    }
+                    query.filter(
+                        events::starts_at
+                            .gt(key)
+                            .or(events::starts_at.eq(key).and(events::id.gt(id))),
+                    )
+                }
+                EventSort::StartDescending => {
+                    if !walked {
+                        query = query.filter(events::starts_at.le(key));
+                    }
+                    query.filter(
+                        events::starts_at
+                            .lt(key)
+                            .or(events::starts_at.eq(key).and(events::id.lt(id))),
+                    )
+                }
                 EventSort::Updated => query.filter(events::updated_at.ge(key)).filter(
                     events::updated_at
                         .gt(key)

@@ -78,7 +78,7 @@ fn main() -> ExitCode {
             if args.from == args.to {
                 Err("--from and --to name the same database".to_owned())
             } else {
-                open(&args.from).and_then(|from| {
+                open_existing(&args.from).and_then(|from| {
                     open(&args.to).and_then(|to| {
                         bulk::move_data::move_registry(&from, &to)
                             .and_then(|report| write_out(&report.to_string()))
@@ -103,7 +103,7 @@ fn main() -> ExitCode {
                     args.comment_retention_days
                 ))
             }),
-        Command::Export(database) => open(&database.database_url)
+        Command::Export(database) => open_existing(&database.database_url)
             .and_then(|db| bulk::export_json(&db))
             .and_then(|json| write_out(&json)),
     };
@@ -132,6 +132,14 @@ fn write_out(text: &str) -> Result<(), String> {
 /// A connection for a command-line tool, the schema brought up to date.
 fn open(url: &str) -> Result<Database, String> {
     let db = Database::connect(url, 1)?;
+    db.migrate()?;
+    Ok(db)
+}
+
+/// [`open`] for a command that reads a registry: one that is not there is an error, not a new
+/// empty database (see [`Database::connect_existing`]).
+fn open_existing(url: &str) -> Result<Database, String> {
+    let db = Database::connect_existing(url, 1)?;
     db.migrate()?;
     Ok(db)
 }

@@ -258,6 +258,49 @@ impl Database {
         })
     }
 
+    /// [`Database::connect`] for a command that reads a registry and must not make one: a
+    /// SQLite path that names no file is refused rather than created (a mistyped path would
+    /// otherwise leave an empty file behind and read an empty registry from it), and so is a
+    /// database, of either backend, that the registry's migrations were never applied to.
+    pub fn connect_existing(url: &str, pool_size: u32) -> Result<Self, String> {
+        let manager = ConnectionManager::new(url);
+        if manager.backend == Backend::Sqlite
+            && !manager.url.starts_with("file:")
+            && !std::path::Path::new(&manager.url).is_file()
+        {
+            return Err(location::open_failure(
+                url,
+                &manager.url,
+                &"no such file; this command reads an existing registry and does not create one",
+            ));
+        }
+        let db = Self::connect(url, pool_size)?;
+        let holds_registry = db.with_connection(|conn| {
+            let query = match conn {
+                AnyConnection::Sqlite(_) => {
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                     WHERE type = 'table' AND name = '__diesel_schema_migrations') AS found"
+                }
+                AnyConnection::Postgresql(_) => {
+                    "SELECT to_regclass('__diesel_schema_migrations') IS NOT NULL AS found"
+                }
+            };
+            diesel::sql_query(query)
+                .get_result::<Found>(conn)
+                .map(|row| row.found)
+                .map_err(|e| location::open_failure(url, &manager.url, &e))
+        })?;
+        if holds_registry {
+            Ok(db)
+        } else {
+            Err(format!(
+                "{} holds no registry (its migrations were never applied to it); this command reads \
+                 an existing registry",
+                location::shown(url)
+            ))
+        }
+    }
+
     /// On PostgreSQL, starts listening for writes (on `listen_url`, else the primary's URL), so
     /// a cached read needs no round trip (see [`listen`]). On SQLite, watches the file's WAL
     /// index, so a cached read needs no statement while nothing is committed (see
@@ -771,4 +814,11 @@ pub fn generation(conn: &mut AnyConnection) -> Result<i64, ApiError> {
 pub fn ping(conn: &mut AnyConnection) -> Result<(), ApiError> {
     conn.batch_execute("SELECT 1")?;
     Ok(())
+}
+
+/// The answer of [`Database::connect_existing`]'s look for the migrations table.
+#[derive(diesel::QueryableByName)]
+struct Found {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    found: bool,
 }

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use chrono::{Duration, Utc};
 
 use crate::helpers::{Backend, TestApp};
+use crate::move_data::EmptyPostgres;
 use crate::on_both_backends;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_meeting-registry");
@@ -409,10 +410,71 @@ async fn healthcheck_says_whether_the_server_is_ready(backend: Backend) {
     );
 }
 
+/// `export` and `migrate-data --from` read a registry: a mistyped SQLite path or a database
+/// the registry was never migrated into is refused, and nothing is made there (before, both
+/// created an empty registry and "moved" or exported its nothing, exit code 0).
+async fn a_command_that_reads_a_registry_does_not_make_one(backend: Backend) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let target = dir.path().join("target.db");
+    let target = target.to_str().expect("a UTF-8 path");
+    let empty_postgres;
+    let (source, why) = match backend {
+        Backend::Sqlite => (
+            dir.path()
+                .join("mistyped.db")
+                .to_str()
+                .expect("a UTF-8 path")
+                .to_owned(),
+            "no such file",
+        ),
+        Backend::Postgres => {
+            empty_postgres = EmptyPostgres::new();
+            (empty_postgres.url.clone(), "holds no registry")
+        }
+    };
+    for args in [
+        vec!["export", "--database-url", &source],
+        vec!["migrate-data", "--from", &source, "--to", target],
+    ] {
+        let failed = run(&args, &[]).await;
+        assert_eq!(failed.code, Some(1), "{args:?}: {}", failed.stdout);
+        assert_eq!(failed.stdout, "", "{args:?}");
+        let said = failed.stderr.trim_end();
+        assert!(
+            !said.contains('\n'),
+            "{args:?} said more than one line: {said}"
+        );
+        assert!(said.contains(why), "{args:?}: {said}");
+    }
+    assert!(!std::path::Path::new(target).exists(), "a target was made");
+    match backend {
+        Backend::Sqlite => assert!(
+            !std::path::Path::new(&source).exists(),
+            "a file was made at the mistyped path"
+        ),
+        Backend::Postgres => {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Tables {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let mut conn = diesel::PgConnection::establish(&source).expect("the empty database");
+            let tables = diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'",
+            )
+            .get_result::<Tables>(&mut conn)
+            .expect("count tables");
+            assert_eq!(tables.n, 0, "tables were made in the empty database");
+        }
+    }
+}
+
 on_both_backends!(
     token_commands_ignore_the_server_settings,
     token_create_refuses_an_empty_name_and_a_past_date,
     token_list_is_a_table_with_expiry_and_state,
     a_database_that_cannot_be_opened_is_named,
     healthcheck_says_whether_the_server_is_ready,
+    a_command_that_reads_a_registry_does_not_make_one,
 );

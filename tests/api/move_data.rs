@@ -13,14 +13,14 @@ use crate::helpers::{Backend, TestApp, test_database_url};
 use crate::on_both_backends;
 
 /// An empty PostgreSQL database, dropped with the guard.
-struct EmptyPostgres {
+pub(crate) struct EmptyPostgres {
     admin_url: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl EmptyPostgres {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let admin_url = test_database_url();
         let name = format!("registry_move_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&admin_url).expect("PostgreSQL");

@@ -1,6 +1,6 @@
 //! `/api/v1/organisations` and `/api/v1/people`: the records events and networks point to.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -197,6 +197,7 @@ pub struct RoleInEventPage {
 
 /// Events of one organisation or person, with the roles; 404 when the record does not exist.
 async fn events_of(
+    req: HttpRequest,
     db: web::Data<Database>,
     query: EventListQuery,
     caller: Caller,
@@ -204,48 +205,51 @@ async fn events_of(
 ) -> Result<HttpResponse, ApiError> {
     let mut filter = query.into_filter()?;
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| {
-            let id = match &who {
-                Who::Organisation(key) => lookup::organisation_id(conn, key)?
-                    .map(|id| id.0)
-                    .ok_or_else(|| ApiError::not_found("organisation", key))?,
-                Who::Person(key) => lookup::person_id(conn, key)?
-                    .map(|id| id.0)
-                    .ok_or_else(|| ApiError::not_found("person", key))?,
-            };
-            match &who {
-                Who::Organisation(_) => filter.organisation = Some(id.to_string()),
-                Who::Person(_) => filter.person = Some(id.to_string()),
-            }
-            let page = event_store::list(conn, &filter, viewer)?;
-            let items = page
-                .items
-                .into_iter()
-                .map(|event| {
-                    let organiser_roles = event
-                        .organisers
-                        .iter()
-                        .filter(|o| o.organisation_id.0 == id)
-                        .map(|o| o.role.as_str().to_owned());
-                    let participant_roles = event
-                        .participants
-                        .iter()
-                        .filter(|p| p.participant.id == id)
-                        .map(|p| p.role.as_str().to_owned());
-                    RoleInEvent {
-                        roles: organiser_roles.chain(participant_roles).collect(),
-                        event,
-                    }
-                })
-                .collect();
-            Ok(RoleInEventPage {
-                items,
-                next_cursor: page.next_cursor,
+    // Kept as every event list is (see `rest::cached_page`): a person's page that clients poll
+    // is read from the database once per write. The lookup is the page's first statement, so
+    // the generation it was read at is one the whole page is at least as new as.
+    rest::cached_page(&req, &db, viewer, move |conn, read_before| {
+        let (id, read_at) = match &who {
+            Who::Organisation(key) => lookup::organisation_id_at(conn, key)?
+                .map(|(id, at)| (id.0, at))
+                .ok_or_else(|| ApiError::not_found("organisation", key))?,
+            Who::Person(key) => lookup::person_id_at(conn, key)?
+                .map(|(id, at)| (id.0, at))
+                .ok_or_else(|| ApiError::not_found("person", key))?,
+        };
+        match &who {
+            Who::Organisation(_) => filter.organisation = Some(id.to_string()),
+            Who::Person(_) => filter.person = Some(id.to_string()),
+        }
+        let page = event_store::list(conn, &filter, viewer)?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|event| {
+                let organiser_roles = event
+                    .organisers
+                    .iter()
+                    .filter(|o| o.organisation_id.0 == id)
+                    .map(|o| o.role.as_str().to_owned());
+                let participant_roles = event
+                    .participants
+                    .iter()
+                    .filter(|p| p.participant.id == id)
+                    .map(|p| p.role.as_str().to_owned());
+                RoleInEvent {
+                    roles: organiser_roles.chain(participant_roles).collect(),
+                    event,
+                }
             })
+            .collect();
+        let body = serde_json::to_vec(&RoleInEventPage {
+            items,
+            next_cursor: page.next_cursor,
         })
-        .await?;
-    Ok(http::collection(&page))
+        .map_err(ApiError::internal)?;
+        Ok((body, read_before.unwrap_or(read_at)))
+    })
+    .await
 }
 
 #[derive(Clone)]
@@ -273,12 +277,14 @@ enum Who {
 )]
 #[get("/organisations/{id}/events")]
 pub async fn organisation_events(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     events_of(
+        req,
         db,
         query.into_inner(),
         caller,
@@ -306,12 +312,14 @@ pub async fn organisation_events(
 )]
 #[get("/people/{id}/events")]
 pub async fn person_events(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<EventListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     events_of(
+        req,
         db,
         query.into_inner(),
         caller,

@@ -210,6 +210,116 @@ async fn a_cached_list_page_follows_every_write(backend: Backend) {
     }
 }
 
+/// An organisation's and a person's events (`/organisations/{id}/events`,
+/// `/people/{id}/events`) are cached pages like every event list: read again after a write
+/// through this server or another, they show it, with the roles and the names as written; an
+/// internal event never reaches a public page, whoever read it first.
+async fn a_cached_page_of_someones_events_follows_every_write(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let other = first.replica().await;
+    first
+        .create(
+            "/api/v1/organisations",
+            json!({"name": "DCAF Ljubljana", "kind": "ngo", "slug": "dcaf"}),
+        )
+        .await;
+    first
+        .create(
+            "/api/v1/people",
+            json!({"full_name": "Vlado Azinović", "slug": "azinovic"}),
+        )
+        .await;
+    let lists = [
+        "/api/v1/people/azinovic/events?limit=3",
+        "/api/v1/organisations/dcaf/events?limit=3",
+    ];
+    let titles_of = |page: &serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| item["event"]["title"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut expected: Vec<String> = Vec::new();
+    for round in 0..4 {
+        // Both servers read both lists twice, so the second answer is a kept page.
+        for server in [&first, &other] {
+            for path in lists {
+                for _ in 0..2 {
+                    let page = server.get(path).await.expect(200).json();
+                    assert_eq!(
+                        titles_of(&page),
+                        expected.iter().take(3).cloned().collect::<Vec<_>>(),
+                        "{path}"
+                    );
+                }
+            }
+        }
+        let writer = if round % 2 == 0 { &first } else { &other };
+        let reader = if round % 2 == 0 { &other } else { &first };
+        let title = format!("Azinovic meeting {round}");
+        let mut body = event_body(&title, &format!("2019-0{}-10", round + 1));
+        body["organisers"] = json!([{"organisation_id": "dcaf", "role": "host"}]);
+        body["participants"] = json!([{"person_id": "azinovic", "role": "chair"}]);
+        let written = writer.post("/api/v1/events", &body).await.expect(201);
+        expected.push(title);
+        let first_page: Vec<String> = expected.iter().take(3).cloned().collect();
+        for (path, role) in lists.into_iter().zip(["chair", "host"]) {
+            let page = reader.get_after(path, &written).await.expect(200).json();
+            assert_eq!(titles_of(&page), first_page, "{path}");
+            assert_eq!(page["items"][0]["roles"], json!([role]), "{path}: {page}");
+            // The writer knows its own write at once.
+            let page = writer.get(path).await.expect(200).json();
+            assert_eq!(titles_of(&page), first_page, "{path}");
+        }
+    }
+    // The person renamed: the kept pages that embed them show the new name.
+    let renamed = other
+        .patch(
+            "/api/v1/people/azinovic",
+            &json!({"full_name": "Vlado Azinovic"}),
+        )
+        .await
+        .expect(200);
+    let page = first.get_after(lists[1], &renamed).await.expect(200).json();
+    assert_eq!(
+        page["items"][0]["event"]["participants"][0]["participant"]["name"], "Vlado Azinovic",
+        "{page}"
+    );
+
+    // An internal event: a token holder fills the cache first; the public page leaves it out.
+    let mut body = event_body("Azinovic closed meeting", "2018-12-01");
+    body["visibility"] = json!("internal");
+    body["participants"] = json!([{"person_id": "azinovic", "role": "participant"}]);
+    let written = first.post("/api/v1/events", &body).await.expect(201);
+    let position = written.header("x-registry-position").unwrap_or_default();
+    let auth = format!("Bearer {}", first.reader);
+    for _ in 0..2 {
+        let internal = other
+            .request(
+                Method::GET,
+                lists[0],
+                &[("authorization", &auth), ("x-registry-position", &position)],
+                None,
+            )
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(titles_of(&internal)[0], "Azinovic closed meeting");
+    }
+    for _ in 0..2 {
+        let public = other.get_after(lists[0], &written).await.expect(200).json();
+        assert!(
+            !titles_of(&public).contains(&"Azinovic closed meeting".to_owned()),
+            "{public}"
+        );
+    }
+}
+
 /// Lists keep the ids their filters name (`person=`, a network's meetings) between requests:
 /// a slug that moves to another record, and a network deleted, show on the next list through
 /// this server and through another, however often the old answer was read.
@@ -400,6 +510,7 @@ on_both_backends!(
     a_read_without_a_position_sees_another_servers_write,
     a_cached_list_page_follows_every_write,
     a_cached_outcome_list_follows_every_write,
+    a_cached_page_of_someones_events_follows_every_write,
     a_kept_filter_name_follows_renames_and_deletes,
     embedded_records_are_current_after_their_own_change,
     each_viewer_gets_its_own_representation,

@@ -246,9 +246,8 @@ pub struct ServerSettings {
     /// than the writes the process knows of, nor than the position a request sends back.
     #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub cache_mb: u64,
-    /// Memory for whole pages of event lists (`/events`, a network's meetings, a programme's,
-    /// an organisation's or a person's events) and of outcomes, in MiB (0 turns page caching
-    /// off). A page is kept under its path and query and
+    /// Memory for whole pages of lists (events, outcomes, organisations, people, programmes,
+    /// publications, chains), in MiB (0 turns page caching off). A page is kept under its path and query and
     /// checked against the registry's generation as a record is, so a list polled by many
     /// clients is read once per write.
     #[arg(long, env = "REGISTRY_PAGE_CACHE_MB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(0..=65536))]

@@ -68,6 +68,7 @@ pub struct ChainListQuery {
 )]
 #[get("/chains")]
 pub async fn list_chains(
+    req: HttpRequest,
     db: web::Data<Database>,
     query: web::Query<ChainListQuery>,
     caller: Caller,
@@ -79,10 +80,10 @@ pub async fn list_chains(
         limit: params::limit(query.limit)?,
     };
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| store::list(conn, &filter, viewer))
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        store::list(conn, &filter, viewer)
+    })
+    .await
 }
 
 /// The event to add to a chain.

@@ -8,17 +8,16 @@ use crate::db::Database;
 use crate::domain::enums::OrganisationKind;
 use crate::domain::organisation::{OrganisationInput, PersonInput};
 use crate::error::{ApiError, responses};
-use crate::http;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::events::{self as event_store, EventResponse};
-use crate::store::lookup;
 use crate::store::organisations::{
     self as store, OrganisationFilter, OrganisationPage, OrganisationResponse, Organisations,
 };
 use crate::store::people::{
     self as people_store, People, PersonFilter, PersonPage, PersonResponse,
 };
+use crate::store::{Viewer, lookup};
 
 rest::crud_handlers! {
     resource: Organisations,
@@ -99,6 +98,7 @@ pub struct OrganisationListQuery {
 )]
 #[get("/organisations")]
 pub async fn list_organisations(
+    req: HttpRequest,
     db: web::Data<Database>,
     query: web::Query<OrganisationListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -116,8 +116,11 @@ pub async fn list_organisations(
         cursor: query.cursor,
         limit: params::limit(query.limit)?,
     };
-    let page = db.run(move |conn| store::list(conn, &filter)).await?;
-    Ok(http::collection(&page))
+    // Every caller sees the same list: one kept page for all.
+    let viewer = Viewer {
+        sees_internal: false,
+    };
+    rest::cached_list(&req, &db, viewer, move |conn| store::list(conn, &filter)).await
 }
 
 /// Filters and paging of the people list (ordered by name).
@@ -157,6 +160,7 @@ pub struct PersonListQuery {
 )]
 #[get("/people")]
 pub async fn list_people(
+    req: HttpRequest,
     db: web::Data<Database>,
     query: web::Query<PersonListQuery>,
     caller: Caller,
@@ -169,10 +173,10 @@ pub async fn list_people(
         limit: params::limit(query.limit)?,
     };
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| people_store::list(conn, &filter, viewer))
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        people_store::list(conn, &filter, viewer)
+    })
+    .await
 }
 
 /// An event with the parts one organisation or person plays in it.

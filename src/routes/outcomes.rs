@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::cache::Representations;
-use crate::db::{self, AnyConnection, Database};
+use crate::db::Database;
 use crate::domain::enums::{OutcomeKind, OutcomeStatus, Role};
 use crate::domain::outcome::OutcomeInput;
 use crate::error::{ApiError, responses};
@@ -104,28 +104,10 @@ pub async fn list_outcomes(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
-    rest::cached_page(&req, &db, viewer, move |conn, read_before| {
-        page_at_generation(conn, read_before, |conn| store::list(conn, &filter, viewer))
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        store::list(conn, &filter, viewer)
     })
     .await
-}
-
-/// A page of outcomes and the generation to keep it under: read before the page (unless
-/// [`rest::cached_page`] just did), so the page is at least as new as the generation says.
-fn page_at_generation(
-    conn: &mut AnyConnection,
-    read_before: Option<i64>,
-    read: impl FnOnce(&mut AnyConnection) -> Result<OutcomePage, ApiError>,
-) -> Result<(Vec<u8>, i64), ApiError> {
-    let generation = match read_before {
-        Some(generation) => generation,
-        None => db::generation(conn)?,
-    };
-    let page = read(conn)?;
-    Ok((
-        serde_json::to_vec(&page).map_err(ApiError::internal)?,
-        generation,
-    ))
 }
 
 /// An event's outcomes
@@ -156,10 +138,8 @@ pub async fn event_outcomes(
     let filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    rest::cached_page(&req, &db, viewer, move |conn, read_before| {
-        page_at_generation(conn, read_before, |conn| {
-            store::of_event(conn, &key, &filter, viewer)
-        })
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        store::of_event(conn, &key, &filter, viewer)
     })
     .await
 }

@@ -10,14 +10,18 @@ use crate::db::Database;
 use crate::domain::enums::{ProgrammeKind, ProgrammeRole, ProgrammeStatus};
 use crate::domain::programme::ProgrammeInput;
 use crate::error::{ApiError, responses};
-use crate::http;
 use crate::representation;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::events::{EventPage, ListsKept};
-use crate::store::lookup;
 use crate::store::programmes::{
     self as store, ProgrammeFilter, ProgrammePage, ProgrammeResponse, Programmes,
+};
+use crate::store::{Viewer, lookup};
+
+/// Programmes are the same for every caller (none is internal): one kept page for all.
+const EVERYONE: Viewer = Viewer {
+    sees_internal: false,
 };
 
 rest::crud_handlers! {
@@ -118,12 +122,12 @@ impl ProgrammeListQuery {
 )]
 #[get("/programmes")]
 pub async fn list_programmes(
+    req: HttpRequest,
     db: web::Data<Database>,
     query: web::Query<ProgrammeListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
-    let page = db.run(move |conn| store::list(conn, &filter)).await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, EVERYONE, move |conn| store::list(conn, &filter)).await
 }
 
 /// The events implemented under a programme
@@ -203,6 +207,7 @@ pub struct OrganisationProgrammesQuery {
 )]
 #[get("/organisations/{id}/programmes")]
 pub async fn organisation_programmes(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<OrganisationProgrammesQuery>,
@@ -232,15 +237,13 @@ pub async fn organisation_programmes(
         ..Default::default()
     };
     let key = path.into_inner();
-    let page = db
-        .run(move |conn| {
-            let id = lookup::organisation_id(conn, &key)?
-                .ok_or_else(|| ApiError::not_found("organisation", &key))?;
-            filter.organisation = Some(id.to_string());
-            store::list(conn, &filter)
-        })
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, EVERYONE, move |conn| {
+        let id = lookup::organisation_id(conn, &key)?
+            .ok_or_else(|| ApiError::not_found("organisation", &key))?;
+        filter.organisation = Some(id.to_string());
+        store::list(conn, &filter)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,7 +1,7 @@
 //! `/api/v1/publications`: reports, studies, terms of reference…, and the lists of them per
 //! person, organisation and event.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -9,7 +9,6 @@ use crate::db::Database;
 use crate::domain::enums::{PublicationKind, PublicationRole};
 use crate::domain::publication::PublicationInput;
 use crate::error::{ApiError, responses};
-use crate::http;
 use crate::routes::{Caller, params, rest};
 use crate::store::lookup;
 use crate::store::publications::{
@@ -118,16 +117,17 @@ impl PublicationListQuery {
 )]
 #[get("/publications")]
 pub async fn list_publications(
+    req: HttpRequest,
     db: web::Data<Database>,
     query: web::Query<PublicationListQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.into_inner().into_filter()?;
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| store::list(conn, &filter, viewer))
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        store::list(conn, &filter, viewer)
+    })
+    .await
 }
 
 /// What a person wrote
@@ -149,6 +149,7 @@ pub async fn list_publications(
 )]
 #[get("/people/{id}/publications")]
 pub async fn person_publications(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<PublicationListQuery>,
@@ -157,15 +158,13 @@ pub async fn person_publications(
     let mut filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| {
-            let id = lookup::person_id(conn, &key)?
-                .ok_or_else(|| ApiError::not_found("person", key.clone()))?;
-            filter.author = Some(id.to_string());
-            store::list(conn, &filter, viewer)
-        })
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        let id = lookup::person_id(conn, &key)?
+            .ok_or_else(|| ApiError::not_found("person", key.clone()))?;
+        filter.author = Some(id.to_string());
+        store::list(conn, &filter, viewer)
+    })
+    .await
 }
 
 /// What an organisation published, or its people wrote
@@ -188,6 +187,7 @@ pub async fn person_publications(
 )]
 #[get("/organisations/{id}/publications")]
 pub async fn organisation_publications(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<PublicationListQuery>,
@@ -196,15 +196,13 @@ pub async fn organisation_publications(
     let mut filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| {
-            let id = lookup::organisation_id(conn, &key)?
-                .ok_or_else(|| ApiError::not_found("organisation", key.clone()))?;
-            filter.organisation = Some(id.to_string());
-            store::list(conn, &filter, viewer)
-        })
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        let id = lookup::organisation_id(conn, &key)?
+            .ok_or_else(|| ApiError::not_found("organisation", key.clone()))?;
+        filter.organisation = Some(id.to_string());
+        store::list(conn, &filter, viewer)
+    })
+    .await
 }
 
 /// An event's documents
@@ -227,6 +225,7 @@ pub async fn organisation_publications(
 )]
 #[get("/events/{id}/documents")]
 pub async fn event_documents(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<PublicationListQuery>,
@@ -235,10 +234,10 @@ pub async fn event_documents(
     let filter = query.into_inner().into_filter()?;
     let key = path.into_inner();
     let viewer = caller.viewer();
-    let page = db
-        .run(move |conn| store::event_documents(conn, &key, &filter, viewer))
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        store::event_documents(conn, &key, &filter, viewer)
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

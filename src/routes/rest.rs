@@ -262,6 +262,33 @@ where
         .body(body))
 }
 
+/// [`cached_page`] for a list `read` answers in one go: the generation is read first (unless
+/// [`cached_page`] just did), so the page is at least as new as the generation it is kept
+/// under. For lists whose representation does not change with the day.
+pub async fn cached_list<T, F>(
+    req: &HttpRequest,
+    db: &Database,
+    viewer: Viewer,
+    read: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize,
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Clone + Send + 'static,
+{
+    cached_page(req, db, viewer, move |conn, read_before| {
+        let generation = match read_before {
+            Some(generation) => generation,
+            None => db::generation(conn)?,
+        };
+        let page = read(conn)?;
+        Ok((
+            serde_json::to_vec(&page).map_err(ApiError::internal)?,
+            generation,
+        ))
+    })
+    .await
+}
+
 /// The response to a write of `record`, with its warnings.
 fn written(
     req: &HttpRequest,

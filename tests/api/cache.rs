@@ -320,6 +320,113 @@ async fn a_cached_page_of_someones_events_follows_every_write(backend: Backend) 
     }
 }
 
+/// The other public collections (organisations, people, programmes, publications, chains, and
+/// the per-record lists of programmes and publications) are kept pages too: read again after a
+/// write through this server or another, each shows it, however often it was read before.
+async fn a_cached_collection_follows_every_write(backend: Backend) {
+    let first = TestApp::spawn(backend).await;
+    let other = first.replica().await;
+    first
+        .create(
+            "/api/v1/organisations",
+            json!({"name": "DCAF Ljubljana", "kind": "ngo", "slug": "dcaf"}),
+        )
+        .await;
+    first
+        .create(
+            "/api/v1/people",
+            json!({"full_name": "Anes Rizvo", "slug": "rizvo"}),
+        )
+        .await;
+    first
+        .create(
+            "/api/v1/programmes",
+            json!({"title": "Support to P/CVE", "slug": "pcve", "kind": "action",
+                   "organisations": [{"organisation_id": "dcaf", "role": "coordinator"}]}),
+        )
+        .await;
+    first
+        .create(
+            "/api/v1/publications",
+            json!({"title": "Report", "slug": "report", "kind": "report",
+                   "authors": [{"person_id": "rizvo", "affiliation_id": "dcaf"}]}),
+        )
+        .await;
+    first
+        .create("/api/v1/chains", json!({"title": "Chain", "slug": "chain"}))
+        .await;
+    // Each list, the field its items are named by, the record renamed, and that field's key
+    // in the record.
+    let lists = [
+        (
+            "/api/v1/organisations",
+            "name",
+            "/api/v1/organisations/dcaf",
+        ),
+        ("/api/v1/people", "full_name", "/api/v1/people/rizvo"),
+        ("/api/v1/programmes", "title", "/api/v1/programmes/pcve"),
+        (
+            "/api/v1/organisations/dcaf/programmes",
+            "title",
+            "/api/v1/programmes/pcve",
+        ),
+        (
+            "/api/v1/publications",
+            "title",
+            "/api/v1/publications/report",
+        ),
+        (
+            "/api/v1/people/rizvo/publications",
+            "title",
+            "/api/v1/publications/report",
+        ),
+        (
+            "/api/v1/organisations/dcaf/publications",
+            "title",
+            "/api/v1/publications/report",
+        ),
+        ("/api/v1/chains", "title", "/api/v1/chains/chain"),
+    ];
+    for (round, (path, field, record)) in lists.into_iter().enumerate() {
+        // Both servers read the list twice, so the second answer is a kept page.
+        for server in [&first, &other] {
+            for _ in 0..2 {
+                let page = server.get(path).await.expect(200).json();
+                assert_eq!(item_fields(&page, field).len(), 1, "{path}: {page}");
+            }
+        }
+        let name = format!("Renamed {round}");
+        let (writer, reader) = if round % 2 == 0 {
+            (&other, &first)
+        } else {
+            (&first, &other)
+        };
+        let renamed = writer
+            .patch(record, &json!({ field: name }))
+            .await
+            .expect(200);
+        let page = reader.get_after(path, &renamed).await.expect(200).json();
+        assert_eq!(item_fields(&page, field), [name.clone()], "{path}");
+        // The writer knows its own write at once.
+        let page = writer.get(path).await.expect(200).json();
+        assert_eq!(item_fields(&page, field), [name], "{path}");
+    }
+    // A record created through one server is on the other's kept first page.
+    let created = other
+        .post(
+            "/api/v1/organisations",
+            &json!({"name": "Another organisation", "kind": "ngo"}),
+        )
+        .await
+        .expect(201);
+    let page = first
+        .get_after("/api/v1/organisations", &created)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(item_fields(&page, "name").len(), 2, "{page}");
+}
+
 /// Lists keep the ids their filters name (`person=`, a network's meetings) between requests:
 /// a slug that moves to another record, and a network deleted, show on the next list through
 /// this server and through another, however often the old answer was read.
@@ -511,6 +618,7 @@ on_both_backends!(
     a_cached_list_page_follows_every_write,
     a_cached_outcome_list_follows_every_write,
     a_cached_page_of_someones_events_follows_every_write,
+    a_cached_collection_follows_every_write,
     a_kept_filter_name_follows_renames_and_deletes,
     embedded_records_are_current_after_their_own_change,
     each_viewer_gets_its_own_representation,

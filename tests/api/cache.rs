@@ -406,7 +406,7 @@ async fn a_cached_collection_follows_every_write(backend: Backend) {
             .await
             .expect(200);
         let page = reader.get_after(path, &renamed).await.expect(200).json();
-        assert_eq!(item_fields(&page, field), [name.clone()], "{path}");
+        assert_eq!(item_fields(&page, field), [name.as_str()], "{path}");
         // The writer knows its own write at once.
         let page = writer.get(path).await.expect(200).json();
         assert_eq!(item_fields(&page, field), [name], "{path}");

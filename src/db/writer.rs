@@ -22,7 +22,8 @@ use diesel::connection::SimpleConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::{Connection, RunQueryDsl};
 
-use super::{AnyConnection, ConnectionManager, advance_generation};
+use super::transactions::advance_generation;
+use super::{AnyConnection, ConnectionManager};
 use crate::error::ApiError;
 
 /// The most writes committed together.

@@ -2,7 +2,7 @@
 //!
 //! The rows are written by the triggers of the `changes` table (whatever wrote the record: the
 //! API, an import, a chain or a membership) and stamped with the registry's generation as their
-//! transaction commits (`db::advance_generation`, under the lock that orders committing
+//! transaction commits (`db::transactions::advance_generation`, under the lock that orders committing
 //! writers). A cursor is a position `(generation, seq)`: everything up to it has been read, and
 //! nothing committed later can land before it.
 

@@ -5,7 +5,7 @@
 use awc::http::Method;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, event_body, item_fields};
+use crate::helpers::{Backend, TestApp, TestResponse, event_body, item_fields};
 use crate::on_both_backends;
 
 async fn embedded_records_are_current_after_their_own_change(backend: Backend) {
@@ -183,31 +183,48 @@ async fn a_cached_list_page_follows_every_write(backend: Backend) {
     body["visibility"] = json!("internal");
     body["network_id"] = json!("rnnc");
     let written = first.post("/api/v1/events", &body).await.expect(201);
+    let (internal, public) =
+        read_with_then_without_token(&other, &first.reader, lists[2], &written).await;
+    for page in internal {
+        assert_eq!(item_fields(&page, "title")[0], "Pagecache closed meeting");
+    }
+    for page in public {
+        assert!(
+            !item_fields(&page, "title").contains(&"Pagecache closed meeting".to_owned()),
+            "{page}"
+        );
+    }
+}
+
+/// `path` read through `server` after `written`: twice with `token` (the first read fills the
+/// cache), then twice without; every page, in that order.
+async fn read_with_then_without_token(
+    server: &TestApp,
+    token: &str,
+    path: &str,
+    written: &TestResponse,
+) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
     let position = written.header("x-registry-position").unwrap_or_default();
+    let auth = format!("Bearer {token}");
+    let mut internal = Vec::new();
     for _ in 0..2 {
-        let auth = format!("Bearer {}", first.reader);
-        let internal = other
+        let page = server
             .request(
                 Method::GET,
-                lists[2],
+                path,
                 &[("authorization", &auth), ("x-registry-position", &position)],
                 None,
             )
             .await
             .expect(200)
             .json();
-        assert_eq!(
-            item_fields(&internal, "title")[0],
-            "Pagecache closed meeting"
-        );
+        internal.push(page);
     }
+    let mut public = Vec::new();
     for _ in 0..2 {
-        let public = other.get_after(lists[2], &written).await.expect(200).json();
-        assert!(
-            !item_fields(&public, "title").contains(&"Pagecache closed meeting".to_owned()),
-            "{public}"
-        );
+        public.push(server.get_after(path, written).await.expect(200).json());
     }
+    (internal, public)
 }
 
 /// An organisation's and a person's events (`/organisations/{id}/events`,
@@ -296,26 +313,15 @@ async fn a_cached_page_of_someones_events_follows_every_write(backend: Backend) 
     body["visibility"] = json!("internal");
     body["participants"] = json!([{"person_id": "azinovic", "role": "participant"}]);
     let written = first.post("/api/v1/events", &body).await.expect(201);
-    let position = written.header("x-registry-position").unwrap_or_default();
-    let auth = format!("Bearer {}", first.reader);
-    for _ in 0..2 {
-        let internal = other
-            .request(
-                Method::GET,
-                lists[0],
-                &[("authorization", &auth), ("x-registry-position", &position)],
-                None,
-            )
-            .await
-            .expect(200)
-            .json();
-        assert_eq!(titles_of(&internal)[0], "Azinovic closed meeting");
+    let (internal, public) =
+        read_with_then_without_token(&other, &first.reader, lists[0], &written).await;
+    for page in internal {
+        assert_eq!(titles_of(&page)[0], "Azinovic closed meeting");
     }
-    for _ in 0..2 {
-        let public = other.get_after(lists[0], &written).await.expect(200).json();
+    for page in public {
         assert!(
-            !titles_of(&public).contains(&"Azinovic closed meeting".to_owned()),
-            "{public}"
+            !titles_of(&page).contains(&"Azinovic closed meeting".to_owned()),
+            "{page}"
         );
     }
 }

@@ -247,7 +247,8 @@ pub struct ServerSettings {
     #[arg(long, env = "REGISTRY_CACHE_MB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(0..=65536))]
     pub cache_mb: u64,
     /// Memory for whole pages of lists (events, outcomes, organisations, people, programmes,
-    /// publications, chains), in MiB (0 turns page caching off). A page is kept under its path and query and
+    /// publications, chains, networks, members, conflicts), in MiB (0 turns page caching off).
+    /// A page is kept under its path and query (and the day, where the list changes with it) and
     /// checked against the registry's generation as a record is, so a list polled by many
     /// clients is read once per write.
     #[arg(long, env = "REGISTRY_PAGE_CACHE_MB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(0..=65536))]

@@ -1,10 +1,11 @@
 //! `/api/v1/chains`: back-to-back chains of events; `/api/v1/conflicts`.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{Days, Utc};
+use chrono::Days;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::clock::Clock;
 use crate::db::Database;
 use crate::domain::chain::ChainInput;
 use crate::domain::enums::Role;
@@ -240,12 +241,15 @@ pub struct ConflictPage {
 )]
 #[get("/conflicts")]
 pub async fn list_conflicts(
+    req: HttpRequest,
     db: web::Data<Database>,
+    clock: web::Data<Clock>,
     query: web::Query<ConflictQuery>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let from = params::date("from", query.from)?.unwrap_or_else(|| Utc::now().date_naive());
+    let today = clock.today();
+    let from = params::date("from", query.from)?.unwrap_or(today);
     let to = match params::date("to", query.to)? {
         Some(to) => to,
         None => from.checked_add_days(Days::new(365)).unwrap_or(from),
@@ -260,13 +264,13 @@ pub async fn list_conflicts(
         ));
     }
     let viewer = caller.viewer();
-    let items = db
-        .run(move |conn| conflicts::list(conn, from, to, viewer))
-        .await?;
-    Ok(http::collection(&ConflictPage {
-        items,
-        next_cursor: None,
-    }))
+    rest::cached_list_on(&req, &db, viewer, today, move |conn| {
+        Ok(ConflictPage {
+            items: conflicts::list(conn, from, to, viewer)?,
+            next_cursor: None,
+        })
+    })
+    .await
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

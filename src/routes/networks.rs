@@ -15,6 +15,7 @@ use crate::http;
 use crate::representation;
 use crate::routes::events::EventListQuery;
 use crate::routes::{Caller, params, rest};
+use crate::store::Viewer;
 use crate::store::audit;
 use crate::store::events::ListsKept;
 use crate::store::events::{EventPage, EventSort};
@@ -82,6 +83,7 @@ pub struct NetworkListQuery {
 )]
 #[get("/networks")]
 pub async fn list_networks(
+    req: HttpRequest,
     db: web::Data<Database>,
     clock: web::Data<Clock>,
     query: web::Query<NetworkListQuery>,
@@ -95,10 +97,10 @@ pub async fn list_networks(
         limit: params::limit(query.limit)?,
     };
     let (viewer, today) = (caller.viewer(), clock.today());
-    let page = db
-        .run(move |conn| store::list(conn, &filter, viewer, today))
-        .await?;
-    Ok(http::collection(&page))
+    rest::cached_list_on(&req, &db, viewer, today, move |conn| {
+        store::list(conn, &filter, viewer, today)
+    })
+    .await
 }
 
 /// The network's meetings in series order
@@ -178,6 +180,7 @@ pub struct MemberListQuery {
 )]
 #[get("/networks/{id}/members")]
 pub async fn list_members(
+    req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
     query: web::Query<MemberListQuery>,
@@ -195,10 +198,14 @@ pub async fn list_members(
         limit: params::limit(query.limit)?,
     };
     let key = path.into_inner();
-    let page = db
-        .run(move |conn| member_store::list_members(conn, &key, &filter))
-        .await?;
-    Ok(http::collection(&page))
+    // Memberships are public: one page for every caller.
+    let viewer = Viewer {
+        sees_internal: false,
+    };
+    rest::cached_list(&req, &db, viewer, move |conn| {
+        member_store::list_members(conn, &key, &filter)
+    })
+    .await
 }
 
 /// Add a member

@@ -225,14 +225,35 @@ where
         + Send
         + 'static,
 {
+    cached_page_at(req, db, viewer, page_key(req), read).await
+}
+
+/// The page cache's key of the list `req` asks for: its path and query.
+fn page_key(req: &HttpRequest) -> String {
+    match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    }
+}
+
+/// [`cached_page`] under `key`.
+async fn cached_page_at<F>(
+    req: &HttpRequest,
+    db: &Database,
+    viewer: Viewer,
+    key: String,
+    read: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut AnyConnection, Option<i64>) -> Result<(Vec<u8>, i64), ApiError>
+        + Clone
+        + Send
+        + 'static,
+{
     let pages = req
         .app_data::<web::Data<Pages>>()
         .cloned()
         .unwrap_or_else(|| web::Data::new(Pages::new(0)));
-    let key = match req.query_string() {
-        "" => req.path().to_owned(),
-        query => format!("{}?{query}", req.path()),
-    };
     let known = db.known_generation();
     let hit = known.and_then(|generation| pages.get(&key, viewer.sees_internal, generation));
     let body = match hit {
@@ -275,7 +296,41 @@ where
     T: serde::Serialize,
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Clone + Send + 'static,
 {
-    cached_page(req, db, viewer, move |conn, read_before| {
+    cached_page_at(req, db, viewer, page_key(req), list_read(read)).await
+}
+
+/// [`cached_list`] for a list whose representation also changes with the day (UTC) it is read
+/// on, `today`: a network's last and next meeting and whether it is overdue, conflicts from
+/// today on. Its pages are kept per day as well as per generation.
+pub async fn cached_list_on<T, F>(
+    req: &HttpRequest,
+    db: &Database,
+    viewer: Viewer,
+    today: chrono::NaiveDate,
+    read: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::Serialize,
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Clone + Send + 'static,
+{
+    // The day, always ten characters, comes last: distinct (list, day) pairs get distinct keys.
+    let key = format!("{}#{today}", page_key(req));
+    cached_page_at(req, db, viewer, key, list_read(read)).await
+}
+
+/// The read of a [`cached_list`]: the generation first (unless [`cached_page`] just read it),
+/// so the page is at least as new as the generation it is kept under.
+fn list_read<T, F>(
+    read: F,
+) -> impl FnOnce(&mut AnyConnection, Option<i64>) -> Result<(Vec<u8>, i64), ApiError>
++ Clone
++ Send
++ 'static
+where
+    T: serde::Serialize,
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Clone + Send + 'static,
+{
+    move |conn, read_before| {
         let generation = match read_before {
             Some(generation) => generation,
             None => db::generation(conn)?,
@@ -285,8 +340,7 @@ where
             serde_json::to_vec(&page).map_err(ApiError::internal)?,
             generation,
         ))
-    })
-    .await
+    }
 }
 
 /// The response to a write of `record`, with its warnings.

@@ -361,6 +361,15 @@ async fn a_cached_collection_follows_every_write(backend: Backend) {
     first
         .create("/api/v1/chains", json!({"title": "Chain", "slug": "chain"}))
         .await;
+    first
+        .create("/api/v1/networks", json!({"name": "RNNC", "slug": "rnnc"}))
+        .await;
+    let membership = first
+        .create(
+            "/api/v1/networks/rnnc/members",
+            json!({"person_id": "rizvo", "role": "member"}),
+        )
+        .await;
     // Each list, the field its items are named by, the record renamed, and that field's key
     // in the record.
     let lists = [
@@ -392,6 +401,7 @@ async fn a_cached_collection_follows_every_write(backend: Backend) {
             "/api/v1/publications/report",
         ),
         ("/api/v1/chains", "title", "/api/v1/chains/chain"),
+        ("/api/v1/networks", "name", "/api/v1/networks/rnnc"),
     ];
     for (round, (path, field, record)) in lists.into_iter().enumerate() {
         // Both servers read the list twice, so the second answer is a kept page.
@@ -417,6 +427,22 @@ async fn a_cached_collection_follows_every_write(backend: Backend) {
         let page = writer.get(path).await.expect(200).json();
         assert_eq!(item_fields(&page, field), [name], "{path}");
     }
+    // A network's members: a membership's role changed through one server shows on the
+    // other's kept page.
+    let members = "/api/v1/networks/rnnc/members";
+    for server in [&first, &other] {
+        for _ in 0..2 {
+            let page = server.get(members).await.expect(200).json();
+            assert_eq!(item_fields(&page, "role"), ["member"], "{page}");
+        }
+    }
+    let id = membership["id"].as_str().expect("a membership id");
+    let changed = other
+        .patch(&format!("{members}/{id}"), &json!({"role": "chair"}))
+        .await
+        .expect(200);
+    let page = first.get_after(members, &changed).await.expect(200).json();
+    assert_eq!(item_fields(&page, "role"), ["chair"], "{page}");
     // A record created through one server is on the other's kept first page.
     let created = other
         .post(

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::cadence::{app_on, noon};
 use crate::helpers::{Backend, TestApp, TestResponse, event_body};
 use crate::on_both_backends;
 
@@ -340,6 +341,29 @@ async fn conflicts_name_the_shared_person_or_venue(backend: Backend) {
     assert_eq!(late["items"].as_array().map(Vec::len), Some(1), "{late}");
 }
 
+/// Without `from`, the conflicts are those from the server's day on: the list follows the day
+/// even when nothing is written and its page was kept.
+async fn conflicts_from_today_follow_the_day(backend: Backend) {
+    let (app, clock) = app_on(backend, "2019-11-17").await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Maciej Popowski", "slug": "popowski"}),
+    )
+    .await;
+    for title in ["Board in Tirana", "Call from Tirana"] {
+        let mut body = event_body(title, "2019-11-18");
+        body["participants"] = json!([{"person_id": "popowski", "role": "chair"}]);
+        app.create("/api/v1/events", body).await;
+    }
+    for _ in 0..2 {
+        let page = app.get("/api/v1/conflicts").await.expect(200).json();
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(1), "{page}");
+    }
+    clock.set(noon("2019-11-19"));
+    let page = app.get("/api/v1/conflicts").await.expect(200).json();
+    assert_eq!(page["items"], json!([]), "the day has passed: {page}");
+}
+
 async fn write_warnings_are_capped(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create(
@@ -605,6 +629,7 @@ on_both_backends!(
     times_count_in_each_events_own_zone,
     events_in_a_chain_cannot_be_deleted,
     conflicts_name_the_shared_person_or_venue,
+    conflicts_from_today_follow_the_day,
     concurrent_event_writes_cannot_break_a_chain,
     write_warnings_are_capped,
     write_warnings_are_the_earliest_conflicts,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::configuration::{CreateFeedKeyArgs, CreateTokenArgs, FeedKeyCommand, TokenCommand};
 use crate::db::{Database, Timestamp, write_transaction};
 use crate::domain::enums::Role;
-use crate::domain::time::end_of_day;
+use crate::domain::time::expiry;
 use crate::store::audit::{self, Actor};
 use crate::store::feed_keys::{self, FeedKeyResponse};
 use crate::store::tokens::{self, TokenResponse};
@@ -33,7 +33,7 @@ pub fn token(db: &Database, command: TokenCommand) -> Result<(String, Option<Str
         }) => {
             let expires_at = match expires {
                 Some(day) => Some(Timestamp::from(
-                    end_of_day(day).ok_or_else(|| format!("{day} is too far"))?,
+                    expiry(day).map_err(|message| format!("--expires {message}"))?,
                 )),
                 None => None,
             };
@@ -107,7 +107,7 @@ pub fn feed_key(
         FeedKeyCommand::Create(CreateFeedKeyArgs { name, expires, .. }) => {
             let expires_at = match expires {
                 Some(day) => Some(Timestamp::from(
-                    end_of_day(day).ok_or_else(|| format!("{day} is too far"))?,
+                    expiry(day).map_err(|message| format!("--expires {message}"))?,
                 )),
                 None => None,
             };
@@ -285,7 +285,9 @@ mod tests {
 
     #[test]
     fn the_token_table_has_a_header_and_aligned_columns() {
-        let midnight = end_of_day(chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap_or_default());
+        let midnight = crate::domain::time::end_of_day(
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap_or_default(),
+        );
         let table = token_table(&[
             token("ci", midnight, true),
             token("a longer name", None, false),

@@ -13,6 +13,23 @@ pub fn rfc3339_micros(instant: DateTime<Utc>) -> String {
     instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// The latest year a token or a feed key may name as its last day: the instants after it stay
+/// within the four-digit years RFC 3339 and the stored form can write.
+pub const LATEST_EXPIRY_YEAR: i32 = 2200;
+
+/// When a credential that works through `day` (UTC) stops: the following midnight. The
+/// error is the message for the field: a day after [`LATEST_EXPIRY_YEAR`] is refused (leave
+/// the expiry out for a credential that does not expire).
+pub fn expiry(day: NaiveDate) -> Result<DateTime<Utc>, String> {
+    use chrono::Datelike;
+    let too_far =
+        || format!("must be on or before {LATEST_EXPIRY_YEAR}-12-31 (leave it out for no expiry)");
+    if day.year() > LATEST_EXPIRY_YEAR {
+        return Err(too_far());
+    }
+    end_of_day(day).ok_or_else(too_far)
+}
+
 /// The first instant after `day` (UTC): when something that lasts through `day` ends (a token
 /// that works through its last day). `None` past the last date chrono knows.
 pub fn end_of_day(day: NaiveDate) -> Option<DateTime<Utc>> {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::db::{Database, Timestamp};
 use crate::domain::enums::Role;
 use crate::domain::text;
-use crate::domain::time::{date_serde, end_of_day};
+use crate::domain::time::{date_serde, expiry};
 use crate::error::{ApiError, FieldError, responses};
 use crate::http;
 use crate::routes::access::PageQuery;
@@ -34,7 +34,14 @@ impl CreateFeedKeyRequest {
     fn validate(self) -> Result<(String, Option<Timestamp>), Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = text::required_line("name", &self.name, 100, &mut errors);
-        let expires_at = self.expires_on.and_then(end_of_day).map(Timestamp::from);
+        let expires_at = match self.expires_on.map(expiry) {
+            None => None,
+            Some(Ok(at)) => Some(Timestamp::from(at)),
+            Some(Err(message)) => {
+                errors.push(FieldError::new("expires_on", message));
+                None
+            }
+        };
         if expires_at.is_some_and(|e| e <= Timestamp::now()) {
             errors.push(FieldError::new("expires_on", "must not be in the past"));
         }

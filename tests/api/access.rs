@@ -10,7 +10,7 @@ use meeting_registry::domain::enums::Role;
 use meeting_registry::store::{feed_keys, tokens, webhooks};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestResponse, event_body};
+use crate::helpers::{Backend, TestApp, TestResponse, event_body, item_fields};
 use crate::on_both_backends;
 
 /// What the registry holds, tokens and audit entries included: a refused write changes none
@@ -1557,7 +1557,63 @@ async fn a_revoked_credential_is_refused_by_every_server(backend: Backend) {
     }
 }
 
+/// A token or a feed key may work through 2200-12-31 at the latest: a later last day (which
+/// once stored an instant no list could read back, so every list and every request with it
+/// failed) is refused with the field named, and the latest allowed one works.
+async fn credentials_expire_by_2200_at_the_latest(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = format!("Bearer {}", app.admin);
+    let headers = [("authorization", admin.as_str())];
+    for (path, extra) in [
+        ("/api/v1/tokens", r#", "role": "reader""#),
+        ("/api/v1/feed-keys", ""),
+    ] {
+        let post = |day: &str| {
+            let body = format!(r#"{{"name": "far"{extra}, "expires_on": "{day}"}}"#);
+            app.request(
+                Method::POST,
+                path,
+                &headers,
+                Some(("application/json", body.into_bytes())),
+            )
+        };
+        for day in ["9999-12-31", "2201-01-01"] {
+            let problem = post(day).await.problem(422);
+            assert_eq!(problem["errors"][0]["field"], "expires_on", "{problem}");
+            assert!(
+                problem["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("2200-12-31")),
+                "{problem}"
+            );
+        }
+        let created = post("2200-12-31").await.expect(201).json();
+        assert_eq!(created["expires_at"], "2201-01-01T00:00:00.000000Z");
+        let listed = app.get_as(&app.admin, path).await.expect(200).json();
+        assert!(
+            item_fields(&listed, "name").contains(&"far".to_owned()),
+            "{listed}"
+        );
+    }
+    let token = app
+        .request(
+            Method::POST,
+            "/api/v1/tokens",
+            &[("authorization", &admin)],
+            Some((
+                "application/json",
+                br#"{"name": "last", "role": "reader", "expires_on": "2200-12-31"}"#.to_vec(),
+            )),
+        )
+        .await
+        .expect(201)
+        .json();
+    let secret = token["secret"].as_str().unwrap_or("");
+    app.get_as(secret, "/api/v1/events").await.expect(200);
+}
+
 on_both_backends!(
+    credentials_expire_by_2200_at_the_latest,
     every_endpoint_answers_every_credential_as_it_should,
     internal_records_never_leak,
     the_audit_log_records_every_write,

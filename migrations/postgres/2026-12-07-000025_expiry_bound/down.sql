@@ -1,0 +1,2 @@
+-- Nothing to undo: the expiries moved were unreadable.
+SELECT 1;

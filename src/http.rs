@@ -123,38 +123,57 @@ pub fn merge_patch(
     Ok(document)
 }
 
+/// The comma-separated values of every `name` header; `None` when the request has none. A
+/// header that is there but names nothing usable (empty, or not visible ASCII) gives an empty
+/// list, which matches no representation: a precondition the client meant is never dropped.
 fn header_lists(req: &HttpRequest, name: header::HeaderName) -> Option<Vec<String>> {
+    let mut present = false;
     let values: Vec<String> = req
         .headers()
         .get_all(name)
+        .inspect(|_| present = true)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .collect();
-    (!values.is_empty()).then_some(values)
+    present.then_some(values)
 }
 
-/// The `If-Match` of a write, taken from the request so it can travel to the database thread.
+/// The preconditions of a write (`If-Match` and `If-None-Match`), taken from the request so
+/// they can travel to the database thread and be checked against the record as it is there.
 #[derive(Debug, Clone)]
-pub struct IfMatch(Option<Vec<String>>);
+pub struct Preconditions {
+    if_match: Option<Vec<String>>,
+    if_none_match: IfNoneMatch,
+}
 
-impl IfMatch {
+impl Preconditions {
     pub fn of(req: &HttpRequest) -> Self {
-        Self(header_lists(req, header::IF_MATCH))
-    }
-
-    pub fn is_absent(&self) -> bool {
-        self.0.is_none()
-    }
-
-    /// 412 unless the header is absent, `*`, or names the current representation.
-    pub fn check(&self, current_etag: &str) -> Result<(), ApiError> {
-        match &self.0 {
-            None => Ok(()),
-            Some(tags) if tags.iter().any(|t| t == "*" || t == current_etag) => Ok(()),
-            Some(_) => Err(ApiError::PreconditionFailed),
+        Self {
+            if_match: header_lists(req, header::IF_MATCH),
+            if_none_match: IfNoneMatch::of(req),
         }
+    }
+
+    /// Whether the request has no `If-Match`: a write that lost a race may then be done again
+    /// on the new state (the preconditions are checked again there).
+    pub fn is_absent(&self) -> bool {
+        self.if_match.is_none()
+    }
+
+    /// 412 unless `If-Match` is absent, `*` or names the current representation, and
+    /// `If-None-Match` (if any) names neither it nor `*` (RFC 9110 §13.1.1–2: a write is made
+    /// only when both hold).
+    pub fn check(&self, current_etag: &str) -> Result<(), ApiError> {
+        let if_match = match &self.if_match {
+            None => true,
+            Some(tags) => tags.iter().any(|t| t == "*" || t == current_etag),
+        };
+        if !if_match || self.if_none_match.matches(current_etag) {
+            return Err(ApiError::PreconditionFailed);
+        }
+        Ok(())
     }
 }
 
@@ -178,7 +197,8 @@ impl IfNoneMatch {
     }
 }
 
-/// A response whose body has the ETag `etag`; 304 for a `GET` whose `If-None-Match` names it.
+/// A response whose body has the ETag `etag`; 304 for a `GET` or `HEAD` whose `If-None-Match`
+/// names it (a write's `If-None-Match` is one of its [`Preconditions`]).
 pub fn with_etag(
     req: &HttpRequest,
     status: StatusCode,
@@ -196,7 +216,8 @@ pub fn with_etag_as(
     etag: &str,
     content_type: &'static str,
 ) -> HttpResponse {
-    if status == StatusCode::OK && IfNoneMatch::of(req).matches(etag) {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+    if status == StatusCode::OK && safe && IfNoneMatch::of(req).matches(etag) {
         return not_modified(etag);
     }
     HttpResponse::build(status)

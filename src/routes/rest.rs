@@ -96,7 +96,7 @@ async fn warnings_after_commit<R: Resource>(
 /// (on PostgreSQL, where transactions interleave); a client that sent no `If-Match` asked for
 /// no precondition, so the write is tried again on the new state instead of answering 412.
 async fn retry_unconditional<T, F, Fut>(
-    if_match: &http::IfMatch,
+    if_match: &http::Preconditions,
     mut attempt: F,
 ) -> Result<T, ApiError>
 where
@@ -370,7 +370,7 @@ pub async fn update<R: Resource>(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Editor)?;
     let patch = http::json_body(&req, &body)?;
-    let if_match = http::IfMatch::of(&req);
+    let if_match = http::Preconditions::of(&req);
     // Reading, merging and validating on a pooled connection keeps that work off the single
     // SQLite writer; the write then claims the record at the version read. Only when another
     // write got in between, and the client asked for no precondition, is it done again with
@@ -421,7 +421,7 @@ async fn patch_record<R: Resource>(
     base: Base<R>,
     key: String,
     patch: serde_json::Value,
-    if_match: http::IfMatch,
+    if_match: http::Preconditions,
     actor: Actor,
 ) -> Result<R::Response, ApiError> {
     let read_before = match base {
@@ -532,7 +532,7 @@ pub async fn delete<R: Resource>(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Editor)?;
-    let if_match = http::IfMatch::of(&req);
+    let if_match = http::Preconditions::of(&req);
     retry_unconditional(&if_match, || {
         let (key, if_match, actor) = (key.clone(), if_match.clone(), actor.clone());
         db.write(move |conn| {

@@ -305,7 +305,7 @@ pub async fn update_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Admin)?;
     let patch = http::json_body(&req, &body)?;
-    let if_match = http::IfMatch::of(&req);
+    let if_match = http::Preconditions::of(&req);
     let key = path.into_inner();
     let current = db
         .run({
@@ -365,7 +365,7 @@ pub async fn delete_webhook(
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     let actor = caller.require(Role::Admin)?;
-    let if_match = http::IfMatch::of(&req);
+    let if_match = http::Preconditions::of(&req);
     let key = path.into_inner();
     db.write(move |conn| {
         let current = store::get(conn, &key)?;

@@ -287,6 +287,22 @@ async fn conditional_requests_use_the_etag(backend: Backend) {
         .await;
     stale.problem(412);
     assert_eq!(app.get(&path).await.json()["title"], "Board");
+    // A write whose If-None-Match names the record (its ETag, or `*`), or whose If-Match names
+    // no entity tag at all, is refused and changes nothing: never a 304 for a write made.
+    for header in [
+        ("if-none-match", "*"),
+        ("if-none-match", etag.as_str()),
+        ("if-match", ","),
+    ] {
+        for method in [Method::PATCH, Method::DELETE] {
+            let body = (method == Method::PATCH).then(|| ("application/json", patch.clone()));
+            app.write(method.clone(), &path, &[header], body)
+                .await
+                .problem(412);
+        }
+    }
+    let unchanged = app.get(&path).await.expect(200);
+    assert_eq!(unchanged.header("etag"), Some(etag.clone()));
 
     let fresh = app
         .write(

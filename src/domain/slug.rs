@@ -56,6 +56,11 @@ impl Slug {
         if slug.is_empty() {
             slug.push_str("untitled");
         }
+        if uuid::Uuid::parse_str(&slug).is_ok() {
+            // A title written like a UUID: its slug would be taken for an id, and name
+            // another record, so it gets a suffix no generated one has (they count from 2).
+            slug.push_str("-1");
+        }
         Self(slug)
     }
 

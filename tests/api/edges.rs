@@ -358,7 +358,38 @@ async fn percent_encoded_utf8_in_a_query_is_decoded(backend: Backend) {
     );
 }
 
+/// A record named like a UUID (of another record, or in the 32-digit form) gets a slug that is
+/// not one: a slug shaped like a UUID would be taken for an id, so the record could not be
+/// found by its slug, and references to it would name the other record.
+async fn a_name_written_like_a_uuid_gets_a_slug_that_is_not_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app
+        .create(
+            "/api/v1/organisations",
+            json!({"name": "Regional Cooperation Council", "kind": "regional_organisation"}),
+        )
+        .await;
+    let id = first["id"].as_str().unwrap_or("").to_owned();
+    for name in [id.clone(), id.replace('-', "")] {
+        let created = app
+            .create(
+                "/api/v1/organisations",
+                json!({"name": name, "kind": "ministry"}),
+            )
+            .await;
+        let slug = created["slug"].as_str().unwrap_or("").to_owned();
+        assert!(uuid::Uuid::parse_str(&slug).is_err(), "{slug}");
+        let found = app
+            .get(&format!("/api/v1/organisations/{slug}"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(found["id"], created["id"], "{slug}");
+    }
+}
+
 on_both_backends!(
+    a_name_written_like_a_uuid_gets_a_slug_that_is_not_one,
     raw_utf8_in_a_url_is_accepted,
     percent_encoded_utf8_in_a_query_is_decoded,
     head_is_answered_wherever_get_is,

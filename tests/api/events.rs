@@ -1165,7 +1165,49 @@ async fn check_party_lists(app: &TestApp, dropped: Option<u32>) {
     }
 }
 
+/// The widest windows the date parameters take (`to=9999-12-31`, `from=0000-01-01`) find every
+/// event, in lists with any filter and in calendars, rather than silently none.
+async fn the_widest_date_window_finds_every_event(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create(
+        "/api/v1/people",
+        json!({"full_name": "Anes Rizvo", "slug": "rizvo"}),
+    )
+    .await;
+    for (title, day) in [("Board", "2019-11-18"), ("Last", "2200-12-31")] {
+        let mut body = event_body(title, day);
+        body["participants"] = json!([{"person_id": "rizvo", "role": "chair"}]);
+        app.create("/api/v1/events", body).await;
+    }
+    for query in [
+        "to=9999-12-31",
+        "to=9999-12-30",
+        "from=0000-01-01&to=9999-12-31",
+        "person=rizvo&to=9999-12-31",
+        "q=board&to=9999-12-31",
+    ] {
+        let page = app
+            .get(&format!("/api/v1/events?{query}"))
+            .await
+            .expect(200)
+            .json();
+        let expected = if query.starts_with("q=") { 1 } else { 2 };
+        assert_eq!(
+            item_fields(&page, "title").len(),
+            expected,
+            "{query}: {page}"
+        );
+    }
+    let calendar = app
+        .get("/api/v1/events.ics?from=2000-01-01&to=9999-12-31")
+        .await
+        .expect(200);
+    let text = String::from_utf8_lossy(&calendar.body);
+    assert_eq!(text.matches("BEGIN:VEVENT").count(), 2, "{text}");
+}
+
 on_both_backends!(
+    the_widest_date_window_finds_every_event,
     text_search_pages_through_many_matches,
     text_search_follows_concurrent_writes,
     party_filters_page_in_start_order,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
 use crate::cache::Derived;
@@ -161,5 +161,14 @@ pub fn span_end(to: NaiveDate) -> Timestamp {
 pub(super) const MAX_UTC_OFFSET_HOURS: i64 = 14;
 
 pub(super) fn utc_midnight(day: NaiveDate) -> Timestamp {
+    // Past the year 9999 an instant has no four-digit year, and SQLite compares stored instants
+    // as text, where `+10000-…` sorts before every one of them: a bound that late (`to` of
+    // 9999-12-31 and two days more) is the last instant of 9999 instead.
+    if day.year() > 9999 {
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999))
+            .unwrap_or(NaiveDateTime::MAX);
+        return Timestamp::from(last.and_utc());
+    }
     Timestamp::from(day.and_time(NaiveTime::MIN).and_utc())
 }

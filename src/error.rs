@@ -530,7 +530,12 @@ pub mod responses {
     problem_response!(
         PreconditionFailed,
         412,
-        "`If-Match` does not match the current ETag"
+        "`If-Match` does not match the current ETag, or `If-None-Match` does"
+    );
+    problem_response!(
+        SecretShownOnce,
+        409,
+        "A retry with an `Idempotency-Key` that already created the credential: the problem names it (`Location`); its secret was shown once and is not kept"
     );
     problem_response!(
         Unauthorized,

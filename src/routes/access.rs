@@ -241,7 +241,8 @@ impl CreateTokenRequest {
 ///
 /// Needs an admin token. The response is the only time the secret is shown: only its hash is
 /// stored. Answers 201 with the token and its `Location`; 422 names every invalid field.
-/// `Idempotency-Key` works as on the other POSTs (a replay shows the same secret again).
+/// With `Idempotency-Key` a retry creates nothing: it gets 409 naming the token made by the
+/// first request (the secret is never kept, so it cannot be shown again).
 #[utoipa::path(
     tag = "access",
     params(
@@ -258,6 +259,7 @@ impl CreateTokenRequest {
         responses::Forbidden,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
+        responses::SecretShownOnce,
         responses::TooManyRequests,
         responses::Unavailable,
     )
@@ -272,7 +274,7 @@ pub async fn create_token(
     let actor = caller.require(Role::Admin)?;
     let (name, role, expires_at) =
         http::parse_valid(http::json_body(&req, &body)?, CreateTokenRequest::validate)?;
-    rest::post_once(&req, &db, &caller, &body, move |conn| {
+    rest::post_once_shown_once(&req, &db, &caller, &body, move |conn| {
         let created = tokens::create(conn, &name, role, expires_at)?;
         audit::record(
             conn,
@@ -283,12 +285,17 @@ pub async fn create_token(
             &serde_json::json!({"name": created.token.name, "role": created.token.role, "expires_at": created.token.expires_at.map(crate::domain::time::rfc3339_micros)}),
         )?;
         let body = serde_json::to_string(&created).map_err(ApiError::internal)?;
-        Ok(StoredResponse {
-            status: 201,
-            location: Some(format!("/api/v1/tokens/{}", created.token.id)),
-            etag: None,
-            body,
-        })
+        let location = format!("/api/v1/tokens/{}", created.token.id);
+        let retried = rest::secret_shown_once("token", &location)?;
+        Ok((
+            StoredResponse {
+                status: 201,
+                location: Some(location),
+                etag: None,
+                body,
+            },
+            retried,
+        ))
     })
     .await
 }

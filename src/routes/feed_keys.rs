@@ -59,7 +59,9 @@ impl CreateFeedKeyRequest {
 /// `Authorization` header) read the `.ics` feeds with `internal` events included: add
 /// `?key=<secret>` to a feed's URL. It reads feeds only: it is not a bearer token and works on
 /// no JSON endpoint. The response is the only time the secret is shown: only its hash is
-/// stored. Answers 201 with the key and its `Location`; 422 names every invalid field.
+/// stored. Answers 201 with the key and its `Location`; 422 names every invalid field. With
+/// `Idempotency-Key` a retry creates nothing: it gets 409 naming the key made by the first
+/// request (the secret is never kept, so it cannot be shown again).
 #[utoipa::path(
     tag = "calendar",
     params(
@@ -76,6 +78,7 @@ impl CreateFeedKeyRequest {
         responses::Forbidden,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
+        responses::SecretShownOnce,
         responses::TooManyRequests,
         responses::Unavailable,
     )
@@ -92,7 +95,7 @@ pub async fn create_feed_key(
         http::json_body(&req, &body)?,
         CreateFeedKeyRequest::validate,
     )?;
-    rest::post_once(&req, &db, &caller, &body, move |conn| {
+    rest::post_once_shown_once(&req, &db, &caller, &body, move |conn| {
         let created: CreatedFeedKey = feed_keys::create(conn, &name, expires_at)?;
         audit::record(
             conn,
@@ -103,12 +106,17 @@ pub async fn create_feed_key(
             &serde_json::json!({"name": created.key.name, "expires_at": created.key.expires_at.map(crate::domain::time::rfc3339_micros)}),
         )?;
         let body = serde_json::to_string(&created).map_err(ApiError::internal)?;
-        Ok(StoredResponse {
-            status: 201,
-            location: Some(format!("/api/v1/feed-keys/{}", created.key.id)),
-            etag: None,
-            body,
-        })
+        let location = format!("/api/v1/feed-keys/{}", created.key.id);
+        let retried = rest::secret_shown_once("feed key", &location)?;
+        Ok((
+            StoredResponse {
+                status: 201,
+                location: Some(location),
+                etag: None,
+                body,
+            },
+            retried,
+        ))
     })
     .await
 }

@@ -35,6 +35,61 @@ pub async fn post_once<F>(
 where
     F: FnOnce(&mut AnyConnection) -> Result<StoredResponse, ApiError> + Send + 'static,
 {
+    post_once_keeping(req, db, caller, body, move |conn| {
+        let response = work(conn)?;
+        Ok((response.clone(), response))
+    })
+    .await
+}
+
+/// [`post_once`] for a create whose response holds a secret shown only once (a token, a feed
+/// key): `work` returns the response and what a retry with the same key gets instead, which
+/// names the record but not its secret, so no secret is ever kept.
+pub async fn post_once_shown_once<F>(
+    req: &HttpRequest,
+    db: &Database,
+    caller: &Caller,
+    body: &[u8],
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<(StoredResponse, StoredResponse), ApiError>
+        + Send
+        + 'static,
+{
+    post_once_keeping(req, db, caller, body, work).await
+}
+
+/// The answer a retry of a credential's create gets: 409, naming the credential made by the
+/// first request (its `Location` too), whose secret is not kept.
+pub fn secret_shown_once(what: &str, location: &str) -> Result<StoredResponse, ApiError> {
+    let problem = ApiError::conflict(format!(
+        "this Idempotency-Key already created {what} {location}; its secret was shown only in \
+         that response and is not kept: if the response was lost, revoke it (DELETE {location}) \
+         and create another"
+    ))
+    .problem();
+    Ok(StoredResponse {
+        status: 409,
+        location: Some(location.to_owned()),
+        etag: None,
+        body: serde_json::to_string(&problem).map_err(ApiError::internal)?,
+    })
+}
+
+/// [`post_once`], keeping for retries the second response `work` returns.
+async fn post_once_keeping<F>(
+    req: &HttpRequest,
+    db: &Database,
+    caller: &Caller,
+    body: &[u8],
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<(StoredResponse, StoredResponse), ApiError>
+        + Send
+        + 'static,
+{
     let request = match req.headers().get("idempotency-key") {
         None => None,
         Some(value) => Some(IdempotentRequest::new(
@@ -51,9 +106,9 @@ where
             {
                 return Ok((stored, true));
             }
-            let response = work(conn)?;
+            let (response, kept) = work(conn)?;
             if let Some(request) = &request {
-                idempotency::remember(conn, request, &response)?;
+                idempotency::remember(conn, request, &kept)?;
             }
             Ok((response, false))
         })
@@ -64,7 +119,11 @@ where
 fn stored_response(response: StoredResponse, replayed: bool) -> HttpResponse {
     let mut builder =
         HttpResponse::build(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK));
-    builder.content_type("application/json");
+    builder.content_type(if response.status >= 400 {
+        "application/problem+json"
+    } else {
+        "application/json"
+    });
     if let Some(location) = &response.location {
         builder.insert_header((header::LOCATION, location.as_str()));
     }

@@ -1196,6 +1196,74 @@ async fn the_audit_log_records_every_write(backend: Backend) {
         .problem(400);
 }
 
+/// A token's or a feed key's secret is shown once and never kept, not even for a retry with
+/// the same `Idempotency-Key`: the retry creates nothing and gets 409 naming the credential the
+/// first request made, and no stored answer holds the secret.
+async fn a_retried_credential_create_names_it_without_its_secret(backend: Backend) {
+    use diesel::prelude::*;
+    use meeting_registry::db::schema::idempotency_keys;
+
+    let app = TestApp::spawn(backend).await;
+    let admin = format!("Bearer {}", app.admin);
+    let mut secrets = Vec::new();
+    for (path, body, key) in [
+        (
+            "/api/v1/tokens",
+            r#"{"name": "retried", "role": "reader"}"#,
+            "retry-1",
+        ),
+        ("/api/v1/feed-keys", r#"{"name": "retried"}"#, "retry-2"),
+    ] {
+        let headers = [("authorization", admin.as_str()), ("idempotency-key", key)];
+        let post = || {
+            app.request(
+                Method::POST,
+                path,
+                &headers,
+                Some(("application/json", body.as_bytes().to_vec())),
+            )
+        };
+        let first = post().await.expect(201);
+        let secret = first.json()["secret"].as_str().unwrap_or("").to_owned();
+        assert!(secret.len() >= 40, "{path}");
+        let retried = post().await;
+        assert_eq!(
+            retried.header("location"),
+            first.header("location"),
+            "{path}"
+        );
+        let problem = retried.problem(409);
+        assert!(!problem.to_string().contains(&secret), "{problem}");
+        let location = first.header("location").unwrap_or_default();
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(&location)),
+            "{problem}"
+        );
+        let listed = app.get_as(&app.admin, path).await.expect(200).json();
+        let named: Vec<String> = item_fields(&listed, "name")
+            .into_iter()
+            .filter(|n| n == "retried")
+            .collect();
+        assert_eq!(named.len(), 1, "one {path} made: {listed}");
+        secrets.push(secret);
+    }
+    let db = Database::connect(&app.database_url, 1).expect("connect");
+    let kept: Vec<String> = db
+        .with_connection(|conn| {
+            idempotency_keys::table
+                .select(idempotency_keys::body)
+                .load(conn)
+                .map_err(|e| e.to_string())
+        })
+        .expect("the kept answers");
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    for secret in &secrets {
+        assert!(kept.iter().all(|body| !body.contains(secret.as_str())));
+    }
+}
+
 async fn idempotency_keys_replay_the_first_response(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let body = event_body("Retried create", "2019-04-23")
@@ -1614,6 +1682,7 @@ async fn credentials_expire_by_2200_at_the_latest(backend: Backend) {
 
 on_both_backends!(
     credentials_expire_by_2200_at_the_latest,
+    a_retried_credential_create_names_it_without_its_secret,
     every_endpoint_answers_every_credential_as_it_should,
     internal_records_never_leak,
     the_audit_log_records_every_write,

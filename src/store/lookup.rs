@@ -101,6 +101,33 @@ pub fn filter_target<Id>(
 }
 
 resolver!(event_id, events, EventId);
+
+/// The id of the event with this id or slug if it exists and `viewer` may see it: a filter that
+/// names an internal event, for a caller who may not see it, answers as one naming no event, so
+/// it tells nothing of the event.
+pub fn visible_event_id(
+    conn: &mut AnyConnection,
+    key: &str,
+    viewer: crate::store::Viewer,
+) -> Result<Option<EventId>, ApiError> {
+    use crate::domain::enums::Visibility;
+    let found: Option<(EventId, String)> = match Key::parse(key) {
+        Key::Id(id) => crate::db::native!(conn, |c| events::table
+            .filter(events::id.eq(EventId(id)))
+            .select((events::id, events::visibility))
+            .first(c)
+            .optional())?,
+        Key::Slug(slug) => crate::db::native!(conn, |c| events::table
+            .filter(events::slug.eq(slug))
+            .select((events::id, events::visibility))
+            .first(c)
+            .optional())?,
+        Key::Nothing => None,
+    };
+    Ok(found
+        .filter(|(_, visibility)| viewer.sees_internal || visibility == Visibility::Public.as_str())
+        .map(|(id, _)| id))
+}
 resolver!(organisation_id, organisations, OrganisationId);
 resolver!(person_id, people, PersonId);
 resolver!(network_id, networks, NetworkId);

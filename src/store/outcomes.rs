@@ -211,7 +211,7 @@ pub fn list(
         "event",
         "event",
         filter.event.as_deref(),
-        lookup::event_id,
+        |conn, key| lookup::visible_event_id(conn, key, viewer),
     )?;
     let network: Option<NetworkId> = filter_target(
         conn,

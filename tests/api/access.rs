@@ -1055,6 +1055,22 @@ async fn internal_records_never_leak(backend: Backend) {
     assert_eq!(open["chain"]["position"], 1);
     assert_eq!(open["chain"]["previous_event_id"], Value::Null);
 
+    // A filter naming the hidden event answers as one naming no event: it tells nothing of it.
+    for path in ["/api/v1/publications", "/api/v1/outcomes"] {
+        let unknown = app
+            .get(&format!("{path}?event=no-such-event"))
+            .await
+            .problem(422);
+        assert_eq!(unknown["errors"][0]["field"], "event");
+        for key in ["hidden", hidden_id.as_str().unwrap_or("-")] {
+            let problem = app.get(&format!("{path}?event={key}")).await.problem(422);
+            assert_eq!(problem["errors"][0]["field"], "event", "{problem}");
+            app.get_as(&app.reader, &format!("{path}?event={key}"))
+                .await
+                .expect(200);
+        }
+    }
+
     // Token holders see everything, and contact fields.
     let listed = app
         .get_as(&app.reader, "/api/v1/events?q=preparatory")

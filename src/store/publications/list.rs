@@ -9,7 +9,7 @@ pub fn list(
     filter: &PublicationFilter,
     viewer: Viewer,
 ) -> Result<PublicationPage, ApiError> {
-    let rows = list_rows(conn, filter)?;
+    let rows = list_rows(conn, filter, viewer)?;
     let (rows, next_cursor) = split_page(rows, filter.limit, |row| {
         Cursor {
             sort: SORT.to_owned(),
@@ -28,6 +28,7 @@ pub fn list(
 fn list_rows(
     conn: &mut AnyConnection,
     filter: &PublicationFilter,
+    viewer: Viewer,
 ) -> Result<Vec<PublicationRow>, ApiError> {
     let author = resolve(
         conn,
@@ -55,7 +56,7 @@ fn list_rows(
         "event",
         "event",
         filter.event.as_deref(),
-        lookup::event_id,
+        |conn, key| lookup::visible_event_id(conn, key, viewer),
     )?;
     let mut query = publications::table
         .select(PublicationRow::as_select())

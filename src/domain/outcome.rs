@@ -104,6 +104,16 @@ impl OutcomeInput {
             self.publication_id.as_deref(),
             &mut errors,
         );
+        if let Some(due) = self.due_date {
+            use crate::domain::event::{EARLIEST_YEAR, LATEST_YEAR};
+            use chrono::Datelike;
+            if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&due.year()) {
+                errors.push(FieldError::new(
+                    "due_date",
+                    format!("must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31"),
+                ));
+            }
+        }
         let status = self.status.unwrap_or(match self.kind {
             OutcomeKind::FollowUp => OutcomeStatus::Open,
             _ => OutcomeStatus::Done,
@@ -148,6 +158,16 @@ mod tests {
                 "owner_organisation_id": "rcc", "owner_person_id": "someone"})),
             ["owner_person_id"]
         );
+    }
+
+    #[test]
+    fn a_due_date_is_within_the_years_events_take() {
+        let due = |day: &str| {
+            fields(serde_json::json!({"text": "x", "kind": "follow_up", "due_date": day}))
+        };
+        assert_eq!(due("9999-12-31"), ["due_date"]);
+        assert_eq!(due("1799-12-31"), ["due_date"]);
+        assert!(due("2200-12-31").is_empty());
     }
 
     #[test]

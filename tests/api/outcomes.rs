@@ -390,6 +390,11 @@ async fn hostile_outcomes_are_refused_with_the_field_named(backend: Backend) {
             json!({"kind": "follow_up", "text": "x", "owner_person_id": "nobody"}),
             &["owner_person_id"],
         ),
+        // So late it would sort after the outcomes with no due date.
+        (
+            json!({"kind": "follow_up", "text": "x", "due_date": "9999-12-31"}),
+            &["due_date"],
+        ),
     ];
     for (body, expected) in cases {
         let problem = app

@@ -55,7 +55,99 @@ pub fn json_body(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Value, Ap
             "the body nests deeper than {MAX_DEPTH} levels"
         )));
     }
+    if let Some(field) = duplicate_key(body) {
+        // A JSON value keeps one of the two silently (the last); the writer meant one of them.
+        return Err(ApiError::invalid(field, "is given more than once"));
+    }
     Ok(value)
+}
+
+/// The first key an object in `body` (well-formed JSON, nested at most [`MAX_DEPTH`] deep)
+/// gives twice, named as field errors name fields (`location.city`, `organisers[0].role`).
+fn duplicate_key(body: &[u8]) -> Option<String> {
+    use serde::de::{DeserializeSeed, Error, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+
+    struct Walk<'a> {
+        path: String,
+        found: &'a RefCell<Option<String>>,
+    }
+
+    impl Walk<'_> {
+        fn at(&self, path: String) -> Self {
+            Walk {
+                path,
+                found: self.found,
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0;
+            while seq
+                .next_element_seed(self.at(format!("{}[{index}]", self.path)))?
+                .is_some()
+            {
+                index += 1;
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{}.{key}", self.path)
+                };
+                if !seen.insert(key) {
+                    *self.found.borrow_mut() = Some(path);
+                    return Err(A::Error::custom("a key given twice"));
+                }
+                map.next_value_seed(self.at(path))?;
+            }
+            Ok(())
+        }
+    }
+
+    let found = RefCell::new(None);
+    let walk = Walk {
+        path: String::new(),
+        found: &found,
+    };
+    let _ = walk.deserialize(&mut serde_json::Deserializer::from_slice(body));
+    found.into_inner()
 }
 
 /// A body that is not JSON, said where and how (serde_json's "EOF while parsing" is jargon).

@@ -382,7 +382,89 @@ async fn filters_naming_no_record_are_422_naming_the_parameter(backend: Backend)
     assert_eq!(topic["items"], json!([]));
 }
 
+/// A body that gives a key twice is refused naming it (where JSON parsers keep one of the two
+/// silently), nested or not, spelt the same or with escapes, and writes nothing.
+async fn a_key_given_twice_is_refused_naming_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app
+        .create(
+            "/api/v1/organisations",
+            json!({"name": "RCC", "kind": "ngo", "slug": "rcc"}),
+        )
+        .await;
+    let mut event = event_body("Board", "2019-04-23");
+    event["slug"] = json!("board");
+    let event = app.create("/api/v1/events", event).await;
+    let cases: [(Method, &str, &str, &str); 5] = [
+        (
+            Method::POST,
+            "/api/v1/organisations",
+            r#"{"name": "Dup", "kind": "ngo", "name": "Dup2"}"#,
+            "name",
+        ),
+        (
+            Method::POST,
+            "/api/v1/organisations",
+            r#"{"name": "Dup", "kind": "ngo", "n\u0061me": "Dup2"}"#,
+            "name",
+        ),
+        (
+            Method::POST,
+            "/api/v1/events",
+            r#"{"title": "T", "kind": "meeting", "start_date": "2019-04-23", "timezone": "Europe/Tirane",
+                "organisers": [{"organisation_id": "rcc", "role": "host", "role": "organiser"}]}"#,
+            "organisers[0].role",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/organisations/rcc",
+            r#"{"description": "One", "description": "Two"}"#,
+            "description",
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/events/board",
+            r#"{"location": {"city": "Sarajevo", "city": "Tirana"}}"#,
+            "location.city",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let problem = app
+            .write(
+                method,
+                path,
+                &[],
+                Some(("application/json", body.as_bytes().to_vec())),
+            )
+            .await
+            .problem(422);
+        let errors = errors_by_field(&problem);
+        assert_eq!(
+            errors.get(field).map(String::as_str),
+            Some("is given more than once"),
+            "{body}: {problem}"
+        );
+    }
+    let listed = app.get("/api/v1/organisations").await.expect(200).json();
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    let board = app.get("/api/v1/events/board").await.json();
+    assert_eq!(board, event, "unchanged");
+    let events = app.get("/api/v1/events").await.json();
+    assert_eq!(
+        events["items"].as_array().map(Vec::len),
+        Some(1),
+        "{events}"
+    );
+    let rcc = app.get("/api/v1/organisations/rcc").await.json();
+    assert_eq!(rcc["version"], created["version"]);
+}
+
 on_both_backends!(
+    a_key_given_twice_is_refused_naming_it,
     a_body_with_several_problems_gets_them_all_at_once,
     wrong_types_are_told_in_plain_words,
     patches_report_every_problem_too,

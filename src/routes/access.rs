@@ -67,11 +67,14 @@ impl Caller {
         }
     }
 
-    /// Whose `Idempotency-Key`s these are.
-    pub fn key_space(&self) -> String {
-        match &self.token {
-            Some(token) => token.id.to_string(),
-            None => "anonymous".to_owned(),
+    /// Whose `Idempotency-Key`s these are: a token's, or, without one, those of the client's
+    /// address (`client`, behind trusted proxies the forwarded one), so two anonymous
+    /// clients never share keys.
+    pub fn key_space(&self, client: Option<std::net::IpAddr>) -> String {
+        match (&self.token, client) {
+            (Some(token), _) => token.id.to_string(),
+            (None, Some(ip)) => format!("anonymous {ip}"),
+            (None, None) => "anonymous".to_owned(),
         }
     }
 }

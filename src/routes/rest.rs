@@ -93,7 +93,7 @@ where
     let request = match req.headers().get("idempotency-key") {
         None => None,
         Some(value) => Some(IdempotentRequest::new(
-            caller.key_space(),
+            caller.key_space(crate::client_ip::of(req)),
             value.to_str().unwrap_or(""),
             &format!("{} {}", req.method(), req.path()),
             body,

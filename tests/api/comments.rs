@@ -563,6 +563,43 @@ async fn a_trusted_proxy_names_each_commenter(backend: Backend) {
         .problem(429);
 }
 
+/// Anonymous commenters do not share `Idempotency-Key`s: the same key from another client
+/// (another address behind a trusted proxy) is that client's own, not a replay of the first
+/// client's comment nor a 422 for "another body".
+async fn anonymous_idempotency_keys_are_per_client(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
+    })
+    .await;
+    board_meeting(&app).await;
+    let post = |client: &'static str, text: &'static str| {
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/api/v1/events/iisg-board-4/comments",
+                &[
+                    ("x-forwarded-for", client),
+                    ("idempotency-key", "comment-1"),
+                ],
+                Some((
+                    "application/json",
+                    comment("Ana Kovač", text).to_string().into_bytes(),
+                )),
+            )
+            .await
+        }
+    };
+    let first = post("203.0.113.7", "Same words").await.expect(201);
+    // The same client retrying gets its first answer again.
+    let retried = post("203.0.113.7", "Same words").await.expect(201);
+    assert_eq!(retried.header("location"), first.header("location"));
+    // Another client, same key: its own comment, with the same words or others.
+    let same_words = post("198.51.100.1", "Same words").await.expect(201);
+    assert_ne!(same_words.header("location"), first.header("location"));
+    post("198.51.100.2", "Other words").await.expect(201);
+}
+
 async fn comments_reach_the_change_feed_only_once_approved(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     board_meeting(&app).await;
@@ -778,6 +815,7 @@ on_both_backends!(
     hostile_comments_are_refused_naming_the_field,
     a_flood_of_comments_is_refused,
     a_trusted_proxy_names_each_commenter,
+    anonymous_idempotency_keys_are_per_client,
     comments_reach_the_change_feed_only_once_approved,
     contact_details_are_erased_after_the_retention,
     comments_travel_in_export_and_import_without_contact_details,

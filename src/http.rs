@@ -46,6 +46,18 @@ pub fn json_body(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Value, Ap
             detail: format!("send the body as {expected} (Content-Type was {got})"),
         });
     }
+    if let Some(encoding) = req
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim())
+        .filter(|e| !e.eq_ignore_ascii_case("identity"))
+    {
+        return Err(ApiError::UnsupportedMediaType {
+            detail: format!(
+                "the body's Content-Encoding ({encoding}) is not read here: send it unencoded"
+            ),
+        });
+    }
     if body.len() > BODY_LIMIT {
         return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
     }

@@ -42,8 +42,27 @@ async fn malformed_bodies_are_400_and_media_types_415(backend: Backend) {
     .problem(400);
     post("application/json", b"[1, 2]").await.problem(422);
     post("application/json", b"\"text\"").await.problem(422);
+    // A body the client says it encoded is not read as JSON: 415, whatever the encoding.
+    let valid = event_body("Encoded", "2019-01-01").to_string().into_bytes();
+    let encoded = |encoding: &'static str| {
+        let (app, valid) = (&app, valid.clone());
+        async move {
+            app.write(
+                Method::POST,
+                "/api/v1/events",
+                &[("content-encoding", encoding)],
+                Some(("application/json", valid)),
+            )
+            .await
+        }
+    };
+    for encoding in ["gzip", "bogus"] {
+        let problem = encoded(encoding).await.problem(415);
+        assert!(problem["detail"].as_str().is_some_and(|d| d.contains(encoding)));
+    }
     let page = app.get("/api/v1/events").await.expect(200).json();
     assert_eq!(page["items"], json!([]));
+    encoded("identity").await.expect(201);
 }
 
 async fn oversized_bodies_are_413(backend: Backend) {

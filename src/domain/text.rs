@@ -35,7 +35,7 @@ pub fn like_pattern(folded: &str) -> String {
 /// characters.
 pub fn required_line(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
     let trimmed = value.trim();
-    if trimmed.is_empty() {
+    if trimmed.chars().all(invisible) {
         errors.push(FieldError::new(field, "must not be empty"));
     } else {
         check_text(field, trimmed, max, false, errors);
@@ -51,11 +51,28 @@ pub fn optional_line(
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     let trimmed = value?.trim();
-    if trimmed.is_empty() {
+    if trimmed.chars().all(invisible) {
         return None;
     }
     check_text(field, trimmed, max, false, errors);
     Some(trimmed.to_owned())
+}
+
+/// Characters that show nothing and take no room, which `trim` keeps (they are not white
+/// space): zero-width spaces and joiners, direction marks and controls, the word joiner and
+/// invisible operators, the byte-order mark, the soft hyphen. A name of only these is blank.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// An optional multi-line text (descriptions); empty becomes absent.

@@ -58,7 +58,11 @@ async fn malformed_bodies_are_400_and_media_types_415(backend: Backend) {
     };
     for encoding in ["gzip", "bogus"] {
         let problem = encoded(encoding).await.problem(415);
-        assert!(problem["detail"].as_str().is_some_and(|d| d.contains(encoding)));
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(encoding))
+        );
     }
     let page = app.get("/api/v1/events").await.expect(200).json();
     assert_eq!(page["items"], json!([]));

@@ -463,7 +463,38 @@ async fn a_key_given_twice_is_refused_naming_it(backend: Backend) {
     assert_eq!(rcc["version"], created["version"]);
 }
 
+/// A name of characters that show nothing (zero-width spaces, a byte-order mark, direction
+/// marks) is as blank as one of spaces: refused naming the field, never stored as `untitled`.
+async fn a_name_that_shows_nothing_is_blank(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for name in ["\u{200b}\u{200b}", " \u{feff} ", "\u{200e}\u{2060}"] {
+        let problem = app
+            .post(
+                "/api/v1/organisations",
+                &json!({"name": name, "kind": "ngo"}),
+            )
+            .await
+            .problem(422);
+        assert_eq!(
+            errors_by_field(&problem).get("name").map(String::as_str),
+            Some("must not be empty"),
+            "{name:?}: {problem}"
+        );
+    }
+    let listed = app.get("/api/v1/organisations").await.expect(200).json();
+    assert_eq!(listed["items"], json!([]));
+    // Visible text around them is kept as written.
+    let kept = app
+        .create(
+            "/api/v1/organisations",
+            json!({"name": "RCC\u{200b}", "kind": "ngo"}),
+        )
+        .await;
+    assert_eq!(kept["name"], "RCC\u{200b}");
+}
+
 on_both_backends!(
+    a_name_that_shows_nothing_is_blank,
     a_key_given_twice_is_refused_naming_it,
     a_body_with_several_problems_gets_them_all_at_once,
     wrong_types_are_told_in_plain_words,

@@ -310,6 +310,44 @@ fn membership_columns(
     })
 }
 
+/// 409 when network `network_id` already has a membership other than `except` with the same
+/// member, role and first day as `columns`: one fact recorded twice would be counted twice.
+fn refuse_duplicate(
+    conn: &mut AnyConnection,
+    network_id: NetworkId,
+    columns: &MembershipColumns,
+    except: Option<MembershipId>,
+) -> Result<(), ApiError> {
+    let mut query = memberships::table
+        .filter(memberships::network_id.eq(network_id))
+        .filter(memberships::role.eq(columns.role.clone()))
+        .select(memberships::id)
+        .into_boxed();
+    query = match columns.person_id {
+        Some(person) => query.filter(memberships::person_id.eq(person)),
+        None => query.filter(memberships::person_id.is_null()),
+    };
+    query = match columns.organisation_id {
+        Some(organisation) => query.filter(memberships::organisation_id.eq(organisation)),
+        None => query.filter(memberships::organisation_id.is_null()),
+    };
+    query = match columns.since {
+        Some(since) => query.filter(memberships::since.eq(since)),
+        None => query.filter(memberships::since.is_null()),
+    };
+    if let Some(except) = except {
+        query = query.filter(memberships::id.ne(except));
+    }
+    match query.first::<MembershipId>(conn).optional()? {
+        None => Ok(()),
+        Some(existing) => Err(ApiError::conflict(format!(
+            "the network already has this member in the role {} from the same first day: \
+             membership {existing} (change that one instead)",
+            columns.role
+        ))),
+    }
+}
+
 /// Adds a membership; call inside a write transaction.
 pub fn add_member(
     conn: &mut AnyConnection,
@@ -318,6 +356,7 @@ pub fn add_member(
 ) -> Result<MembershipResponse, ApiError> {
     let network_id = networks::find_id(conn, network_key)?;
     let columns = membership_columns(conn, valid)?;
+    refuse_duplicate(conn, network_id, &columns, None)?;
     let id = MembershipId::generate();
     diesel::insert_into(memberships::table)
         .values(NewMembership {
@@ -403,6 +442,14 @@ impl Resource for Memberships {
         _before: Option<crate::store::resource::Before<'_, Self>>,
     ) -> Result<(), ApiError> {
         let columns = membership_columns(conn, valid)?;
+        let network_id: Option<NetworkId> = memberships::table
+            .filter(memberships::id.eq(id))
+            .select(memberships::network_id)
+            .first(conn)
+            .optional()?;
+        if let Some(network_id) = network_id {
+            refuse_duplicate(conn, network_id, &columns, Some(id))?;
+        }
         update_row(conn, id, version, columns)
     }
 

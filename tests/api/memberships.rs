@@ -113,10 +113,12 @@ async fn racing_patch_and_delete_with_one_etag_apply_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     seed_membership(&app).await;
     for round in 0..ROUNDS {
+        // A first day of its own each round: the chair each round leaves is another fact.
+        let since = format!("201{round}-01-01");
         let member = app
             .create(
                 "/api/v1/networks/nfp/members",
-                json!({"organisation_id": "rcc", "role": "observer"}),
+                json!({"organisation_id": "rcc", "role": "observer", "since": since}),
             )
             .await;
         let path = format!(
@@ -212,9 +214,66 @@ async fn a_membership_is_not_found_under_another_network(backend: Backend) {
     assert_eq!(kept["version"], 1);
 }
 
+/// The same member in the same role from the same first day is one fact: recording it twice
+/// (by a second POST, or a patch that makes one membership the copy of another) is refused
+/// with 409 naming the membership there is, and writes nothing. Another role, another first
+/// day or another network is another fact.
+async fn the_same_membership_is_recorded_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let path = seed_membership(&app).await;
+    let id = path.rsplit('/').next().unwrap_or("").to_owned();
+    let same = json!({"organisation_id": "rcc", "role": "member", "since": "2018-01-01"});
+    let problem = app
+        .post("/api/v1/networks/nfp/members", &same)
+        .await
+        .problem(409);
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| d.contains(&id)),
+        "{problem}"
+    );
+    let chair = app
+        .create(
+            "/api/v1/networks/nfp/members",
+            json!({"organisation_id": "rcc", "role": "chair", "since": "2018-01-01"}),
+        )
+        .await;
+    app.create(
+        "/api/v1/networks/nfp/members",
+        json!({"organisation_id": "rcc", "role": "member", "since": "2019-01-01"}),
+    )
+    .await;
+    app.create("/api/v1/networks", json!({"name": "RNNC", "slug": "rnnc"}))
+        .await;
+    app.create("/api/v1/networks/rnnc/members", same).await;
+    // The chair made into a copy of the first membership.
+    let chair_path = format!(
+        "/api/v1/networks/nfp/members/{}",
+        chair["id"].as_str().unwrap_or("")
+    );
+    app.patch(&chair_path, &json!({"role": "member"}))
+        .await
+        .problem(409);
+    assert_eq!(app.get(&chair_path).await.json()["role"], "chair");
+    // A patch of the first membership that keeps it what it is goes through.
+    app.patch(&path, &json!({"country_code": "BA"}))
+        .await
+        .expect(200);
+    let members = app
+        .get("/api/v1/networks/nfp/members")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        members["items"].as_array().map(Vec::len),
+        Some(3),
+        "{members}"
+    );
+}
+
 on_both_backends!(
     racing_patches_with_one_etag_update_once,
     racing_patch_and_delete_with_one_etag_apply_once,
     memberships_carry_a_version,
     a_membership_is_not_found_under_another_network,
+    the_same_membership_is_recorded_once,
 );

@@ -101,8 +101,9 @@ pub struct ChainEventInput {
 /// The event is placed by its start. Needs a token with role editor or admin. Refused with 409
 /// when the chain's rules would break (`chain_no_overlap`, `chain_max_gap`, `chain_same_city`)
 /// or the event is in another chain (`chain_single`); 404 when the chain does not exist, 422
-/// when the event does not. Answers 200 with the whole chain. `Idempotency-Key` works as on
-/// the other POSTs.
+/// when the event does not. Answers 200 with the whole chain; an event already in the chain
+/// is left as it is (the same version and ETag, nothing audited). `Idempotency-Key` works as
+/// on the other POSTs.
 #[utoipa::path(
     tag = "chains",
     params(
@@ -135,17 +136,19 @@ pub async fn add_chain_event(
     let input: ChainEventInput = http::parse_input(http::json_body(&req, &body)?)?;
     let key = path.into_inner();
     rest::post_once(&req, &db, &caller, &body, move |conn| {
-        let event_id = store::add_event(conn, &key, input.event_id.trim())?;
+        let (event_id, added) = store::add_event(conn, &key, input.event_id.trim())?;
         let chain = Chains::get(conn, &key, Viewer::WRITER)?;
-        let changes = serde_json::json!({"event_id": event_id});
-        audit::record(
-            conn,
-            &actor,
-            "add_event",
-            "chain",
-            &chain.id.to_string(),
-            &changes,
-        )?;
+        if added {
+            let changes = serde_json::json!({"event_id": event_id});
+            audit::record(
+                conn,
+                &actor,
+                "add_event",
+                "chain",
+                &chain.id.to_string(),
+                &changes,
+            )?;
+        }
         let (body, etag) = representation::of(&chain)?;
         Ok(StoredResponse {
             status: 200,

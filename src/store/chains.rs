@@ -438,19 +438,29 @@ fn set_members(
     enforce(conn, chain_id)
 }
 
-/// `POST /chains/{id}/events`: adds one event, placed by its start.
+/// `POST /chains/{id}/events`: adds one event, placed by its start. Whether it was added:
+/// an event already in the chain is left as it is (nothing written, no new version).
 pub fn add_event(
     conn: &mut AnyConnection,
     chain_key: &str,
     event_key: &str,
-) -> Result<EventId, ApiError> {
+) -> Result<(EventId, bool), ApiError> {
     let chain_id = find_id(conn, chain_key)?;
     let event = lookup::event_id(conn, event_key)?
         .ok_or_else(|| ApiError::invalid("event_id", format!("no event {event_key:?}")))?;
+    let already: bool = diesel::select(diesel::dsl::exists(
+        events::table
+            .filter(events::id.eq(event))
+            .filter(events::chain_id.eq(chain_id)),
+    ))
+    .get_result(conn)?;
+    if already {
+        return Ok((event, false));
+    }
     attach(conn, chain_id, event)?;
     enforce(conn, chain_id)?;
     touch(conn, chain_id)?;
-    Ok(event)
+    Ok((event, true))
 }
 
 /// `DELETE /chains/{id}/events/{event_id}`: the event leaves the chain (and stays).

@@ -122,6 +122,20 @@ async fn chain_writes_that_break_a_rule_change_nothing(backend: Backend) {
         );
         assert_eq!(snapshot(&app).await, before);
     }
+    // An event already in the chain is left as it is: the chain as it was, nothing written.
+    let etag = app
+        .get("/api/v1/chains/tirana-april-2019")
+        .await
+        .header("etag");
+    let again = app
+        .post(
+            "/api/v1/chains/tirana-april-2019/events",
+            &json!({"event_id": "rnnc-3"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again.header("etag"), etag);
+    assert_eq!(snapshot(&app).await, before);
     // Replacing the list is checked the same way.
     app.patch(
         "/api/v1/chains/tirana-april-2019",

@@ -80,15 +80,18 @@ fn prefers_calendar(accept: Option<&HeaderValue>) -> bool {
     prefers(accept, "text/calendar")
 }
 
-/// Whether an `Accept` header asks for `media` more than for JSON: it names `media` with a
-/// weight above 0, and `application/json` not at all or with a lower weight (a tie goes to
-/// JSON, the API's own type; wildcards name neither).
+/// The media types the API answers with, besides JSON, on some of its paths.
+const OTHER_MEDIA: [&str; 2] = ["text/calendar", "application/ld+json"];
+
+/// Whether an `Accept` header asks for `media` more than for any other type the API answers
+/// with: it names `media` with a weight above 0, and JSON and the other types not at all or
+/// with a lower weight (a tie goes to JSON, the API's own type; wildcards name none).
 pub fn prefers(accept: Option<&HeaderValue>, media: &str) -> bool {
     let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let mut wanted: Option<f32> = None;
-    let mut json: Option<f32> = None;
+    let mut others: Option<f32> = None;
     for range in accept.split(',') {
         let mut parts = range.split(';');
         let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
@@ -98,16 +101,16 @@ pub fn prefers(accept: Option<&HeaderValue>, media: &str) -> bool {
             .unwrap_or(1.0);
         let slot = if name == media {
             &mut wanted
-        } else if name == "application/json" {
-            &mut json
+        } else if name == "application/json" || OTHER_MEDIA.contains(&name.as_str()) {
+            &mut others
         } else {
             continue;
         };
         *slot = Some(slot.map_or(weight, |w| w.max(weight)));
     }
-    match (wanted, json) {
+    match (wanted, others) {
         (Some(w), None) => w > 0.0,
-        (Some(w), Some(j)) => w > j,
+        (Some(w), Some(o)) => w > o,
         (None, _) => false,
     }
 }
@@ -173,6 +176,8 @@ mod tests {
         assert!(!prefers("application/json, text/calendar"));
         assert!(!prefers("text/calendar;q=0"));
         assert!(!prefers("*/*"));
+        assert!(!prefers("text/calendar;q=0.1, application/ld+json;q=0.9"));
+        assert!(prefers("text/calendar;q=0.9, application/ld+json;q=0.1"));
         assert!(!prefers_calendar(None));
     }
 

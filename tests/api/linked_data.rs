@@ -48,6 +48,26 @@ async fn an_event_is_a_schema_org_event(backend: Backend) {
         "{:?}",
         response.header("vary")
     );
+    // The weights decide between the API's other types too, not only against JSON.
+    for (accept, wanted) in [
+        ("text/calendar;q=0.1, application/ld+json;q=0.9", LD),
+        (
+            "application/ld+json;q=0.1, text/calendar;q=0.9",
+            "text/calendar",
+        ),
+    ] {
+        let answer = app
+            .request(
+                awc::http::Method::GET,
+                "/api/v1/events/iisg-board-4",
+                &[("accept", accept)],
+                None,
+            )
+            .await
+            .expect(200);
+        let got = answer.header("content-type").unwrap_or_default();
+        assert!(got.starts_with(wanted), "{accept}: {got}");
+    }
     let etag = response.header("etag").unwrap_or_default();
     let doc = response.json();
     assert_eq!(doc["@context"], "https://schema.org");

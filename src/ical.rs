@@ -80,6 +80,8 @@ pub fn escape_text(value: &str) -> String {
                 out.push_str("\\n");
             }
             '\n' => out.push_str("\\n"),
+            // TEXT allows tabs (WSP is among its safe characters).
+            '\t' => out.push('\t'),
             c if c.is_control() => {}
             c => out.push(c),
         }
@@ -265,6 +267,7 @@ mod tests {
             escape_text("a\\b;c,d\ne\r\nf\rg:h\u{7}"),
             "a\\\\b\\;c\\,d\\ne\\nf\\ng:h"
         );
+        assert_eq!(escape_text("x\tTab"), "x\tTab");
     }
 
     #[test]

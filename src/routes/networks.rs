@@ -212,8 +212,9 @@ pub async fn list_members(
 ///
 /// Needs a token with role editor or admin. Exactly one of `person_id` and `organisation_id`
 /// (an id or a slug that must exist); `until` not before `since` (422 otherwise). Answers 201
-/// with the membership, its `Location` and `ETag`. `Idempotency-Key` works as on the other
-/// POSTs.
+/// with the membership, its `Location` and `ETag`; 409 when the network already has the same
+/// member in the same role from the same first day (the problem names that membership).
+/// `Idempotency-Key` works as on the other POSTs.
 #[utoipa::path(
     tag = "networks",
     params(
@@ -228,6 +229,7 @@ pub async fn list_members(
         )),
         responses::BadRequest,
         responses::NotFound,
+        responses::Conflict,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
@@ -321,7 +323,8 @@ pub async fn get_member(
 /// `MembershipInput`), sent as `application/merge-patch+json` or `application/json`: fields
 /// present replace, `null` clears, fields absent stay. Needs a token with role editor or
 /// admin. With `If-Match`, the change applies only to the version whose `ETag` was read (else
-/// 412).
+/// 412). 409 when the change would make it a copy of another membership of the network (the
+/// same member, role and first day).
 #[utoipa::path(
     tag = "networks",
     params(
@@ -336,6 +339,7 @@ pub async fn get_member(
         )),
         responses::BadRequest,
         responses::NotFound,
+        responses::Conflict,
         responses::PreconditionFailed,
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,

@@ -22,7 +22,6 @@ use crate::http;
 use crate::routes::{params, rest};
 use crate::store::Viewer;
 use crate::store::audit::{self, Actor, AuditFilter, AuditOrder, AuditPage};
-use crate::store::idempotency::StoredResponse;
 use crate::store::tokens::{
     self, Authenticated, CreatedToken, KeptCredentials, Refusal, TokenPage, TokenResponse,
     VerifiedTokens,
@@ -287,18 +286,7 @@ pub async fn create_token(
             &created.token.id.to_string(),
             &serde_json::json!({"name": created.token.name, "role": created.token.role, "expires_at": created.token.expires_at.map(crate::domain::time::rfc3339_micros)}),
         )?;
-        let body = serde_json::to_string(&created).map_err(ApiError::internal)?;
-        let location = format!("/api/v1/tokens/{}", created.token.id);
-        let retried = rest::secret_shown_once("token", &location)?;
-        Ok((
-            StoredResponse {
-                status: 201,
-                location: Some(location),
-                etag: None,
-                body,
-            },
-            retried,
-        ))
+        rest::shown_once("token", format!("/api/v1/tokens/{}", created.token.id), &created)
     })
     .await
 }

@@ -14,7 +14,6 @@ use crate::routes::access::PageQuery;
 use crate::routes::{Caller, params, rest};
 use crate::store::audit;
 use crate::store::feed_keys::{self, CreatedFeedKey, FeedKeyPage, FeedKeyResponse};
-use crate::store::idempotency::StoredResponse;
 
 /// A new feed key.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -105,18 +104,7 @@ pub async fn create_feed_key(
             &created.key.id.to_string(),
             &serde_json::json!({"name": created.key.name, "expires_at": created.key.expires_at.map(crate::domain::time::rfc3339_micros)}),
         )?;
-        let body = serde_json::to_string(&created).map_err(ApiError::internal)?;
-        let location = format!("/api/v1/feed-keys/{}", created.key.id);
-        let retried = rest::secret_shown_once("feed key", &location)?;
-        Ok((
-            StoredResponse {
-                status: 201,
-                location: Some(location),
-                etag: None,
-                body,
-            },
-            retried,
-        ))
+        rest::shown_once("feed key", format!("/api/v1/feed-keys/{}", created.key.id), &created)
     })
     .await
 }

@@ -35,50 +35,46 @@ pub async fn post_once<F>(
 where
     F: FnOnce(&mut AnyConnection) -> Result<StoredResponse, ApiError> + Send + 'static,
 {
-    post_once_keeping(req, db, caller, body, move |conn| {
+    post_once_shown_once(req, db, caller, body, move |conn| {
         let response = work(conn)?;
         Ok((response.clone(), response))
     })
     .await
 }
 
-/// [`post_once`] for a create whose response holds a secret shown only once (a token, a feed
-/// key): `work` returns the response and what a retry with the same key gets instead, which
-/// names the record but not its secret, so no secret is ever kept.
-pub async fn post_once_shown_once<F>(
-    req: &HttpRequest,
-    db: &Database,
-    caller: &Caller,
-    body: &[u8],
-    work: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<(StoredResponse, StoredResponse), ApiError>
-        + Send
-        + 'static,
-{
-    post_once_keeping(req, db, caller, body, work).await
-}
-
-/// The answer a retry of a credential's create gets: 409, naming the credential made by the
-/// first request (its `Location` too), whose secret is not kept.
-pub fn secret_shown_once(what: &str, location: &str) -> Result<StoredResponse, ApiError> {
+/// The two answers of a credential's create: 201 with `created` (its secret shown this once)
+/// at `location`, and what a retry with the same key gets instead, 409 naming the credential
+/// (its `Location` too), as its secret is not kept.
+pub fn shown_once(
+    what: &str,
+    location: String,
+    created: &impl serde::Serialize,
+) -> Result<(StoredResponse, StoredResponse), ApiError> {
     let problem = ApiError::conflict(format!(
         "this Idempotency-Key already created {what} {location}; its secret was shown only in \
          that response and is not kept: if the response was lost, revoke it (DELETE {location}) \
          and create another"
     ))
     .problem();
-    Ok(StoredResponse {
+    let retried = StoredResponse {
         status: 409,
-        location: Some(location.to_owned()),
+        location: Some(location.clone()),
         etag: None,
         body: serde_json::to_string(&problem).map_err(ApiError::internal)?,
-    })
+    };
+    let response = StoredResponse {
+        status: 201,
+        location: Some(location),
+        etag: None,
+        body: serde_json::to_string(created).map_err(ApiError::internal)?,
+    };
+    Ok((response, retried))
 }
 
-/// [`post_once`], keeping for retries the second response `work` returns.
-async fn post_once_keeping<F>(
+/// [`post_once`] for a create whose response holds a secret shown only once (a token, a feed
+/// key): `work` returns the response and what a retry with the same key gets instead
+/// ([`shown_once`]), so no secret is ever kept.
+pub async fn post_once_shown_once<F>(
     req: &HttpRequest,
     db: &Database,
     caller: &Caller,
